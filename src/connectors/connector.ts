@@ -1,0 +1,116 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { Column, Row, RowStream } from '../core/records.js';
+import type { ByteSource, FormatType } from '../formats/format.js';
+
+/** Format settings as a flow states them: the format type plus its options. */
+export interface FormatSpec {
+  type: FormatType;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * What to read. Database connectors take `table` or `query`; the files connector takes `file`.
+ * In `query`, `{name}` placeholders are bound from `params` as real bind parameters (see sql-params.ts),
+ * never spliced into the text.
+ */
+export type SourceSpec =
+  | { table: string; columns?: string[] }
+  | { query: string; params?: Record<string, unknown> }
+  | { file: string; format: FormatSpec };
+
+export type WriteMode = 'append' | 'replace' | 'upsert';
+
+export interface DestinationSpec {
+  table?: string;
+  file?: string;
+  format?: FormatSpec;
+  mode: WriteMode;
+  /** Key columns for upsert. */
+  keys?: string[];
+  /** The incoming column layout, used to create a missing table and to order values. */
+  columns: Column[];
+  /** Create the table when it does not exist (default true). */
+  create?: boolean;
+}
+
+export interface TableInfo {
+  schema?: string;
+  name: string;
+  columns: Column[];
+}
+
+export interface SourceResult {
+  /** Known up front for database sources; files learn them from the first batch. */
+  columns?: Column[];
+  batches: RowStream;
+}
+
+/**
+ * A destination write in progress. Everything written becomes visible at `commit()` and not before;
+ * `rollback()` (or an abort of the signal) leaves the destination exactly as it was.
+ */
+export interface Writer {
+  write(batch: Row[]): Promise<void>;
+  commit(): Promise<{ rowsWritten: number }>;
+  rollback(): Promise<void>;
+}
+
+export interface CsvCopyOptions {
+  delimiter?: string;
+  quote?: string;
+  escape?: string;
+  header?: boolean;
+  nullValue?: string;
+}
+
+/**
+ * One instance per configured connection, shared by every run that uses it (it owns the pool).
+ * Every method honours `signal`: an abort cancels the running statement and rolls back.
+ */
+export interface Connector {
+  readonly type: string;
+  /** Proves the endpoint is reachable with these settings; throws CONNECTION_FAILED with the reason. */
+  check(): Promise<void>;
+  /** Tables (or files) and their columns. */
+  discover(): Promise<TableInfo[]>;
+  read(spec: SourceSpec, signal?: AbortSignal): Promise<SourceResult>;
+  writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer>;
+  /** Runs statements (sql flows) inside one transaction; `{name}` placeholders are bound. */
+  execute(
+    sql: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<{ rowsAffected: number }>;
+  /**
+   * Byte fast path in: load CSV bytes straight into a table in one transaction (COPY FROM STDIN,
+   * LOAD DATA). Optional; the engine uses it only when no transform needs the values.
+   */
+  copyIn?(
+    spec: DestinationSpec,
+    csv: ByteSource,
+    csvOptions: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ rowsWritten: number }>;
+  /** Byte fast path out: a table or query as CSV bytes with a header row. Optional. */
+  copyOut?(
+    spec: SourceSpec,
+    csvOptions: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }>;
+  close(): Promise<void>;
+}
+
+export interface ConnectorContext {
+  /** The folder relative paths resolve against (the data directory). */
+  dataDir: string;
+}
+
+/** A kind of connection: its config schema (which fields are secret) and how to open one. */
+export interface ConnectorType<Config = Record<string, unknown>> {
+  readonly type: string;
+  readonly title: string;
+  readonly configSchema: TSchema;
+  /** Config fields that are encrypted at rest and never returned by the API. */
+  readonly secretFields: readonly string[];
+  create(config: Config, ctx: ConnectorContext): Connector;
+}

@@ -1,0 +1,42 @@
+/**
+ * The shape of data in motion. Connectors and formats produce and consume streams of batches:
+ * `AsyncIterable<Row[]>`. A batch keeps per-record overhead low; iterating one batch at a time gives
+ * back-pressure for free and keeps memory flat however many rows flow.
+ */
+export type Row = Record<string, unknown>;
+export type Batch = Row[];
+export type RowStream = AsyncIterable<Batch>;
+
+/** Logical column types shared by every connector; each connector maps them to its own SQL types. */
+export type ColumnType =
+  | 'integer'
+  | 'bigint'
+  | 'number'
+  | 'text'
+  | 'boolean'
+  | 'date'
+  | 'timestamp'
+  | 'json'
+  | 'bytes';
+
+export const COLUMN_TYPES: readonly ColumnType[] = [
+  'integer',
+  'bigint',
+  'number',
+  'text',
+  'boolean',
+  'date',
+  'timestamp',
+  'json',
+  'bytes',
+];
+
+export interface Column {
+  name: string;
+  type: ColumnType;
+  nullable?: boolean;
+  primaryKey?: boolean;
+}
+
+/** Default number of rows in a batch when a producer is free to choose. */
+export const DEFAULT_BATCH_SIZE = 5000;
