@@ -1,0 +1,200 @@
+import { sql } from 'kysely';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../store/database.js';
+import {
+  type AuditEvent,
+  type AuditInput,
+  type ChainedFields,
+  chainHash,
+  GENESIS_HASH,
+} from './audit-event.js';
+
+export interface AuditQuery {
+  action?: string | undefined;
+  actor?: string | undefined;
+  outcome?: string | undefined;
+  /** ISO time, inclusive. */
+  from?: string | undefined;
+  /** ISO time, exclusive. */
+  to?: string | undefined;
+  limit?: number | undefined;
+}
+
+export const MAX_AUDIT_EVENTS = 1000;
+
+interface Pending {
+  row: ChainedFields;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The append-only audit trail. `record()` resolves once the event is committed. Events that arrive
+ * while a commit is in flight are grouped into the next one (group commit), so a busy server writes one
+ * transaction per burst instead of one per event, and the hash chain is extended in one place.
+ */
+export class AuditLog {
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  record(input: AuditInput): Promise<void> {
+    const row: ChainedFields = {
+      at: (input.at ?? new Date()).toISOString(),
+      actor: input.actor ?? null,
+      action: input.action,
+      target: input.target ?? null,
+      outcome: input.outcome,
+      client_ip: input.clientIp ?? null,
+      duration_ms: input.durationMs == null ? null : Math.round(input.durationMs),
+      details: input.details ? JSON.stringify(input.details) : null,
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ row, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  /** Waits for every recorded event to be committed. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.commit(batch.map((p) => p.row));
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          this.logger.error({ err }, 'audit events could not be written');
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async commit(rows: ChainedFields[]): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      if (this.store.dialect === 'postgres') {
+        // Serialises appends across every process sharing the store, so the chain stays linear.
+        await sql`select pg_advisory_xact_lock(7316001)`.execute(trx);
+      }
+      const last = await trx
+        .selectFrom('audit_events')
+        .select('hash')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      let prev = last?.hash ?? GENESIS_HASH;
+      const values = rows.map((row) => {
+        const hash = chainHash(prev, row);
+        const v = { ...row, prev_hash: prev, hash };
+        prev = hash;
+        return v;
+      });
+      // SQLite caps bound variables per statement; 10 columns × 500 rows stays well under it.
+      for (let i = 0; i < values.length; i += 500) {
+        await trx
+          .insertInto('audit_events')
+          .values(values.slice(i, i + 500))
+          .execute();
+      }
+    });
+  }
+
+  /** Newest first, at most 1000. */
+  async query(q: AuditQuery = {}): Promise<AuditEvent[]> {
+    const limit = Math.min(Math.max(q.limit ?? MAX_AUDIT_EVENTS, 1), MAX_AUDIT_EVENTS);
+    let query = this.store.db.selectFrom('audit_events').selectAll();
+    if (q.action) query = query.where('action', '=', q.action);
+    if (q.actor) query = query.where('actor', '=', q.actor);
+    if (q.outcome) query = query.where('outcome', '=', q.outcome);
+    if (q.from) query = query.where('at', '>=', q.from);
+    if (q.to) query = query.where('at', '<', q.to);
+    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      outcome: r.outcome,
+      clientIp: r.client_ip,
+      durationMs: r.duration_ms,
+      details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+      hash: r.hash,
+    }));
+  }
+
+  /**
+   * Recomputes the chain from the oldest kept event. The first kept event's prev_hash is the anchor
+   * (older events may have been pruned by retention). Reads in pages so memory stays flat.
+   */
+  async verify(): Promise<{ ok: boolean; checked: number; brokenAt?: number; reason?: string }> {
+    let checked = 0;
+    let prev: string | undefined;
+    let afterId = -1;
+    for (;;) {
+      const page = await this.store.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('id', '>', afterId)
+        .orderBy('id', 'asc')
+        .limit(1000)
+        .execute();
+      if (page.length === 0) return { ok: true, checked };
+      for (const r of page) {
+        const id = Number(r.id);
+        if (prev !== undefined && r.prev_hash !== prev) {
+          return {
+            ok: false,
+            checked,
+            brokenAt: id,
+            reason: 'previous hash does not match: an event was removed or inserted',
+          };
+        }
+        if (chainHash(r.prev_hash, r) !== r.hash) {
+          return {
+            ok: false,
+            checked,
+            brokenAt: id,
+            reason: 'hash does not match the event: it was altered',
+          };
+        }
+        prev = r.hash;
+        afterId = id;
+        checked++;
+      }
+    }
+  }
+
+  /**
+   * Deletes events older than `days`; returns how many. Only a prefix of the chain is removed (events
+   * before the oldest one still inside the window), and the newest event always stays, so what remains
+   * verifies from its first event on.
+   */
+  async prune(days: number): Promise<number> {
+    if (days <= 0) return 0;
+    const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
+    const bounds = await this.store.db
+      .selectFrom('audit_events')
+      .select((eb) => [
+        eb.fn.max('id').as('last'),
+        eb.fn.min(eb.case().when('at', '>=', cutoff).then(eb.ref('id')).end()).as('firstKept'),
+      ])
+      .executeTakeFirst();
+    if (!bounds || bounds.last === null) return 0;
+    const keepFrom = Math.min(Number(bounds.firstKept ?? bounds.last), Number(bounds.last));
+    const res = await this.store.db.deleteFrom('audit_events').where('id', '<', keepFrom).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}

@@ -1,0 +1,36 @@
+import { Type } from '@sinclair/typebox';
+import type { Context } from '../context.js';
+import type { App } from '../server/app-types.js';
+import { errorResponses } from '../server/schemas.js';
+
+const Credentials = Type.Object(
+  {
+    login: Type.String({ minLength: 1, maxLength: 256 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { description: 'A user login and password' },
+);
+
+export function tokenRoutes(app: App, ctx: Context): void {
+  app.post(
+    '/rest/v1/token-auth/issue',
+    {
+      config: { access: 'public' },
+      bodyLimit: 16 * 1024,
+      schema: {
+        tags: ['auth'],
+        summary: 'Issue a short-lived bearer token',
+        description:
+          'Exchanges a login and password for a signed token that expires after INTEGRATOR_TOKEN_TTL seconds ' +
+          '(600 by default). Wrong login or password: 401. Disabled user: 403. Repeated failures: 429.',
+        security: [],
+        body: Credentials,
+        response: {
+          200: Type.Object({ token: Type.String(), expiresIn: Type.Integer({ description: 'seconds' }) }),
+          ...errorResponses(400, 401, 403, 413, 415, 429, 500),
+        },
+      },
+    },
+    async (request) => ctx.auth.login(request.body.login, request.body.password, request.ip),
+  );
+}

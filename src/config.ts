@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+
+/**
+ * Runtime settings, read once from the environment. Every deployment and test relies on these names;
+ * the README's configuration table lists each one.
+ */
+export interface Settings {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminPassword: string | undefined;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  secret: string | undefined;
+  tokenTtlSeconds: number;
+  demo: boolean;
+  logLevel: string;
+  /** Include stack traces in run failures and 500 responses. */
+  debug: boolean;
+  /** Days to keep audit events; 0 keeps them forever. */
+  auditRetentionDays: number;
+  /** Maximum size of a JSON request body to the REST API, in bytes. */
+  bodyLimit: number;
+  /** Failed logins allowed per login and client address before throttling. */
+  loginMaxFailures: number;
+  /** Window for counting failed logins, in seconds. */
+  loginWindowSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got '${env[name]}'`);
+}
+
+function str(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadSettings(env: Env = process.env): Settings {
+  return {
+    port: int(env, 'INTEGRATOR_PORT', 8080),
+    host: str(env, 'INTEGRATOR_HOST') ?? '0.0.0.0',
+    dataDir: resolve(str(env, 'INTEGRATOR_DATA_DIR') ?? './data'),
+    adminPassword: str(env, 'INTEGRATOR_ADMIN_PASSWORD'),
+    databaseUrl: str(env, 'INTEGRATOR_DATABASE_URL'),
+    redisUrl: str(env, 'INTEGRATOR_REDIS_URL'),
+    secret: str(env, 'INTEGRATOR_SECRET'),
+    tokenTtlSeconds: int(env, 'INTEGRATOR_TOKEN_TTL', 600, 1),
+    demo: bool(env, 'INTEGRATOR_DEMO', true),
+    logLevel: str(env, 'INTEGRATOR_LOG_LEVEL') ?? 'info',
+    debug: bool(env, 'INTEGRATOR_DEBUG', false),
+    auditRetentionDays: int(env, 'INTEGRATOR_AUDIT_RETENTION_DAYS', 0),
+    bodyLimit: int(env, 'INTEGRATOR_BODY_LIMIT', 1024 * 1024, 1024),
+    loginMaxFailures: int(env, 'INTEGRATOR_LOGIN_MAX_FAILURES', 5, 1),
+    loginWindowSeconds: int(env, 'INTEGRATOR_LOGIN_WINDOW', 900, 1),
+  };
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { AuditLog } from './audit/audit-log.js';
+import { ApiKeyService } from './auth/api-keys.js';
+import { AuthService } from './auth/auth-service.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { ServerSecret } from './auth/server-secret.js';
+import { TokenService } from './auth/tokens.js';
+import type { Settings } from './config.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { openStore, type Store } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { UserService } from './users/user-service.js';
+
+/**
+ * The composition root: every long-lived service, built once per process and shared by the HTTP
+ * server, the CLI and the workers. Nothing here knows about HTTP.
+ */
+export interface Context {
+  settings: Settings;
+  logger: Logger;
+  store: Store;
+  secret: ServerSecret;
+  audit: AuditLog;
+  users: UserService;
+  apiKeys: ApiKeyService;
+  tokens: TokenService;
+  auth: AuthService;
+  close(): Promise<void>;
+}
+
+export async function createContext(
+  settings: Settings,
+  logger = createLogger(settings.logLevel),
+): Promise<Context> {
+  const store = openStore(settings);
+  await migrateToLatest(store);
+  const secret = ServerSecret.load(settings);
+  const audit = new AuditLog(store, logger);
+  const users = new UserService(store, audit);
+  const apiKeys = new ApiKeyService(store, audit);
+  const tokens = new TokenService(secret, settings.tokenTtlSeconds);
+  const throttle = new LoginThrottle(settings.loginMaxFailures, settings.loginWindowSeconds * 1000);
+  const auth = new AuthService(users, tokens, apiKeys, throttle, audit);
+  return {
+    settings,
+    logger,
+    store,
+    secret,
+    audit,
+    users,
+    apiKeys,
+    tokens,
+    auth,
+    async close() {
+      await audit.drain();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * First start: create `admin` with INTEGRATOR_ADMIN_PASSWORD, or with a generated password that is
+ * printed once. Does nothing when any user exists.
+ */
+export async function bootstrapAdmin(ctx: Context, print: (line: string) => void): Promise<void> {
+  if ((await ctx.users.count()) > 0) return;
+  const generated = ctx.settings.adminPassword === undefined;
+  const password = ctx.settings.adminPassword ?? randomBytes(18).toString('base64url');
+  try {
+    await ctx.users.create({ login: 'admin', password, role: 'admin' }, { name: 'system' });
+  } catch (err) {
+    // Another process of the cluster won the race; its admin stands.
+    if ((await ctx.users.count()) > 0) return;
+    throw err;
+  }
+  if (generated) {
+    print(`Created user 'admin' with password: ${password}`);
+    print('This password is shown only once. Change it with: integrator user passwd admin');
+  }
+}

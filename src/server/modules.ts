@@ -1,0 +1,17 @@
+import type { Context } from '../context.js';
+import type { RouteModule } from './app.js';
+
+/**
+ * A feature plugged into the server: optional start-up work (demo objects, workers), routes, and
+ * shutdown. The list is explicit so the order of start-up is visible in one place.
+ */
+export interface FeatureModule {
+  name: string;
+  init?(ctx: Context): Promise<void>;
+  routes?: RouteModule;
+  stop?(): Promise<void>;
+}
+
+export function featureModules(): FeatureModule[] {
+  return [];
+}

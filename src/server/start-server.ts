@@ -1,0 +1,55 @@
+import type { Settings } from '../config.js';
+import { bootstrapAdmin, type Context, createContext } from '../context.js';
+import { buildApp } from './app.js';
+import type { App } from './app-types.js';
+import { featureModules } from './modules.js';
+
+export interface RunningServer {
+  app: App;
+  ctx: Context;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts everything one process runs: store, bootstrap admin, features, HTTP. `print` receives the
+ * one-time lines a person must see (the generated admin password).
+ */
+export async function startServer(settings: Settings, print: (line: string) => void): Promise<RunningServer> {
+  const ctx = await createContext(settings);
+  await bootstrapAdmin(ctx, print);
+  const modules = featureModules();
+  for (const m of modules) await m.init?.(ctx);
+  const app = await buildApp(
+    ctx,
+    modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+  );
+  const url = await app.listen({ port: settings.port, host: settings.host });
+  const retention = settings.auditRetentionDays;
+  const pruneTimer =
+    retention > 0
+      ? setInterval(() => {
+          ctx.audit
+            .prune(retention)
+            .catch((err: unknown) => ctx.logger.error({ err }, 'audit retention failed'));
+        }, 3_600_000)
+      : undefined;
+  pruneTimer?.unref();
+  if (retention > 0) await ctx.audit.prune(retention);
+  ctx.logger.info({ url, store: ctx.store.location }, 'Integrator is listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    ctx,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        if (pruneTimer) clearInterval(pruneTimer);
+        await app.close();
+        for (const m of [...modules].reverse()) await m.stop?.();
+        await ctx.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Store, StoreDialect } from './database.js';
+import * as m001 from './migrations/001-auth-audit.js';
+
+type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
+
+/** Every migration, in order. Names never change once released. */
+const MIGRATIONS: Record<string, Step> = {
+  '001-auth-audit': m001,
+};
+
+class InlineProvider implements MigrationProvider {
+  constructor(private readonly dialect: StoreDialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, step] of Object.entries(MIGRATIONS)) {
+      out[name] = { up: (db) => step.up(db, this.dialect) };
+    }
+    return out;
+  }
+}
+
+/** Brings the store's schema up to date. Safe to call from several processes at once on PostgreSQL. */
+export async function migrateToLatest(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: new InlineProvider(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
+    throw new Error(`Store migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}

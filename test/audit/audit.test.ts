@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config.js';
+import { createContext } from '../../src/context.js';
+import { createLogger } from '../../src/core/logger.js';
+import { ADMIN_PASSWORD, createTestServer, type TestServer } from '../helpers/server.js';
+
+interface Ev {
+  id: number;
+  action: string;
+  actor: string | null;
+  target: string | null;
+  outcome: string;
+  clientIp: string | null;
+  details: Record<string, unknown> | null;
+}
+
+for (const store of ['sqlite', 'postgres'] as const) {
+  describe(`audit trail on ${store}`, () => {
+    let s: TestServer;
+    let admin: { authorization: string };
+    const events = async (query = '') => {
+      const res = await s.app.inject({ url: `/plugins/audit/rest/v1/audit${query}`, headers: admin });
+      expect(res.statusCode).toBe(200);
+      return res.json<{ events: Ev[]; count: number }>().events;
+    };
+    beforeAll(async () => {
+      s = await createTestServer({ store });
+      admin = await s.login('admin', ADMIN_PASSWORD);
+    });
+    afterAll(() => s.close());
+
+    it('records logins, token issues and failures with actor and client address', async () => {
+      await s.app.inject({
+        method: 'POST',
+        url: '/rest/v1/token-auth/issue',
+        remoteAddress: '10.1.2.3',
+        payload: { login: 'admin', password: 'not-it-at-all' },
+      });
+      const [failed] = await events('?action=login.failed');
+      expect(failed).toMatchObject({ actor: 'admin', outcome: 'failure', clientIp: '10.1.2.3' });
+      const ok = await events('?action=login.succeeded&user=admin');
+      expect(ok.length).toBeGreaterThan(0);
+      expect((await events('?action=token.issued'))[0]?.details).toEqual({ expiresIn: 600 });
+    });
+
+    it('records every user change, failed attempts and access denials', async () => {
+      await s.app.inject({
+        method: 'POST',
+        url: '/rest/v1/users',
+        headers: admin,
+        payload: { login: 'carol', password: 'carol-password', role: 'viewer' },
+      });
+      await s.app.inject({
+        method: 'PATCH',
+        url: '/rest/v1/users/carol',
+        headers: admin,
+        payload: { role: 'editor' },
+      });
+      await s.app.inject({
+        method: 'PUT',
+        url: '/rest/v1/users/carol/password',
+        headers: admin,
+        payload: { password: 'carol-password-2' },
+      });
+      const dup = await s.app.inject({
+        method: 'POST',
+        url: '/rest/v1/users',
+        headers: admin,
+        payload: { login: 'carol', password: 'carol-password', role: 'viewer' },
+      });
+      expect(dup.statusCode).toBe(409);
+      const carol = await s.login('carol', 'carol-password-2');
+      await s.app.inject({ url: '/rest/v1/audit', headers: carol });
+      await s.app.inject({ method: 'DELETE', url: '/rest/v1/users/carol', headers: admin });
+      const all = await events();
+      const actions = all
+        .filter((e) => e.target === 'carol' || e.actor === 'carol')
+        .map((e) => `${e.action}:${e.outcome}`);
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'user.created:success',
+          'user.updated:success',
+          'user.password.changed:success',
+          'user.created:failure',
+          'access.denied:denied',
+          'user.deleted:success',
+        ]),
+      );
+      const updated = all.find((e) => e.action === 'user.updated');
+      expect(updated?.details).toEqual({ role: 'editor' });
+      // Passwords never reach the trail.
+      expect(JSON.stringify(all)).not.toContain('carol-password');
+    });
+
+    it('is admin only', async () => {
+      const op = await s.userWithRole('operator');
+      const res = await s.app.inject({ url: '/plugins/audit/rest/v1/audit', headers: op });
+      expect(res.statusCode).toBe(403);
+      expect((await s.app.inject({ url: '/plugins/audit/rest/v1/audit' })).statusCode).toBe(401);
+    });
+
+    it('returns the newest 1000 events, newest first, and honours limit and time filters', async () => {
+      const base = Date.parse('2020-01-01T00:00:00Z');
+      await Promise.all(
+        Array.from({ length: 1100 }, (_, i) =>
+          s.ctx.audit.record({
+            action: 'test.bulk',
+            outcome: 'success',
+            actor: 'bulk',
+            details: { i },
+            at: new Date(base + i * 1000),
+          }),
+        ),
+      );
+      const newest = await events();
+      expect(newest).toHaveLength(1000);
+      const ids = newest.map((e) => e.id);
+      expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+      expect(await events('?limit=5')).toHaveLength(5);
+      const window = await events('?action=test.bulk&from=2020-01-01T00:00:10Z&to=2020-01-01T00:00:20Z');
+      expect(window.map((e) => e.details?.['i'])).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10]);
+      const bad = await s.app.inject({ url: '/rest/v1/audit?limit=5000', headers: admin });
+      expect(bad.statusCode).toBe(400);
+    });
+
+    it('verifies the hash chain and detects an altered or removed event', async () => {
+      expect((await s.ctx.audit.verify()).ok).toBe(true);
+      const victim = (await events('?action=test.bulk&limit=1'))[0];
+      await sql`update audit_events set actor = 'mallory' where id = ${victim?.id}`.execute(s.ctx.store.db);
+      const altered = await s.ctx.audit.verify();
+      expect(altered).toMatchObject({ ok: false, brokenAt: victim?.id });
+      expect(altered.reason).toMatch(/altered/);
+      await sql`update audit_events set actor = 'bulk' where id = ${victim?.id}`.execute(s.ctx.store.db);
+      expect((await s.ctx.audit.verify()).ok).toBe(true);
+      await sql`delete from audit_events where id = ${(victim?.id ?? 0) - 1}`.execute(s.ctx.store.db);
+      const removed = await s.ctx.audit.verify();
+      expect(removed).toMatchObject({ ok: false, brokenAt: victim?.id });
+      expect(removed.reason).toMatch(/removed/);
+    });
+  });
+}
+
+describe('audit retention', () => {
+  it('prunes the old prefix of the trail and the rest still verifies', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'integrator-audit-'));
+    const ctx = await createContext(loadSettings({ INTEGRATOR_DATA_DIR: dataDir }), createLogger('silent'));
+    try {
+      const old = new Date(Date.now() - 40 * 86_400_000);
+      for (let i = 0; i < 5; i++)
+        await ctx.audit.record({ action: 'old.event', outcome: 'success', at: old });
+      await ctx.audit.record({ action: 'new.event', outcome: 'success' });
+      await ctx.audit.record({ action: 'old.event', outcome: 'success', at: old });
+      expect(await ctx.audit.prune(30)).toBe(5);
+      expect((await ctx.audit.query()).map((e) => e.action)).toEqual(['old.event', 'new.event']);
+      expect((await ctx.audit.verify()).ok).toBe(true);
+      expect(await ctx.audit.prune(30)).toBe(0);
+    } finally {
+      await ctx.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

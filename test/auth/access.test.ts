@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, type Role, roleAtLeast } from '../../src/auth/roles.js';
+import { createTestServer, type TestServer } from '../helpers/server.js';
+
+/** Every route the server has, called with no credential and with each role: 401, 403 or through. */
+describe('role matrix', () => {
+  let s: TestServer;
+  const headers = new Map<Role, { authorization: string }>();
+  beforeAll(async () => {
+    s = await createTestServer();
+    for (const role of ROLES) headers.set(role, await s.userWithRole(role));
+  });
+  afterAll(() => s.close());
+
+  const concrete = (url: string) => url.replace(/:[A-Za-z]+/g, 'no-such-thing').replace(/\*$/, 'x');
+
+  it('declares access on every route and enforces it', async () => {
+    const routes = s.app.accessTable.filter((r) => !r.url.startsWith('/docs'));
+    expect(routes.length).toBeGreaterThan(10);
+    for (const route of routes) {
+      const url = concrete(route.url);
+      const method = route.method as 'GET';
+      if (route.access === 'public') continue;
+      const anon = await s.app.inject({ method, url });
+      expect(anon.statusCode, `${route.method} ${route.url} without token`).toBe(401);
+      for (const role of ROLES) {
+        const res = await s.app.inject({ method, url, headers: headers.get(role) });
+        const label = `${route.method} ${route.url} as ${role} (needs ${route.access})`;
+        if (roleAtLeast(role, route.access)) {
+          expect([401, 403], label).not.toContain(res.statusCode);
+        } else {
+          expect(res.statusCode, label).toBe(403);
+          expect(res.json().error.code).toBe('FORBIDDEN');
+        }
+      }
+    }
+  });
+
+  it('keeps the seed routes at their documented access', () => {
+    const access = (method: string, url: string) =>
+      s.app.accessTable.find((r) => r.method === method && r.url === url)?.access;
+    expect(access('POST', '/rest/v1/token-auth/issue')).toBe('public');
+    expect(access('GET', '/plugins/audit/rest/v1/audit')).toBe('admin');
+    expect(access('GET', '/rest/v1/audit')).toBe('admin');
+    expect(access('GET', '/healthz')).toBe('public');
+  });
+
+  it('accepts an API key as a bearer credential until it is revoked', async () => {
+    const viewer = headers.get('viewer');
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/rest/v1/api-keys',
+      headers: viewer,
+      payload: { name: 'ci' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { key, info } = created.json<{ key: string; info: { id: string } }>();
+    expect(key).toMatch(/^ik_/);
+    const me = await s.app.inject({ url: '/rest/v1/me', headers: { authorization: `Bearer ${key}` } });
+    expect(me.json().via).toBe('api-key');
+    const list = await s.app.inject({ url: '/rest/v1/api-keys', headers: viewer });
+    expect(JSON.stringify(list.json())).not.toContain(key.split('_')[2]);
+    const revoked = await s.app.inject({
+      method: 'DELETE',
+      url: `/rest/v1/api-keys/${info.id}`,
+      headers: viewer,
+    });
+    expect(revoked.statusCode).toBe(204);
+    const after = await s.app.inject({ url: '/rest/v1/me', headers: { authorization: `Bearer ${key}` } });
+    expect(after.statusCode).toBe(401);
+    const wrongSecret = `${key.slice(0, -4)}AAAA`;
+    const bad = await s.app.inject({
+      url: '/rest/v1/me',
+      headers: { authorization: `Bearer ${wrongSecret}` },
+    });
+    expect(bad.statusCode).toBe(401);
+  });
+
+  it('lets only an admin create keys for someone else', async () => {
+    const operator = headers.get('operator');
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/rest/v1/api-keys',
+      headers: operator,
+      payload: { name: 'x', login: 'admin' },
+    });
+    expect(res.statusCode).toBe(403);
+    const admin = headers.get('admin');
+    const forApi = await s.app.inject({
+      method: 'POST',
+      url: '/rest/v1/api-keys',
+      headers: admin,
+      payload: { name: 'partner', login: 'api-user-1' },
+    });
+    expect(forApi.statusCode).toBe(201);
+  });
+});
