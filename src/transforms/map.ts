@@ -57,6 +57,9 @@ export function compileMap(def: MapTransform, path: string): Stage {
   if (duplicate !== undefined)
     throw invalid(keyPath(path, 'rename'), `two columns are renamed to '${duplicate}'`);
 
+  // Most columns pass through untouched; one Set lookup decides that, instead of three Map lookups.
+  const touched = new Set([...excluded, ...computedIndex.keys(), ...rename.keys()]);
+
   /** With `select`, the output keys are known up front: a fixed plan of (source, output name). */
   const plan = def.select
     ?.filter((name) => !excluded.has(name))
@@ -98,7 +101,11 @@ export function compileMap(def: MapTransform, path: string): Stage {
           const row = batch[i]!;
           evaluateAll(row, params, firstRecord + i, values);
           const next: Row = {};
-          for (const key of Object.keys(row)) {
+          for (const key in row) {
+            if (!touched.has(key)) {
+              put(next, key, row[key]);
+              continue;
+            }
             if (excluded.has(key)) continue;
             const c = computedIndex.get(key);
             put(next, rename.get(key) ?? key, c === undefined ? row[key] : values[c]);
