@@ -1,0 +1,67 @@
+/**
+ * Turns the transforms of a flow step into one stream function. Compiled once per flow definition
+ * (expressions are parsed and compiled here, so definition errors surface before any row is read);
+ * `apply` is called once per run. Memory: at most one batch is held per transform, except dedupe's
+ * key set.
+ *
+ * Ownership: rows handed to `apply` belong to the chain from then on; cast and defaults convert
+ * values in place instead of copying every row.
+ */
+import type { Column, Row, RowStream } from '../core/records.js';
+import { compileCast } from './cast.js';
+import { compileDedupe } from './dedupe.js';
+import { compileDefaults } from './defaults.js';
+import { compileFilter } from './filter.js';
+import { compileMap } from './map.js';
+import type { BatchFn, Stage } from './stage.js';
+import type { TransformDef } from './transform-def.js';
+
+export interface CompiledTransforms {
+  apply(stream: RowStream, params: Record<string, unknown>): RowStream;
+  /** The destination's column layout for a given source layout; VALIDATION_FAILED on unknown columns. */
+  outputColumns(input: Column[]): Column[];
+}
+
+function compileStage(def: TransformDef, path: string): Stage {
+  switch (def.type) {
+    case 'map':
+      return compileMap(def, path);
+    case 'filter':
+      return compileFilter(def, path);
+    case 'cast':
+      return compileCast(def, path);
+    case 'defaults':
+      return compileDefaults(def);
+    case 'dedupe':
+      return compileDedupe(def, path);
+  }
+}
+
+/** `path` is where the list sits in the flow, e.g. `steps[0].transforms`. */
+export function compileTransforms(defs: TransformDef[], path: string): CompiledTransforms {
+  const stages = defs.map((def, i) => compileStage(def, `${path}[${i}]`));
+  return {
+    apply(stream, params) {
+      if (stages.length === 0) return stream;
+      return run(stream, stages, params);
+    },
+    outputColumns(input) {
+      return stages.reduce((columns, stage) => stage.outputColumns(columns), input);
+    },
+  };
+}
+
+async function* run(stream: RowStream, stages: Stage[], params: Record<string, unknown>): RowStream {
+  const fns: BatchFn[] = stages.map((s) => s.start(params));
+  // Rows seen so far at each stage's input, for record numbers in error messages.
+  const seen: number[] = fns.map(() => 0);
+  for await (const batch of stream) {
+    let rows: Row[] = batch;
+    for (let s = 0; s < fns.length && rows.length > 0; s++) {
+      const count = rows.length;
+      rows = fns[s]!(rows, seen[s]! + 1);
+      seen[s]! += count;
+    }
+    if (rows.length > 0) yield rows;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Strict value conversions shared by the `cast` transform and the conversion functions of the
+ * expression language, so `cast: {qty: integer}` and `int(qty)` accept exactly the same inputs.
+ * Each converter returns the converted value or throws a ConversionError saying why; null and
+ * undefined convert to null. For non-text targets the empty string is null too, because that is how
+ * CSV files spell a missing value.
+ */
+import type { ColumnType } from '../core/records.js';
+
+export class ConversionError extends Error {
+  constructor(value: unknown, target: string) {
+    super(`cannot convert ${show(value)} to ${target}`);
+    this.name = 'ConversionError';
+  }
+}
+
+/** A short, quoted rendering of a bad value for error messages (never the whole of a long text). */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'an object';
+  return String(value);
+}
+
+const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP_TEXT =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+  } else if (typeof value === 'string') {
+    if (NUMBER_TEXT.test(value)) return Number(value);
+  } else if (typeof value === 'bigint') {
+    return Number(value);
+  }
+  throw new ConversionError(value, 'number');
+}
+
+/** 32-bit integer, the range of an SQL INTEGER column; fractions are refused rather than truncated. */
+export function toInteger(value: unknown): number | null {
+  const n = integral(value, 'integer');
+  if (n === null) return null;
+  if (typeof n !== 'number' || n < INT32_MIN || n > INT32_MAX) throw new ConversionError(value, 'integer');
+  return n;
+}
+
+/**
+ * 64-bit integer. Safe integers stay numbers; larger ones become their exact decimal text, which every
+ * SQL driver accepts for a BIGINT, because a JS number would silently round them.
+ */
+export function toBigint(value: unknown): number | string | null {
+  const n = integral(value, 'bigint');
+  if (n === null) return null;
+  if (typeof n === 'number') return n;
+  const big = BigInt(n);
+  if (big < -(2n ** 63n) || big >= 2n ** 63n) throw new ConversionError(value, 'bigint');
+  return big.toString();
+}
+
+/** A whole number as a number, or as its decimal text when it is beyond the safe range. */
+function integral(value: unknown, target: string): number | string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return value;
+  } else if (typeof value === 'bigint') {
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  } else if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
+    const text = value.trim().replace(/^\+/, '');
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text).toString();
+  }
+  throw new ConversionError(value, target);
+}
+
+export function toBoolean(value: unknown): boolean | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value === 'boolean') return value;
+  if (value === 1 || value === 0) return value === 1;
+  if (typeof value === 'string') {
+    const word = value.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
+  }
+  throw new ConversionError(value, 'boolean');
+}
+
+export function toText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object' && !(value instanceof Uint8Array)) return JSON.stringify(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return String(value);
+}
+
+/** A calendar date as ISO `YYYY-MM-DD` text: it has no time zone, so text is its honest form. */
+export function toDate(value: unknown): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString().slice(0, 10);
+  if (typeof value === 'string') {
+    const text = value.trim();
+    const m = DATE_TEXT.exec(text);
+    if (m && validDay(Number(m[1]), Number(m[2]), Number(m[3]))) return text;
+    if (TIMESTAMP_TEXT.test(text)) return toTimestamp(text)!.toISOString().slice(0, 10);
+  }
+  throw new ConversionError(value, 'date');
+}
+
+/** An instant. ISO text without a zone is read as UTC so a run gives the same result on any server. */
+export function toTimestamp(value: unknown): Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Date) {
+    if (!Number.isNaN(value.getTime())) return value;
+  } else if (typeof value === 'number') {
+    if (Number.isFinite(value)) return new Date(value);
+  } else if (typeof value === 'string') {
+    const text = value.trim();
+    const m = DATE_TEXT.exec(text.slice(0, 10));
+    if (TIMESTAMP_TEXT.test(text) && m && validDay(Number(m[1]), Number(m[2]), Number(m[3]))) {
+      let iso = text.replace(' ', 'T');
+      if (iso.length === 10) iso += 'T00:00:00Z';
+      else if (!/(?:Z|[+-]\d{2}:?\d{2})$/.test(iso)) iso += 'Z';
+      const d = new Date(iso);
+      if (!Number.isNaN(d.getTime())) return d;
+    }
+  }
+  throw new ConversionError(value, 'timestamp');
+}
+
+export function toJson(value: unknown): unknown {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConversionError(value, 'json');
+  }
+}
+
+const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Bytes arrive as base64 text in CSV and JSON; binary values pass through. */
+export function toBytes(value: unknown): Uint8Array | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string' && value.length % 4 === 0 && BASE64_TEXT.test(value)) {
+    return Buffer.from(value, 'base64');
+  }
+  throw new ConversionError(value, 'bytes');
+}
+
+function validDay(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+export const CONVERTERS: Record<ColumnType, (value: unknown) => unknown> = {
+  integer: toInteger,
+  bigint: toBigint,
+  number: toNumber,
+  text: toText,
+  boolean: toBoolean,
+  date: toDate,
+  timestamp: toTimestamp,
+  json: toJson,
+  bytes: toBytes,
+};
