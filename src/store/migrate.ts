@@ -1,12 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Store, StoreDialect } from './database.js';
 import * as m001 from './migrations/001-auth-audit.js';
+import * as m002 from './migrations/002-definitions-runs.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
 /** Every migration, in order. Names never change once released. */
 const MIGRATIONS: Record<string, Step> = {
   '001-auth-audit': m001,
+  '002-definitions-runs': m002,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -39,8 +39,44 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface DefinitionsTable {
+  kind: string;
+  name: string;
+  /** The definition as JSON, with secret fields removed. */
+  spec: string;
+  /** Secret fields as AES-256-GCM ciphertext (see secret-box.ts), or null. */
+  secrets: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export interface RunsTable {
+  id: string;
+  flow: string;
+  trigger: string;
+  status: string;
+  params: string;
+  requested_by: string | null;
+  parent_id: string | null;
+  attempt: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  rows_read: number;
+  rows_written: number;
+  error: string | null;
+  steps: string | null;
+  log: string | null;
+  worker: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  definitions: DefinitionsTable;
+  runs: RunsTable;
 }
