@@ -36,7 +36,7 @@ export async function prepareTarget(
     if (spec.create === false) {
       throw new AppError('BAD_REQUEST', `table '${table}' does not exist and create is off for this step`);
     }
-    await client.query(createTableSql(table, columns, keys));
+    await client.query(createTableSql(table, columns, keys.length > 0 ? keys : (spec.keys ?? [])));
   } else if (spec.mode === 'replace') {
     // TRUNCATE is transactional here: readers keep seeing the old rows until commit.
     await client.query(`truncate table ${quotePgIdent(table)}`);
