@@ -78,6 +78,7 @@ const toUtcDate = (s: string): Date => new Date(`${s.replace(' ', 'T')}Z`);
 const identity = (s: string): string => s;
 
 /** Per-pool parsers (not the global pg.types, which other code in the process may rely on). */
+// The cast only satisfies pg's overloaded typing of getTypeParser; no data passes through it.
 export const pgTypeParsers: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (format !== 'binary') {
