@@ -1,0 +1,39 @@
+/**
+ * Database driver errors turned into catalog errors. The message keeps the database's own words
+ * (they name the column and value) and adds what the user was doing.
+ */
+import { AppError, errorMessage } from '../core/errors.js';
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'SQLITE_CANTOPEN',
+]);
+
+function codeOf(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return undefined;
+}
+
+/** `doing` reads like "writing to table 'x'". */
+export function dbError(err: unknown, doing: string): AppError {
+  if (err instanceof AppError) return err;
+  const code = codeOf(err) ?? '';
+  const msg = `${doing} failed: ${errorMessage(err)}`;
+  // PostgreSQL SQLSTATE classes: 08 connection, 28 auth, 3D no database, 57014 cancelled, 57P01 shutdown.
+  if (CONNECTION_CODES.has(code) || /^(08|28|3D)/.test(code) || code === '57P01') {
+    return new AppError('CONNECTION_FAILED', msg, { cause: err });
+  }
+  if (code === '57014' || code === 'ER_QUERY_INTERRUPTED') {
+    return new AppError('RUN_CANCELLED', `${doing} was cancelled`, { cause: err });
+  }
+  return new AppError('BAD_REQUEST', msg, { cause: err });
+}

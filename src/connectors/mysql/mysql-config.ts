@@ -1,0 +1,71 @@
+/** Connection settings for MySQL and MariaDB: a URL, or host/port/database/user/password. */
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { PoolOptions } from 'mysql2';
+import { AppError } from '../../core/errors.js';
+import { mysqlTypeCast } from './mysql-types.js';
+
+export const MysqlConfigSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({ description: 'mysql://user:password@host:port/database' })),
+    host: Type.Optional(Type.String({ default: '127.0.0.1' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 3306 })),
+    database: Type.Optional(Type.String()),
+    user: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String({ writeOnly: true })),
+    ssl: Type.Optional(Type.Boolean({ description: 'Use TLS (certificate verified)' })),
+    poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  },
+  { additionalProperties: false },
+);
+
+export type MysqlConfig = Static<typeof MysqlConfigSchema>;
+
+export function parseMysqlConfig(raw: Record<string, unknown>): MysqlConfig {
+  const withDefaults = Value.Default(MysqlConfigSchema, structuredClone(raw));
+  if (!Value.Check(MysqlConfigSchema, withDefaults)) {
+    const first = Value.Errors(MysqlConfigSchema, withDefaults).First();
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `mysql connection: ${first?.path ?? ''} ${first?.message ?? ''}`,
+      {
+        details: first ? [{ path: first.path, message: first.message }] : [],
+      },
+    );
+  }
+  return withDefaults;
+}
+
+export function mysqlPoolOptions(config: MysqlConfig): PoolOptions {
+  const base: PoolOptions = {
+    connectionLimit: config.poolSize,
+    // Values come back the same on every connector: UTC instants, 'YYYY-MM-DD' dates, numbers.
+    timezone: 'Z',
+    dateStrings: ['DATE'],
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    charset: 'utf8mb4_unicode_ci',
+    typeCast: mysqlTypeCast,
+    ...(config.ssl ? { ssl: {} } : {}),
+  };
+  if (config.url) {
+    const u = new URL(config.url);
+    return {
+      ...base,
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 3306,
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || undefined,
+    };
+  }
+  return {
+    ...base,
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+  };
+}

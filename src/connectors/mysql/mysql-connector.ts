@@ -1,0 +1,90 @@
+/** The MySQL/MariaDB connector: one mysql2 pool per configured connection. */
+import type { ResultSetHeader } from 'mysql2';
+import { type Pool as CorePool, createPool } from 'mysql2';
+import type mysql from 'mysql2/promise';
+import { AppError } from '../../core/errors.js';
+import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import type { Connector, ConnectorType } from '../connector.js';
+import { dbError } from '../db-errors.js';
+import { splitStatements } from '../sql-lexer.js';
+import { bindNamed, positionalPlaceholder } from '../sql-params.js';
+import { listTables } from './mysql-catalog.js';
+import { type MysqlConfig, MysqlConfigSchema, mysqlPoolOptions, parseMysqlConfig } from './mysql-config.js';
+import { mysqlCopyIn } from './mysql-copy.js';
+import { killQuery, mysqlRead } from './mysql-read.js';
+import { mysqlValue } from './mysql-types.js';
+import { openMysqlWriter } from './mysql-writer.js';
+
+export function createMysqlConnector(config: MysqlConfig): Connector & { readonly pool: mysql.Pool } {
+  // One pool; the callback face streams result rows, the promise face does everything else.
+  const core: CorePool = createPool(mysqlPoolOptions(config));
+  const pool = core.promise();
+  return {
+    type: 'mysql',
+    pool,
+    async check() {
+      try {
+        await pool.query('select 1');
+      } catch (e) {
+        throw new AppError(
+          'CONNECTION_FAILED',
+          `cannot reach MySQL/MariaDB: ${dbError(e, 'connecting').message}`,
+          {
+            cause: e,
+          },
+        );
+      }
+    },
+    discover: () =>
+      listTables(pool).catch((e: unknown) => {
+        throw dbError(e, 'listing tables');
+      }),
+    read: (spec, signal) => mysqlRead(core, pool, spec, signal),
+    writer: (spec, signal) => openMysqlWriter(pool, spec, signal),
+    copyIn: (spec, csv, options, signal) => mysqlCopyIn(pool, spec, csv, options, signal),
+    async execute(sql, params, signal) {
+      throwIfAborted(signal);
+      const statements = splitStatements(sql).map((s) => bindNamed(s, params, positionalPlaceholder));
+      const conn = await pool.getConnection().catch((e: unknown) => {
+        throw dbError(e, 'connecting');
+      });
+      let cancelled = false;
+      const unhook = onAbort(signal, () => {
+        cancelled = true;
+        void killQuery(pool, conn);
+      });
+      let healthy = false;
+      try {
+        // Note: DDL statements commit implicitly in MySQL; only DML is covered by the transaction.
+        await conn.query('START TRANSACTION');
+        let rowsAffected = 0;
+        for (const s of statements) {
+          const [res] = await conn.query<ResultSetHeader>(s.text, s.values.map(mysqlValue));
+          rowsAffected += res.affectedRows ?? 0;
+        }
+        await conn.query('COMMIT');
+        healthy = true;
+        return { rowsAffected };
+      } catch (e) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        healthy = !cancelled;
+        throw cancelled ? cancelledError() : dbError(e, 'running the statements');
+      } finally {
+        unhook();
+        if (healthy) conn.release();
+        else conn.destroy();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export const mysqlConnectorType: ConnectorType = {
+  type: 'mysql',
+  title: 'MySQL / MariaDB',
+  configSchema: MysqlConfigSchema,
+  secretFields: ['password', 'url'],
+  create: (config) => createMysqlConnector(parseMysqlConfig(config)),
+};

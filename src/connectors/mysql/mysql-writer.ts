@@ -1,0 +1,167 @@
+/**
+ * A MySQL/MariaDB write in one transaction, as multi-row INSERTs of a bounded size. DDL commits
+ * implicitly in MySQL, so a missing table is created before the transaction starts and dropped again
+ * if the write is rolled back.
+ */
+
+import type { RowDataPacket } from 'mysql2';
+import { escape as sqlEscape } from 'mysql2';
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import { AppError } from '../../core/errors.js';
+import type { Column, Row } from '../../core/records.js';
+import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import { requireTable, upsertKeys, writeColumns } from '../columns.js';
+import type { DestinationSpec, Writer } from '../connector.js';
+import { dbError } from '../db-errors.js';
+import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
+import { createTableSql, tableColumns } from './mysql-catalog.js';
+import { killQuery } from './mysql-read.js';
+import { mysqlValue } from './mysql-types.js';
+
+/** Statement size cap, well under MariaDB's default 16 MiB max_allowed_packet. */
+const MAX_STATEMENT = 4 * 1024 * 1024;
+
+/** Creates the table when missing (outside any transaction); returns whether it did. */
+export async function ensureTable(
+  conn: PoolConnection,
+  spec: DestinationSpec,
+  columns: readonly Column[],
+  keys: readonly string[],
+): Promise<boolean> {
+  const table = requireTable(spec);
+  if (await tableColumns(conn, table)) {
+    if (keys.length > 0) await requireUniqueKey(conn, table, keys);
+    return false;
+  }
+  if (spec.create === false) {
+    throw new AppError('BAD_REQUEST', `table '${table}' does not exist and create is off for this step`);
+  }
+  await conn.query(createTableSql(table, columns, keys.length > 0 ? keys : (spec.keys ?? [])));
+  return true;
+}
+
+/** ON DUPLICATE KEY needs a unique index on exactly the keys; without one MySQL would just append. */
+async function requireUniqueKey(conn: PoolConnection, table: string, keys: readonly string[]): Promise<void> {
+  const { schema, table: name } = splitQualified(table);
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `select INDEX_NAME as idx, group_concat(COLUMN_NAME order by COLUMN_NAME separator '\n') as cols
+       from information_schema.STATISTICS
+      where TABLE_SCHEMA = coalesce(?, database()) and TABLE_NAME = ? and NON_UNIQUE = 0
+      group by INDEX_NAME`,
+    [schema ?? null, name],
+  );
+  const wanted = [...keys].sort().join('\n');
+  if (!rows.some((r) => r.cols === wanted)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `upsert into '${table}' needs a primary key or unique index on (${keys.join(', ')}); add one or use append`,
+    );
+  }
+}
+
+export function upsertClause(names: readonly string[], keys: readonly string[]): string {
+  const updates = names.filter((n) => !keys.includes(n));
+  const set = (updates.length > 0 ? updates : keys).map(
+    (n) => `${quoteMysqlColumn(n)} = VALUES(${quoteMysqlColumn(n)})`,
+  );
+  return ` ON DUPLICATE KEY UPDATE ${set.join(', ')}`;
+}
+
+export async function openMysqlWriter(
+  pool: Pool,
+  spec: DestinationSpec,
+  signal: AbortSignal | undefined,
+): Promise<Writer> {
+  throwIfAborted(signal);
+  const table = requireTable(spec);
+  const what = `writing to table '${table}'`;
+  const conn = await pool.getConnection().catch((e: unknown) => {
+    throw dbError(e, 'connecting');
+  });
+  let state: 'new' | 'open' | 'done' = 'new';
+  let created = false;
+  let names: string[] = [];
+  let head = '';
+  let tail = '';
+  let rows = 0;
+  const unhook = onAbort(signal, () => {
+    void killQuery(pool, conn).then(() => finish());
+  });
+
+  async function finish(): Promise<void> {
+    if (state === 'done') return;
+    const wasOpen = state === 'open';
+    state = 'done';
+    unhook();
+    try {
+      if (wasOpen) await conn.query('ROLLBACK');
+      if (created) await conn.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(table)}`);
+      conn.release();
+    } catch {
+      conn.destroy();
+    }
+  }
+
+  async function start(batch: Row[]): Promise<void> {
+    const columns = writeColumns(spec, batch);
+    const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
+    names = columns.map((c) => c.name);
+    head = `INSERT INTO ${quoteMysqlIdent(table)} (${names.map(quoteMysqlColumn).join(', ')}) VALUES `;
+    tail = spec.mode === 'upsert' ? upsertClause(names, keys) : '';
+    created = await ensureTable(conn, spec, columns, keys);
+    await conn.query('START TRANSACTION');
+    state = 'open';
+    if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
+  }
+
+  async function insert(batch: Row[]): Promise<void> {
+    let sql = head;
+    let count = 0;
+    for (const row of batch) {
+      const tuple = `(${names.map((n) => sqlEscape(mysqlValue(row[n]))).join(',')})`;
+      if (count > 0 && sql.length + tuple.length > MAX_STATEMENT) {
+        await conn.query(sql + tail);
+        sql = head;
+        count = 0;
+      }
+      sql += count > 0 ? `,${tuple}` : tuple;
+      count++;
+    }
+    if (count > 0) await conn.query(sql + tail);
+  }
+
+  const closed = () =>
+    signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
+
+  return {
+    async write(batch) {
+      if (state === 'done') throw closed();
+      if (batch.length === 0) return;
+      try {
+        if (state === 'new') await start(batch);
+        await insert(batch);
+        rows += batch.length;
+      } catch (e) {
+        const err = signal?.aborted ? cancelledError() : dbError(e, what);
+        await finish();
+        throw err;
+      }
+    },
+    async commit() {
+      if (state === 'done') throw closed();
+      try {
+        if (state === 'new' && spec.columns.length > 0) await start([]);
+        if (state === 'open') await conn.query('COMMIT');
+        state = 'done';
+        unhook();
+        conn.release();
+        return { rowsWritten: rows };
+      } catch (e) {
+        const err = signal?.aborted ? cancelledError() : dbError(e, what);
+        await finish();
+        throw err;
+      }
+    },
+    rollback: finish,
+  };
+}

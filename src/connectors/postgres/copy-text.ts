@@ -1,0 +1,49 @@
+/**
+ * Rows to PostgreSQL COPY text format. Text format (not CSV) because it is the cheapest for the
+ * server to parse and needs only backslash escaping: no quoting decisions per field.
+ */
+import type { Row } from '../../core/records.js';
+
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+const ESCAPES = /[\\\n\r\t]/g;
+const REPLACE: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeText(s: string): string {
+  // NUL cannot be stored in PostgreSQL text; drop it rather than fail a whole load on a stray byte.
+  const clean = s.includes('\0') ? s.replaceAll('\0', '') : s;
+  return NEEDS_ESCAPE.test(clean) ? clean.replace(ESCAPES, (c) => REPLACE[c] ?? c) : clean;
+}
+
+export function copyTextField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  switch (typeof v) {
+    case 'string':
+      return escapeText(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 't' : 'f';
+    default:
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? '\\N' : v.toISOString();
+      // bytea hex input is \x..., and the backslash itself must be escaped in text format.
+      if (v instanceof Uint8Array)
+        return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+      return escapeText(JSON.stringify(v));
+  }
+}
+
+/** One batch as COPY text lines, in the order of `names`. */
+export function copyTextBatch(rows: readonly Row[], names: readonly string[]): string {
+  let out = '';
+  for (const row of rows) {
+    let line = '';
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) line += '\t';
+      line += copyTextField(row[names[i] ?? '']);
+    }
+    out += line + '\n';
+  }
+  return out;
+}

@@ -1,0 +1,168 @@
+/**
+ * The byte fast paths for PostgreSQL. copyIn pipes CSV bytes untouched into COPY FROM STDIN (the
+ * server parses them; Node never looks inside), copyOut pipes COPY TO STDOUT out. Both stream with
+ * back-pressure, so memory stays flat for any file size.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { AppError } from '../../core/errors.js';
+import type { Column } from '../../core/records.js';
+import type { ByteSource } from '../../formats/format.js';
+import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import { requireTable } from '../columns.js';
+import type { CsvCopyOptions, DestinationSpec, SourceSpec } from '../connector.js';
+import { csvEncoder } from '../csv-encode.js';
+import { peekCsvHeader } from '../csv-header.js';
+import { dbError } from '../db-errors.js';
+import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
+import { tableColumns } from './postgres-catalog.js';
+import { cancelBackend, fieldsToColumns, readCursor, sourceQuery } from './postgres-read.js';
+import { mergeStage, prepareTarget } from './postgres-writer.js';
+
+function literal(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function csvOptionsSql(o: CsvCopyOptions, header: boolean): string {
+  const parts = ['format csv', `header ${header ? 'true' : 'false'}`];
+  if (o.delimiter) parts.push(`delimiter ${literal(o.delimiter)}`);
+  if (o.quote) parts.push(`quote ${literal(o.quote)}`);
+  if (o.escape) parts.push(`escape ${literal(o.escape)}`);
+  if (o.nullValue !== undefined) parts.push(`null ${literal(o.nullValue)}`);
+  return parts.join(', ');
+}
+
+export async function pgCopyIn(
+  pool: pg.Pool,
+  spec: DestinationSpec,
+  csv: ByteSource,
+  options: CsvCopyOptions,
+  signal: AbortSignal | undefined,
+): Promise<{ rowsWritten: number }> {
+  throwIfAborted(signal);
+  const table = requireTable(spec);
+  const header = options.header !== false;
+  const peeked = header ? await peekCsvHeader(csv, options.delimiter, options.quote) : undefined;
+  const names = peeked ? peeked.header : spec.columns.map((c) => c.name);
+  if (names.length === 0) throw new AppError('BAD_REQUEST', `loading '${table}': the CSV has no columns`);
+  // Spec columns give types when they name the CSV's columns; the rest are text.
+  const typed = new Map(spec.columns.map((c) => [c.name, c]));
+  const columns: Column[] = names.map((n) => typed.get(n) ?? { name: n, type: 'text', nullable: true });
+  const client = await pool.connect().catch((e: unknown) => {
+    throw dbError(e, 'connecting');
+  });
+  let cancelled = false;
+  const unhook = onAbort(signal, () => {
+    cancelled = true;
+    void cancelBackend(pool, client);
+  });
+  let healthy = false;
+  try {
+    await client.query('begin');
+    const { into, keys } = await prepareTarget(client, spec, columns);
+    const copy = client.query(
+      copyFrom(
+        `copy ${into} (${names.map(quotePgColumn).join(', ')}) from stdin with (${csvOptionsSql(options, header)})`,
+      ),
+    );
+    await pipeline(Readable.from(peeked ? peeked.bytes : csv), copy);
+    let rows = copy.rowCount;
+    if (spec.mode === 'upsert') rows = await mergeStage(client, table, names, keys);
+    await client.query('commit');
+    healthy = true;
+    return { rowsWritten: rows };
+  } catch (e) {
+    await client.query('rollback').catch(() => undefined);
+    throw cancelled ? cancelledError() : dbError(e, `loading CSV into '${table}'`);
+  } finally {
+    unhook();
+    client.release(healthy ? undefined : new Error('copy failed'));
+  }
+}
+
+/**
+ * COPY cannot take bind parameters, so a query with parameters streams through a cursor and a CSV
+ * encoder instead (slower, same bytes). A table or a parameterless query uses COPY TO STDOUT.
+ */
+export async function pgCopyOut(
+  pool: pg.Pool,
+  spec: SourceSpec,
+  options: CsvCopyOptions,
+  signal: AbortSignal | undefined,
+): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
+  throwIfAborted(signal);
+  if (
+    'query' in spec &&
+    spec.params &&
+    Object.keys(spec.params).length > 0 &&
+    /\{[A-Za-z_]/.test(spec.query)
+  ) {
+    return cursorCsv(pool, spec, options, signal);
+  }
+  const q = sourceQuery(spec);
+  let columns: Column[];
+  let copySql: string;
+  if ('table' in spec && !spec.columns?.length) {
+    const cols = await tableColumns(pool, spec.table).catch((e: unknown) => {
+      throw dbError(e, q.what);
+    });
+    if (!cols) throw new AppError('NOT_FOUND', `table '${spec.table}' does not exist`);
+    columns = cols;
+    copySql = `copy ${quotePgIdent(spec.table)} (${cols.map((c) => quotePgColumn(c.name)).join(', ')}) to stdout`;
+  } else {
+    const probe = await pool.query(`select * from (${q.text}) q limit 0`, q.values).catch((e: unknown) => {
+      throw dbError(e, q.what);
+    });
+    columns = fieldsToColumns(probe.fields);
+    copySql = `copy (${q.text}) to stdout`;
+  }
+  const sql = `${copySql} with (${csvOptionsSql(options, options.header !== false)})`;
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    const client = await pool.connect().catch((e: unknown) => {
+      throw dbError(e, 'connecting');
+    });
+    let cancelled = false;
+    const unhook = onAbort(signal, () => {
+      cancelled = true;
+      void cancelBackend(pool, client);
+    });
+    let healthy = false;
+    try {
+      const stream = client.query(copyTo(sql));
+      for await (const chunk of stream) {
+        if (signal?.aborted) throw cancelledError();
+        yield chunk;
+      }
+      healthy = true;
+    } catch (e) {
+      throw cancelled ? cancelledError() : dbError(e, q.what);
+    } finally {
+      unhook();
+      client.release(healthy ? undefined : new Error('copy out stopped'));
+    }
+  }
+  return { columns, bytes: bytes() };
+}
+
+async function cursorCsv(
+  pool: pg.Pool,
+  spec: SourceSpec,
+  options: CsvCopyOptions,
+  signal: AbortSignal | undefined,
+): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
+  const src = await readCursor(pool, spec, signal);
+  const columns = src.columns ?? [];
+  const enc = csvEncoder(options);
+  const names = columns.map((c) => c.name);
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    if (options.header !== false) yield Buffer.from(enc.line(names));
+    for await (const batch of src.batches) {
+      let out = '';
+      for (const row of batch) out += enc.line(names.map((n) => row[n]));
+      yield Buffer.from(out);
+    }
+  }
+  return { columns, bytes: bytes() };
+}

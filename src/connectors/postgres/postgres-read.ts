@@ -1,0 +1,126 @@
+/**
+ * Streaming reads from PostgreSQL through a server-side cursor: the server hands over one batch at a
+ * time, so memory stays flat however big the result. An abort cancels the running statement on the
+ * server (pg_cancel_backend) and destroys the connection instead of returning it to the pool.
+ */
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js';
+import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import type { SourceResult, SourceSpec } from '../connector.js';
+import { dbError } from '../db-errors.js';
+import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
+import { bindNamed, pgPlaceholder } from '../sql-params.js';
+import { columnTypeOfOid } from './postgres-types.js';
+
+export interface BoundQuery {
+  text: string;
+  values: unknown[];
+  what: string;
+}
+
+/** The SQL for a table or query source, parameters bound. */
+export function sourceQuery(spec: SourceSpec): BoundQuery {
+  if ('table' in spec) {
+    const cols = spec.columns?.length ? spec.columns.map(quotePgColumn).join(', ') : '*';
+    return {
+      text: `select ${cols} from ${quotePgIdent(spec.table)}`,
+      values: [],
+      what: `reading table '${spec.table}'`,
+    };
+  }
+  if ('query' in spec) {
+    const b = bindNamed(spec.query, spec.params ?? {}, pgPlaceholder);
+    return { ...b, what: 'running the query' };
+  }
+  throw dbError(new Error('a database source needs table or query, not file'), 'reading');
+}
+
+export function fieldsToColumns(fields: readonly pg.FieldDef[]): Column[] {
+  return fields.map((f) => ({ name: f.name, type: columnTypeOfOid(f.dataTypeID), nullable: true }));
+}
+
+/** Cancels whatever the connection runs, from another connection, then lets the caller destroy it. */
+export async function cancelBackend(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
+  // pg keeps the backend pid on the client but its typings do not declare it.
+  const pid: unknown = Reflect.get(client, 'processID');
+  if (typeof pid !== 'number') return;
+  await pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
+}
+
+export async function readCursor(
+  pool: pg.Pool,
+  spec: SourceSpec,
+  signal: AbortSignal | undefined,
+  batchSize = DEFAULT_BATCH_SIZE,
+): Promise<SourceResult> {
+  throwIfAborted(signal);
+  const q = sourceQuery(spec);
+  const client = await pool.connect().catch((e: unknown) => {
+    throw dbError(e, 'connecting');
+  });
+  let released = false;
+  const release = (err?: Error) => {
+    if (released) return;
+    released = true;
+    client.release(err);
+  };
+  let cancelled = false;
+  const unhook = onAbort(signal, () => {
+    cancelled = true;
+    void cancelBackend(pool, client);
+  });
+  // Cursors live inside a transaction; a read-only one also guards against a query with side effects.
+  const cursor = client.query(new Cursor<Row>(q.text, q.values));
+  let first: Row[];
+  let fields: pg.FieldDef[] = [];
+  try {
+    first = await readBatch(cursor, batchSize, (f) => {
+      fields = f;
+    });
+  } catch (e) {
+    unhook();
+    release(e instanceof Error ? e : new Error(String(e)));
+    throw cancelled ? cancelledError() : dbError(e, q.what);
+  }
+  async function* batches(): AsyncGenerator<Row[]> {
+    let failed = false;
+    try {
+      let rows = first;
+      while (rows.length > 0) {
+        throwIfAborted(signal);
+        yield rows;
+        if (rows.length < batchSize) break;
+        rows = await readBatch(cursor, batchSize);
+      }
+    } catch (e) {
+      failed = true;
+      throw cancelled || signal?.aborted ? cancelledError() : dbError(e, q.what);
+    } finally {
+      unhook();
+      if (failed || cancelled) {
+        // The connection may be mid-statement or in an aborted state: never reuse it.
+        release(new Error('read failed or was cancelled'));
+      } else {
+        // Finished, or the consumer stopped early: the portal is suspended, closing it is enough.
+        try {
+          await cursor.close();
+          release();
+        } catch (e) {
+          release(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    }
+  }
+  return { columns: fieldsToColumns(fields), batches: batches() };
+}
+
+function readBatch(cursor: Cursor<Row>, n: number, onFields?: (f: pg.FieldDef[]) => void): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    cursor.read(n, (err, rows, result) => {
+      if (err) return reject(err);
+      onFields?.(result.fields);
+      resolve(rows);
+    });
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * The SQLite connector (better-sqlite3). Each read and each writer opens its own connection: an open
+ * iterator keeps a connection busy, and a writer's transaction must not absorb other runs' writes.
+ * WAL mode lets readers go on while a writer holds its transaction.
+ */
+import { AppError } from '../../core/errors.js';
+import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js';
+import { cancelledError, throwIfAborted } from '../abort.js';
+import type { Connector, ConnectorType, SourceSpec } from '../connector.js';
+import { dbError } from '../db-errors.js';
+import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
+import { splitStatements } from '../sql-lexer.js';
+import { bindNamed, positionalPlaceholder } from '../sql-params.js';
+import { listTables } from './sqlite-catalog.js';
+import { databaseFile, parseSqliteConfig, SqliteConfigSchema } from './sqlite-config.js';
+import { columnTypeOfDeclared, fromSqlite, toSqlite } from './sqlite-types.js';
+import { openSqlite, openSqliteWriter } from './sqlite-writer.js';
+
+function sourceSql(spec: SourceSpec): { text: string; values: unknown[] } {
+  if ('table' in spec) {
+    const cols = spec.columns?.length ? spec.columns.map(quoteSqliteColumn).join(', ') : '*';
+    return { text: `SELECT ${cols} FROM ${quoteSqliteIdent(spec.table)}`, values: [] };
+  }
+  if ('query' in spec) return bindNamed(spec.query, spec.params ?? {}, positionalPlaceholder);
+  throw new AppError('BAD_REQUEST', 'a database source needs table or query, not file');
+}
+
+export function createSqliteConnector(file: string): Connector {
+  const withDb = <T>(what: string, fn: (db: ReturnType<typeof openSqlite>) => T): T => {
+    const db = openSqlite(file);
+    try {
+      return fn(db);
+    } catch (e) {
+      throw dbError(e, what);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    type: 'sqlite',
+    async check() {
+      withDb('checking', (db) => db.prepare('select 1').get());
+    },
+    async discover() {
+      return withDb('listing tables', listTables);
+    },
+    async read(spec, signal) {
+      throwIfAborted(signal);
+      const q = sourceSql(spec);
+      const db = openSqlite(file);
+      let columns: Column[];
+      let iter: IterableIterator<unknown[]>;
+      try {
+        const stmt = db.prepare<unknown[], unknown[]>(q.text).raw(true);
+        columns = stmt
+          .columns()
+          .map((c) => ({ name: c.name, type: columnTypeOfDeclared(c.type), nullable: true }));
+        iter = stmt.iterate(...q.values.map(toSqlite));
+      } catch (e) {
+        db.close();
+        throw dbError(e, 'running the query');
+      }
+      const names = columns.map((c) => c.name);
+      const types = columns.map((c) => c.type);
+      async function* batches(): AsyncGenerator<Row[]> {
+        try {
+          for (;;) {
+            throwIfAborted(signal);
+            const batch: Row[] = [];
+            for (let r = iter.next(); !r.done; r = iter.next()) {
+              const row: Row = {};
+              for (let i = 0; i < names.length; i++)
+                row[names[i] ?? ''] = fromSqlite(r.value[i], types[i] ?? 'text');
+              batch.push(row);
+              if (batch.length >= DEFAULT_BATCH_SIZE) break;
+            }
+            if (batch.length === 0) return;
+            yield batch;
+            // better-sqlite3 is synchronous: give timers, I/O and abort signals a turn between batches.
+            await new Promise<void>((r) => setImmediate(r));
+            if (batch.length < DEFAULT_BATCH_SIZE) return;
+          }
+        } catch (e) {
+          throw signal?.aborted ? cancelledError() : dbError(e, 'reading');
+        } finally {
+          iter.return?.();
+          db.close();
+        }
+      }
+      return { columns, batches: batches() };
+    },
+    async writer(spec, signal) {
+      return openSqliteWriter(file, spec, signal);
+    },
+    async execute(sql, params, signal) {
+      throwIfAborted(signal);
+      const statements = splitStatements(sql).map((s) => bindNamed(s, params, positionalPlaceholder));
+      return withDb('running the statements', (db) => {
+        const run = db.transaction(() => {
+          let rowsAffected = 0;
+          for (const s of statements)
+            rowsAffected += db.prepare(s.text).run(...s.values.map(toSqlite)).changes;
+          return rowsAffected;
+        });
+        return { rowsAffected: run.immediate() };
+      });
+    },
+    async close() {},
+  };
+}
+
+export const sqliteConnectorType: ConnectorType = {
+  type: 'sqlite',
+  title: 'SQLite',
+  configSchema: SqliteConfigSchema,
+  secretFields: [],
+  create: (config, ctx) => createSqliteConnector(databaseFile(parseSqliteConfig(config), ctx.dataDir)),
+};

@@ -1,0 +1,121 @@
+/**
+ * A SQLite write: its own connection holding one IMMEDIATE transaction for the writer's life (so
+ * writes of concurrent runs never share a transaction), one prepared INSERT run per row. DDL is
+ * transactional in SQLite, so a created table vanishes on rollback.
+ */
+import Database from 'better-sqlite3';
+import { AppError } from '../../core/errors.js';
+import type { Row } from '../../core/records.js';
+import { cancelledError, throwIfAborted } from '../abort.js';
+import { requireTable, upsertKeys, writeColumns } from '../columns.js';
+import type { DestinationSpec, Writer } from '../connector.js';
+import { dbError } from '../db-errors.js';
+import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
+import { createTableSql, tableColumns } from './sqlite-catalog.js';
+import { toSqlite } from './sqlite-types.js';
+
+export function openSqlite(file: string, readonly = false): Database.Database {
+  try {
+    const db = new Database(file, { readonly, fileMustExist: readonly });
+    db.pragma('busy_timeout = 10000');
+    if (!readonly) db.pragma('journal_mode = WAL');
+    return db;
+  } catch (e) {
+    throw new AppError('CONNECTION_FAILED', `cannot open SQLite database '${file}': ${String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+export function openSqliteWriter(
+  file: string,
+  spec: DestinationSpec,
+  signal: AbortSignal | undefined,
+): Writer {
+  throwIfAborted(signal);
+  const table = requireTable(spec);
+  const what = `writing to table '${table}'`;
+  const db = openSqlite(file);
+  let state: 'new' | 'open' | 'done' = 'new';
+  let insert: Database.Statement<unknown[]> | undefined;
+  let names: string[] = [];
+  let rows = 0;
+
+  const finish = () => {
+    if (state === 'done') return;
+    if (state === 'open' && db.inTransaction) db.exec('ROLLBACK');
+    state = 'done';
+    db.close();
+  };
+  signal?.addEventListener('abort', finish, { once: true });
+
+  const start = (batch: Row[]) => {
+    const columns = writeColumns(spec, batch);
+    const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
+    names = columns.map((c) => c.name);
+    db.exec('BEGIN IMMEDIATE');
+    state = 'open';
+    if (!tableColumns(db, table)) {
+      if (spec.create === false) {
+        throw new AppError('BAD_REQUEST', `table '${table}' does not exist and create is off for this step`);
+      }
+      db.exec(createTableSql(table, columns, keys.length > 0 ? keys : (spec.keys ?? [])));
+    } else if (spec.mode === 'replace') {
+      db.exec(`DELETE FROM ${quoteSqliteIdent(table)}`);
+    }
+    const cols = names.map(quoteSqliteColumn);
+    let sql = `INSERT INTO ${quoteSqliteIdent(table)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+    if (spec.mode === 'upsert') {
+      const updates = names.filter((n) => !keys.includes(n)).map(quoteSqliteColumn);
+      sql += ` ON CONFLICT (${keys.map(quoteSqliteColumn).join(', ')}) DO ${
+        updates.length ? `UPDATE SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}` : 'NOTHING'
+      }`;
+    }
+    insert = db.prepare(sql);
+  };
+
+  const closed = () =>
+    signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
+  const fail = (e: unknown) => {
+    const err = signal?.aborted ? cancelledError() : dbError(e, what);
+    finish();
+    return err;
+  };
+
+  return {
+    async write(batch) {
+      if (state === 'done') throw closed();
+      if (batch.length === 0) return;
+      try {
+        if (state === 'new') start(batch);
+        const stmt = insert;
+        if (!stmt) return;
+        const values: (string | number | bigint | Buffer | null)[] = new Array(names.length);
+        for (const row of batch) {
+          for (let i = 0; i < names.length; i++) values[i] = toSqlite(row[names[i] ?? '']);
+          stmt.run(values);
+        }
+        rows += batch.length;
+      } catch (e) {
+        throw fail(e);
+      }
+      // Let timers and I/O run between batches: better-sqlite3 is synchronous.
+      await new Promise<void>((r) => setImmediate(r));
+    },
+    async commit() {
+      if (state === 'done') throw closed();
+      try {
+        if (state === 'new' && spec.columns.length > 0) start([]);
+        if (state === 'open') db.exec('COMMIT');
+        state = 'done';
+        db.close();
+        return { rowsWritten: rows };
+      } catch (e) {
+        throw fail(e);
+      }
+    },
+    async rollback() {
+      finish();
+    },
+  };
+}

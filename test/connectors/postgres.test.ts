@@ -1,0 +1,103 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/connectors/connector.js';
+import { postgresConnectorType } from '../../src/connectors/postgres/postgres-connector.js';
+import { createPgDatabase } from '../services.js';
+import { describeConnectorConformance, readRows } from './conformance.js';
+
+// Nested small series stream row by row; one big generate_series would be materialised first.
+const ENDLESS =
+  'select a * 100000 + b as id, md5(b::text) as name from generate_series(1, 100000) a, generate_series(1, 100000) b';
+
+describeConnectorConformance('postgres', async () => {
+  const db = await createPgDatabase('pgconf');
+  const connector = postgresConnectorType.create({ url: db.url, poolSize: 4 }, { dataDir: '/tmp' });
+  return {
+    connector,
+    source: (table) => ({ table }),
+    destination: (table, mode, columns, keys) => ({ table, mode, columns, ...(keys ? { keys } : {}) }),
+    sql: (query, params) => ({ query, params }),
+    endlessQuery: ENDLESS,
+    constraints: true,
+    teardown: async () => {
+      await connector.close();
+      await db.drop();
+    },
+  };
+});
+
+describe('postgres connector specifics', () => {
+  let connector: Connector;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await createPgDatabase('pgspec');
+    drop = db.drop;
+    connector = postgresConnectorType.create({ url: db.url }, { dataDir: '/tmp' });
+  });
+  afterAll(async () => {
+    await connector.close();
+    await drop();
+  });
+
+  const csv = (s: string) => Readable.from([Buffer.from(s)]);
+  const collect = async (it: AsyncIterable<Uint8Array>) => {
+    const parts: Buffer[] = [];
+    for await (const c of it) parts.push(Buffer.from(c));
+    return Buffer.concat(parts).toString();
+  };
+
+  it('copyIn loads CSV bytes, creating a text table from the header', async () => {
+    const r = await connector.copyIn?.(
+      { table: 'people', mode: 'append', columns: [] },
+      csv('id,name\r\n1,"Ann, ""A"""\r\n2,\r\n3,""\r\n'),
+      {},
+    );
+    expect(r?.rowsWritten).toBe(3);
+    expect(
+      await readRows(connector, { query: 'select id::int as id, name from people', params: {} }),
+    ).toEqual([
+      { id: 1, name: 'Ann, "A"' },
+      { id: 2, name: null },
+      { id: 3, name: '' },
+    ]);
+  });
+
+  it('copyIn upserts through a staging table and rolls back on bad data', async () => {
+    const cols = [
+      { name: 'id', type: 'integer' as const },
+      { name: 'n', type: 'number' as const },
+    ];
+    await connector.copyIn?.(
+      { table: 'nums', mode: 'upsert', keys: ['id'], columns: cols },
+      csv('id,n\n1,1.5\n2,2\n'),
+      {},
+    );
+    await connector.copyIn?.(
+      { table: 'nums', mode: 'upsert', keys: ['id'], columns: cols },
+      csv('n,id\n9,2\n3,3\n'),
+      {},
+    );
+    expect(await readRows(connector, { table: 'nums' })).toEqual([
+      { id: 1, n: 1.5 },
+      { id: 2, n: 9 },
+      { id: 3, n: 3 },
+    ]);
+    await expect(
+      connector.copyIn?.({ table: 'nums', mode: 'replace', columns: cols }, csv('id,n\n5,5\n6,oops\n'), {}),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect((await readRows(connector, { table: 'nums' })).length).toBe(3);
+  });
+
+  it('copyOut streams a table, a query, and a parameterised query as CSV', async () => {
+    const t = await connector.copyOut?.({ table: 'nums' }, {});
+    expect(t?.columns.map((c) => c.name)).toEqual(['id', 'n']);
+    expect(await collect(t!.bytes)).toBe('id,n\n1,1.5\n2,9\n3,3\n');
+    const q = await connector.copyOut?.({ query: 'select id from nums where id > 1 order by id' }, {});
+    expect(await collect(q!.bytes)).toBe('id\n2\n3\n');
+    const p = await connector.copyOut?.(
+      { query: 'select id, n from nums where id = {id}', params: { id: 2 } },
+      {},
+    );
+    expect(await collect(p!.bytes)).toBe('id,n\n2,9\n');
+  });
+});

@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sqliteConnectorType } from '../../src/connectors/sqlite/sqlite-connector.js';
+import { describeConnectorConformance, readRows, writeRows } from './conformance.js';
+
+describeConnectorConformance('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
+  const connector = sqliteConnectorType.create({ path: 'conformance.db' }, { dataDir: dir });
+  return {
+    connector,
+    source: (table) => ({ table }),
+    destination: (table, mode, columns, keys) => ({ table, mode, columns, ...(keys ? { keys } : {}) }),
+    sql: (query, params) => ({ query, params }),
+    endlessQuery:
+      'with recursive s(id) as (select 1 union all select id + 1 from s where id < 100000000) select id, hex(id) as name from s',
+    constraints: true,
+    teardown: async () => {
+      await connector.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('sqlite connector specifics', () => {
+  it('resolves a relative path against the data directory and rejects a bad config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
+    try {
+      const c = sqliteConnectorType.create({ path: 'sub.db' }, { dataDir: dir });
+      await writeRows(c, { table: 't', mode: 'append', columns: [{ name: 'id', type: 'integer' }] }, [
+        [{ id: 1 }],
+      ]);
+      const abs = sqliteConnectorType.create({ path: join(dir, 'sub.db') }, { dataDir: '/nonexistent' });
+      expect(await readRows(abs, { table: 't' })).toEqual([{ id: 1 }]);
+      expect(() => sqliteConnectorType.create({ path: 7 }, { dataDir: dir })).toThrow(/path/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
