@@ -1,0 +1,30 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { Role } from '../auth/roles.js';
+
+export type KindName = 'connection' | 'flow' | 'listener' | 'schedule';
+
+/** Definition names: used in URLs and YAML, so kept to a safe alphabet. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * One kind of definition. The generic store, REST routes and YAML apply/export are driven by this
+ * description, so adding a kind is adding one of these.
+ */
+export interface DefinitionKind<Spec = unknown> {
+  kind: KindName;
+  /** URL segment: /rest/v1/<plural>. */
+  plural: string;
+  title: string;
+  /** JSON Schema of the spec (the definition without its name). */
+  schema: TSchema;
+  /** Checks a spec beyond its schema and returns it normalised; throws VALIDATION_FAILED with field paths. */
+  validate(spec: unknown, name: string): Spec | Promise<Spec>;
+  /** Top-level spec fields that are secret: encrypted at rest, masked when read. */
+  secretFields?(spec: Spec): readonly string[];
+  /** Lowest role that may read; writing needs editor. */
+  readRole?: Role;
+  /** Apply order: lower first (connections before the flows that use them). */
+  order: number;
+}
+
+export const MASK = '********';

@@ -1,0 +1,118 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import type { Context } from '../context.js';
+import { actorOf } from '../server/access.js';
+import type { App } from '../server/app-types.js';
+import { authErrors, errorResponses } from '../server/schemas.js';
+import type { DefinitionKind } from './definition-kind.js';
+import type { Definition, DefinitionService } from './definition-service.js';
+
+const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
+
+function view(d: Definition): Record<string, unknown> {
+  return {
+    name: d.name,
+    ...(d.spec as Record<string, unknown>),
+    version: d.version,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    updatedBy: d.updatedBy,
+  };
+}
+
+function splitBody(body: unknown): { name: unknown; spec: Record<string, unknown> } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { name: undefined, spec: {} };
+  const { name, version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...spec } = body as Record<string, unknown>;
+  return { name, spec };
+}
+
+/**
+ * CRUD routes for one definition kind under /rest/v1/<plural>. Bodies are the definition's fields plus
+ * `name`; the service validates them (with field paths) so the schema here documents rather than gates.
+ */
+export function definitionRoutes(app: App, ctx: Context & { definitions: DefinitionService }, kind: DefinitionKind): void {
+  const base = `/rest/v1/${kind.plural}`;
+  const tags = [kind.plural];
+  const readRole = kind.readRole ?? 'viewer';
+  const Body: TSchema = Type.Intersect([Type.Object({ name: Type.String() }), kind.schema]);
+  const Item: TSchema = Type.Intersect([
+    Type.Object({ name: Type.String(), version: Type.Integer(), updatedAt: Type.String(), updatedBy: Type.Union([Type.String(), Type.Null()]) }),
+    kind.schema,
+  ]);
+  // Validation happens in the service; the route only documents the body.
+  const docsOnly = { attachValidation: true } as const;
+
+  app.get(
+    base,
+    {
+      config: { access: readRole },
+      schema: { tags, summary: `List ${kind.plural}`, response: { 200: Type.Array(Item), ...authErrors } },
+    },
+    async () => (await ctx.definitions.list(kind.kind)).map(view),
+  );
+  app.get(
+    `${base}/:name`,
+    {
+      config: { access: readRole },
+      schema: {
+        tags,
+        summary: `Get a ${kind.kind}${kind.secretFields ? ' (secrets masked)' : ''}`,
+        params: NameParams,
+        response: { 200: Item, ...authErrors, ...errorResponses(404) },
+      },
+    },
+    async (request) => view(await ctx.definitions.get(kind.kind, request.params.name)),
+  );
+  app.post(
+    base,
+    {
+      config: { access: 'editor' },
+      ...docsOnly,
+      schema: {
+        tags,
+        summary: `Create a ${kind.kind}`,
+        body: Body,
+        response: { 201: Item, ...authErrors, ...errorResponses(409, 413) },
+      },
+    },
+    async (request, reply) => {
+      const { name, spec } = splitBody(request.body);
+      const d = await ctx.definitions.create(kind.kind, typeof name === 'string' ? name : '', spec, actorOf(request));
+      return reply.code(201).send(view(d));
+    },
+  );
+  app.put(
+    `${base}/:name`,
+    {
+      config: { access: 'editor' },
+      ...docsOnly,
+      schema: {
+        tags,
+        summary: `Create or replace a ${kind.kind}`,
+        params: NameParams,
+        body: kind.schema,
+        response: { 200: Item, 201: Item, ...authErrors, ...errorResponses(409, 413) },
+      },
+    },
+    async (request, reply) => {
+      const { spec } = splitBody(request.body);
+      const d = await ctx.definitions.put(kind.kind, request.params.name, spec, actorOf(request));
+      return reply.code(d.created ? 201 : 200).send(view(d));
+    },
+  );
+  app.delete(
+    `${base}/:name`,
+    {
+      config: { access: 'editor' },
+      schema: {
+        tags,
+        summary: `Delete a ${kind.kind}`,
+        params: NameParams,
+        response: { 204: Type.Null(), ...authErrors, ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      await ctx.definitions.delete(kind.kind, request.params.name, actorOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,206 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { type Actor, audited } from '../audit/audited.js';
+import { AppError, conflict, notFound } from '../core/errors.js';
+import type { Store } from '../store/database.js';
+import type { DefinitionsTable } from '../store/schema.js';
+import { type DefinitionKind, type KindName, MASK, NAME_PATTERN } from './definition-kind.js';
+import type { SecretBox } from './secret-box.js';
+
+export interface Definition<Spec = unknown> {
+  kind: KindName;
+  name: string;
+  spec: Spec;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string | null;
+}
+
+export type ChangeListener = (change: { kind: KindName; name: string; deleted: boolean }) => void;
+
+function parseObject(text: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('stored definition is not an object');
+  return Object.fromEntries(Object.entries(v));
+}
+
+/**
+ * Stores definitions of every kind. Specs are validated by their kind on every write; secret fields
+ * are split off and sealed; every change is audited and announced to change listeners (the connector
+ * pool, the listener router, the scheduler) so they reload what changed.
+ */
+export class DefinitionService {
+  private readonly kinds = new Map<KindName, DefinitionKind>();
+  private readonly listeners: ChangeListener[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+    private readonly audit: AuditLog,
+  ) {}
+
+  register<S>(kind: DefinitionKind<S>): void {
+    this.kinds.set(kind.kind, kind as DefinitionKind);
+  }
+
+  kind(name: KindName): DefinitionKind {
+    const k = this.kinds.get(name);
+    if (!k) throw new AppError('INTERNAL', `Definition kind ${name} is not registered`);
+    return k;
+  }
+
+  allKinds(): DefinitionKind[] {
+    return [...this.kinds.values()].sort((a, b) => a.order - b.order);
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Definitions as the API shows them: secrets masked. */
+  async list(kind: KindName): Promise<Definition[]> {
+    const rows = await this.store.db.selectFrom('definitions').selectAll().where('kind', '=', kind).orderBy('name').execute();
+    return rows.map((r) => this.toDefinition(r, false));
+  }
+
+  async get(kind: KindName, name: string): Promise<Definition> {
+    const row = await this.row(kind, name);
+    if (!row) throw notFound(this.kind(kind).title, name);
+    return this.toDefinition(row, false);
+  }
+
+  /** With secrets decrypted: for the engine only, never for a response. */
+  async resolve<S = unknown>(kind: KindName, name: string): Promise<Definition<S>> {
+    const row = await this.row(kind, name);
+    if (!row) throw notFound(this.kind(kind).title, name);
+    return this.toDefinition(row, true) as Definition<S>;
+  }
+
+  async find(kind: KindName, name: string): Promise<Definition | undefined> {
+    const row = await this.row(kind, name);
+    return row ? this.toDefinition(row, true) : undefined;
+  }
+
+  /** Creates (POST): 409 when the name is taken. */
+  create(kind: KindName, name: string, spec: unknown, by: Actor): Promise<Definition> {
+    return audited(this.audit, by, `${kind}.created`, name, () => this.write(kind, name, spec, by, 'create'));
+  }
+
+  /** Creates or replaces (PUT and apply). */
+  put(kind: KindName, name: string, spec: unknown, by: Actor): Promise<Definition & { created: boolean }> {
+    return audited(
+      this.audit,
+      by,
+      `${kind}.saved`,
+      name,
+      () => this.write(kind, name, spec, by, 'put'),
+      (d) => ({ version: d.version, created: d.created }),
+    );
+  }
+
+  delete(kind: KindName, name: string, by: Actor): Promise<void> {
+    return audited(this.audit, by, `${kind}.deleted`, name, async () => {
+      const res = await this.store.db
+        .deleteFrom('definitions')
+        .where('kind', '=', kind)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) throw notFound(this.kind(kind).title, name);
+      this.announce(kind, name, true);
+    });
+  }
+
+  private async write(
+    kindName: KindName,
+    name: string,
+    input: unknown,
+    by: Actor,
+    mode: 'create' | 'put',
+  ): Promise<Definition & { created: boolean }> {
+    const kind = this.kind(kindName);
+    if (!NAME_PATTERN.test(name)) {
+      throw new AppError('VALIDATION_FAILED', `${kind.title} name '${name}' is not valid`, {
+        details: [{ path: '/name', message: 'use 1-128 letters, digits, _ . -, starting with a letter or digit' }],
+      });
+    }
+    const existing = await this.row(kindName, name);
+    if (existing && mode === 'create') throw conflict(`${kind.title} '${name}' already exists`);
+    const previousSecrets = existing?.secrets ? this.box.open(existing.secrets) : {};
+    const raw = typeof input === 'object' && input !== null ? { ...(input as Record<string, unknown>) } : input;
+    // A masked value sent back unchanged means "keep the stored secret".
+    if (typeof raw === 'object' && raw !== null) {
+      const obj = raw as Record<string, unknown>;
+      for (const [k, v] of Object.entries(obj)) if (v === MASK && k in previousSecrets) obj[k] = previousSecrets[k];
+    }
+    const spec = await kind.validate(raw, name);
+    const specObj: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
+    const secretNames = kind.secretFields?.(spec) ?? [];
+    const secrets: Record<string, unknown> = {};
+    for (const f of secretNames) {
+      if (specObj[f] === MASK) throw new AppError('VALIDATION_FAILED', `/${f} is masked but no secret is stored for it`);
+      if (specObj[f] !== undefined) secrets[f] = specObj[f];
+      delete specObj[f];
+    }
+    const now = new Date().toISOString();
+    const row: DefinitionsTable = {
+      kind: kindName,
+      name,
+      spec: JSON.stringify(specObj),
+      secrets: Object.keys(secrets).length > 0 ? this.box.seal(secrets) : null,
+      version: (existing?.version ?? 0) + 1,
+      created_at: existing?.created_at ?? now,
+      updated_at: now,
+      updated_by: by.name,
+    };
+    if (existing) {
+      const res = await this.store.db
+        .updateTable('definitions')
+        .set(row)
+        .where('kind', '=', kindName)
+        .where('name', '=', name)
+        .where('version', '=', existing.version)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) throw conflict(`${kind.title} '${name}' was changed concurrently; retry`);
+    } else {
+      try {
+        await this.store.db.insertInto('definitions').values(row).execute();
+      } catch (err) {
+        if (await this.row(kindName, name)) throw conflict(`${kind.title} '${name}' already exists`);
+        throw err;
+      }
+    }
+    this.announce(kindName, name, false);
+    return { ...this.toDefinition(row, false), created: !existing };
+  }
+
+  private announce(kind: KindName, name: string, deleted: boolean): void {
+    for (const l of this.listeners) l({ kind, name, deleted });
+  }
+
+  private row(kind: KindName, name: string): Promise<DefinitionsTable | undefined> {
+    return this.store.db
+      .selectFrom('definitions')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  private toDefinition(r: DefinitionsTable, withSecrets: boolean): Definition {
+    const spec = parseObject(r.spec);
+    if (r.secrets) {
+      const secrets = this.box.open(r.secrets);
+      for (const [k, v] of Object.entries(secrets)) spec[k] = withSecrets ? v : MASK;
+    }
+    const kind = this.kinds.get(r.kind as KindName);
+    return {
+      kind: kind?.kind ?? 'flow',
+      name: r.name,
+      spec,
+      version: Number(r.version),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      updatedBy: r.updated_by,
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { TransformDef } from '../transforms/transform-def.js';
+
+/**
+ * The flow definition: one schema for the REST API, the YAML files, the docs and the engine's types.
+ * `type` picks the kind: transfer (steps FROM → TO with transforms), sql (statements on a connection),
+ * pipeline (other flows in order).
+ */
+export const ParameterType = Type.Union(
+  [Type.Literal('string'), Type.Literal('integer'), Type.Literal('number'), Type.Literal('boolean'), Type.Literal('date')],
+  { description: 'How the value is checked and converted before it is bound' },
+);
+export type ParameterType = Static<typeof ParameterType>;
+
+export const ParameterDef = Type.Object(
+  {
+    type: ParameterType,
+    default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+    required: Type.Optional(Type.Boolean({ description: 'Fail the run when no value is given (default: true without a default)' })),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ParameterDef = Static<typeof ParameterDef>;
+
+export const FormatRef = Type.Object(
+  {
+    type: Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('xml')]),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+/** Connection names that are not stored connections: the request body and the HTTP response of a listener. */
+export const REQUEST_SOURCE = '@request';
+export const RESPONSE_TARGET = '@response';
+
+export const StepSource = Type.Object(
+  {
+    connection: Type.String({ minLength: 1, description: `A connection name, or ${REQUEST_SOURCE} for a listener's body` }),
+    table: Type.Optional(Type.String({ minLength: 1, description: 'Table to read; may contain {parameters}' })),
+    query: Type.Optional(Type.String({ minLength: 1, description: 'SQL query; {parameters} are bound values' })),
+    file: Type.Optional(Type.String({ minLength: 1, description: 'File name or wildcard in the folder' })),
+    format: Type.Optional(FormatRef),
+  },
+  { additionalProperties: false },
+);
+export type StepSource = Static<typeof StepSource>;
+
+export const StepTarget = Type.Object(
+  {
+    connection: Type.String({ minLength: 1, description: `A connection name, or ${RESPONSE_TARGET} for a listener's response` }),
+    table: Type.Optional(Type.String({ minLength: 1 })),
+    file: Type.Optional(Type.String({ minLength: 1 })),
+    format: Type.Optional(FormatRef),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], { default: 'append' }),
+    ),
+    keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Key columns for upsert' })),
+    create: Type.Optional(Type.Boolean({ default: true, description: 'Create the table when it is missing' })),
+  },
+  { additionalProperties: false },
+);
+export type StepTarget = Static<typeof StepTarget>;
+
+export const TransferStep = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    from: StepSource,
+    transforms: Type.Optional(Type.Array(TransformDef)),
+    to: StepTarget,
+  },
+  { additionalProperties: false },
+);
+export type TransferStep = Static<typeof TransferStep>;
+
+const Common = {
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  parameters: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), ParameterDef)),
+  timeout: Type.Optional(Type.Integer({ minimum: 1, description: 'Seconds before the run is cancelled' })),
+  retry: Type.Optional(
+    Type.Object(
+      {
+        attempts: Type.Integer({ minimum: 1, maximum: 20, description: 'Total attempts, including the first' }),
+        delay: Type.Optional(Type.Integer({ minimum: 0, default: 5, description: 'Seconds before the first retry; doubles each time' })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Queued runs of this flow that may run at once' })),
+};
+
+export const TransferFlow = Type.Object(
+  { type: Type.Literal('transfer'), steps: Type.Array(TransferStep, { minItems: 1 }), ...Common },
+  { additionalProperties: false, title: 'Transfer flow' },
+);
+
+export const SqlFlow = Type.Object(
+  {
+    type: Type.Literal('sql'),
+    connection: Type.String({ minLength: 1 }),
+    sql: Type.String({ minLength: 1, description: 'One or more statements separated by ;, run in one transaction' }),
+    ...Common,
+  },
+  { additionalProperties: false, title: 'SQL flow' },
+);
+
+export const PipelineFlow = Type.Object(
+  {
+    type: Type.Literal('pipeline'),
+    flows: Type.Array(
+      Type.Object(
+        {
+          flow: Type.String({ minLength: 1 }),
+          parameters: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+    onError: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')], { default: 'stop' })),
+    ...Common,
+  },
+  { additionalProperties: false, title: 'Pipeline flow' },
+);
+
+export const FlowSpec = Type.Union([TransferFlow, SqlFlow, PipelineFlow], {
+  discriminator: { propertyName: 'type' },
+});
+export type FlowSpec = Static<typeof FlowSpec>;
+export type TransferFlowSpec = Static<typeof TransferFlow>;
+export type SqlFlowSpec = Static<typeof SqlFlow>;
+export type PipelineFlowSpec = Static<typeof PipelineFlow>;
