@@ -1,0 +1,147 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { CsvError, type Options as ParseOptions, Parser } from 'csv-parse';
+import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
+import { writeCsv } from './csv-writer.js';
+import type { ByteSource, Format, ReadContext } from './format.js';
+import { formatError } from './format-error.js';
+import { isRow } from './rows.js';
+import { decodeText, EncodingSchema } from './text.js';
+
+const Char = (def: string, description: string) =>
+  Type.String({ minLength: 1, maxLength: 1, default: def, description });
+
+export const CsvOptionsSchema = Type.Object(
+  {
+    delimiter: Char(',', 'Field separator, one character (";" and "\\t" are common).'),
+    quote: Char('"', 'Character that encloses fields containing separators, quotes or line breaks.'),
+    escape: Char('"', 'Character that escapes a quote inside a quoted field (the quote itself by default).'),
+    header: Type.Boolean({ default: true, description: 'The first line holds the column names.' }),
+    columns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description:
+          'Column names. With header=false they name the fields (default col1..colN); with header=true they replace the header names.',
+      }),
+    ),
+    nullValue: Type.String({
+      default: '',
+      description:
+        'Unquoted text that means null. Default: an empty unquoted field is null, while "" (quoted) is an empty string.',
+    }),
+    encoding: EncodingSchema,
+    skipEmptyLines: Type.Boolean({ default: true, description: 'Ignore lines with no characters.' }),
+    trim: Type.Boolean({ default: false, description: 'Remove spaces around unquoted fields.' }),
+    recordDelimiter: Type.Union([Type.Literal('\n'), Type.Literal('\r\n')], {
+      default: '\n',
+      description: 'Line ending written after each record (reading accepts both).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type CsvOptions = Static<typeof CsvOptionsSchema>;
+
+/** Turns csv-parse's errors into "source line N: what" with the wording a user understands. */
+function csvError(err: unknown, source: string): Error {
+  if (!(err instanceof CsvError)) return err instanceof Error ? err : new Error(String(err));
+  const info: Record<string, unknown> = { ...err };
+  const line = typeof info['lines'] === 'number' ? info['lines'] : undefined;
+  const where = line === undefined ? 'input' : `line ${line}`;
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return formatError(source, where, 'unclosed quote', err);
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
+      const got = Array.isArray(info['record']) ? info['record'].length : '?';
+      const expected = typeof info['columns'] === 'object' ? 'the header' : 'the first line';
+      return formatError(
+        source,
+        where,
+        `wrong field count: ${got} fields, ${expected} has a different number`,
+        err,
+      );
+    }
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return formatError(source, where, 'unexpected character after a closing quote', err);
+    default:
+      return formatError(source, where, err.message, err);
+  }
+}
+
+function parserOptions(o: CsvOptions): ParseOptions {
+  const nullValue = o.nullValue;
+  const names = o.columns;
+  let columns: ParseOptions['columns'];
+  if (o.header) columns = names ? () => names : true;
+  else columns = names ?? false; // false: arrays, named col1..n below (cheaper than a callback)
+  return {
+    delimiter: o.delimiter,
+    quote: o.quote,
+    escape: o.escape,
+    columns,
+    skip_empty_lines: o.skipEmptyLines,
+    trim: o.trim,
+    // A cast callback is the only place csv-parse tells whether a field was quoted, which is what
+    // separates null (empty, unquoted) from the empty string ("").
+    cast: (value, ctx) => (ctx.header || ctx.quoting || value !== nullValue ? value : null),
+  };
+}
+
+async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): RowStream {
+  const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
+  const parser = new Parser(parserOptions(o));
+  let failure: unknown;
+  parser.on('error', (e) => {
+    failure = e;
+  });
+  const positional = !o.header && !o.columns;
+  const names: string[] = [];
+  let batch: Row[] = [];
+  const toRow = (rec: unknown): Row => {
+    if (!positional && isRow(rec)) return rec;
+    const fields: unknown[] = Array.isArray(rec) ? rec : [];
+    while (names.length < fields.length) names.push(`col${names.length + 1}`);
+    const row: Row = {};
+    for (let i = 0; i < fields.length; i++) row[names[i]!] = fields[i];
+    return row;
+  };
+  try {
+    for await (const text of decodeText(input, o.encoding)) {
+      ctx.signal?.throwIfAborted();
+      parser.write(text);
+      if (failure !== undefined) throw csvError(failure, ctx.source);
+      // csv-parse transforms synchronously, so the records of this chunk are already buffered.
+      for (let rec = parser.read(); rec !== null; rec = parser.read()) {
+        batch.push(toRow(rec));
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    parser.end();
+    // The tail (last line, flush errors) arrives asynchronously; the iterator waits for end or error.
+    for await (const rec of parser) {
+      batch.push(toRow(rec));
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (err) {
+    throw csvError(failure ?? err, ctx.source);
+  } finally {
+    parser.destroy();
+  }
+  if (failure !== undefined) throw csvError(failure, ctx.source);
+  if (batch.length > 0) yield batch;
+}
+
+export const csvFormat: Format<CsvOptions> = {
+  type: 'csv',
+  optionsSchema: CsvOptionsSchema,
+  mediaTypes: ['text/csv', 'application/csv', 'text/comma-separated-values'],
+  extensions: ['csv'],
+  read: readCsv,
+  write: writeCsv,
+};
