@@ -6,7 +6,7 @@ export function quotedFields(
   raw: string,
   o: { delimiter: string; quote: string; escape: string },
 ): boolean[] {
-  const { delimiter, quote, escape } = o;
+  const { delimiter, quote, escape: esc } = o;
   const out: boolean[] = [];
   let i = 0;
   const n = raw.length;
@@ -16,7 +16,7 @@ export function quotedFields(
       out.push(true);
       i++;
       while (i < n) {
-        if (raw[i] === escape && raw[i + 1] === quote) i += 2;
+        if (raw[i] === esc && raw[i + 1] === quote) i += 2;
         else if (raw[i] === quote) {
           i++;
           break;
