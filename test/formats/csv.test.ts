@@ -116,3 +116,9 @@ describe('csv format', () => {
     expect(firstBatchAt).toBeLessThan(count / 2);
   });
 });
+
+describe('csv fast path', () => {
+  it('treats every field equal to nullValue as null when distinguishQuoted=false', async () => {
+    expect(await readAll('csv', 'a,b\n"",\n', { distinguishQuoted: false })).toEqual([{ a: null, b: null }]);
+  });
+});
