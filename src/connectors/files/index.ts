@@ -1,0 +1,182 @@
+import { createReadStream } from 'node:fs';
+import { access, constants, mkdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { AppError, errorMessage } from '../../core/errors.js';
+import type { Column, ColumnType, Row, RowStream } from '../../core/records.js';
+import type { FormatType } from '../../formats/format.js';
+import { readOptions } from '../../formats/options.js';
+import { bindFormat, formatForExtension } from '../../formats/registry.js';
+import type {
+  Connector,
+  ConnectorContext,
+  ConnectorType,
+  DestinationSpec,
+  SourceResult,
+  SourceSpec,
+  TableInfo,
+  Writer,
+} from '../connector.js';
+import { openFileWriter } from './file-writer.js';
+import { hasWildcard, listFiles, matchFiles } from './glob.js';
+import { cleanRelativePath, confine, confineNew } from './paths.js';
+
+export const FilesConfigSchema = Type.Object(
+  {
+    root: Type.String({
+      minLength: 1,
+      description:
+        'The folder this connection reads and writes; relative paths resolve against the data directory.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type FilesConfig = Static<typeof FilesConfigSchema>;
+
+/** discover() also says which format a file's extension implies. */
+export interface FileTableInfo extends TableInfo {
+  format?: FormatType;
+}
+
+function columnType(value: unknown): ColumnType {
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'object' && value !== null) return 'json';
+  return 'text';
+}
+
+class FilesConnector implements Connector {
+  readonly type = 'files';
+  private readonly root: string;
+  private rootReal: string | undefined;
+
+  constructor(config: FilesConfig, ctx: ConnectorContext) {
+    this.root = path.resolve(ctx.dataDir, config.root);
+  }
+
+  /** The real path of the root, resolved once it exists (it may be created after the connection). */
+  private async realRoot(): Promise<string> {
+    if (this.rootReal) return this.rootReal;
+    try {
+      this.rootReal = await realpath(this.root);
+      return this.rootReal;
+    } catch (err) {
+      throw new AppError(
+        'CONNECTION_FAILED',
+        `Folder '${this.root}' is not accessible: ${errorMessage(err)}`,
+      );
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      const s = await stat(this.root);
+      if (!s.isDirectory()) throw new Error('not a folder');
+      await access(this.root, constants.R_OK | constants.W_OK);
+    } catch (err) {
+      throw new AppError(
+        'CONNECTION_FAILED',
+        `Folder '${this.root}' must exist and be readable and writable: ${errorMessage(err)}`,
+      );
+    }
+  }
+
+  async discover(): Promise<FileTableInfo[]> {
+    const rootReal = await this.realRoot();
+    const out: FileTableInfo[] = [];
+    for (const rel of await listFiles(rootReal)) {
+      const format = formatForExtension(path.extname(rel));
+      if (!format) {
+        out.push({ name: rel, columns: [] });
+        continue;
+      }
+      let columns: Column[] = [];
+      try {
+        const batches = bindFormat({ type: format.type }).read(createReadStream(path.join(rootReal, rel)), {
+          source: rel,
+          batchSize: 1,
+        });
+        for await (const batch of batches) {
+          const first: Row | undefined = batch[0];
+          if (first) columns = Object.entries(first).map(([name, v]) => ({ name, type: columnType(v) }));
+          break; // only the first record is needed; breaking closes the file
+        }
+      } catch {
+        // A file that does not parse with default options is still listed, without columns.
+      }
+      out.push({ name: rel, columns, format: format.type });
+    }
+    return out;
+  }
+
+  /** Matching files (real, confined paths) with the names shown in errors, in name order. */
+  private async resolveFiles(pattern: string): Promise<{ full: string; shown: string }[]> {
+    const clean = cleanRelativePath(pattern);
+    const rootReal = await this.realRoot();
+    const names = hasWildcard(clean) ? await matchFiles(rootReal, clean) : [clean];
+    const out: { full: string; shown: string }[] = [];
+    for (const name of names) {
+      let full: string;
+      try {
+        full = await confine(rootReal, path.join(rootReal, name), name);
+      } catch (err) {
+        if (err instanceof Error && 'code' in err && err.code === 'ENOENT') {
+          throw new AppError('NOT_FOUND', `File '${name}' does not exist in folder '${this.root}'`);
+        }
+        throw err;
+      }
+      out.push({ full, shown: name });
+    }
+    return out;
+  }
+
+  async read(spec: SourceSpec, signal?: AbortSignal): Promise<SourceResult> {
+    if (!('file' in spec))
+      throw new AppError('BAD_REQUEST', 'A files connection reads { file, format }, not tables or queries');
+    const format = bindFormat(spec.format);
+    const files = await this.resolveFiles(spec.file);
+    async function* batches(): RowStream {
+      for (const file of files) {
+        signal?.throwIfAborted();
+        const input = createReadStream(file.full, { highWaterMark: 256 * 1024 });
+        yield* format.read(input, signal ? { source: file.shown, signal } : { source: file.shown });
+      }
+    }
+    return { batches: batches() };
+  }
+
+  async writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
+    if (spec.file === undefined || spec.format === undefined) {
+      throw new AppError('BAD_REQUEST', 'A files connection writes { file, format }');
+    }
+    const format = bindFormat(spec.format);
+    const shown = cleanRelativePath(spec.file);
+    if (hasWildcard(shown)) throw new AppError('BAD_REQUEST', `Cannot write to a wildcard path '${shown}'`);
+    const rootReal = await this.realRoot();
+    const full = path.join(rootReal, shown);
+    await confineNew(rootReal, full, shown);
+    await mkdir(path.dirname(full), { recursive: true });
+    await confine(rootReal, path.dirname(full), shown);
+    return openFileWriter({ full, shown, format, mode: spec.mode, columns: spec.columns, signal });
+  }
+
+  async execute(): Promise<{ rowsAffected: number }> {
+    throw new AppError(
+      'BAD_REQUEST',
+      'A files connection has no SQL; use it as a source or destination of a transfer',
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const filesConnector: ConnectorType<FilesConfig> = {
+  type: 'files',
+  title: 'Folder of files',
+  configSchema: FilesConfigSchema,
+  secretFields: [],
+  create(config, ctx) {
+    return new FilesConnector(readOptions(FilesConfigSchema, config, 'files connection'), ctx);
+  },
+};

@@ -1,0 +1,78 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
+import type { ByteSource, Format, ReadContext, WriteContext } from './format.js';
+import { formatError } from './format-error.js';
+import { isRow } from './rows.js';
+import { decodeText, EncodingSchema, encodeText } from './text.js';
+
+export const NdjsonOptionsSchema = Type.Object({ encoding: EncodingSchema }, { additionalProperties: false });
+
+export type NdjsonOptions = Static<typeof NdjsonOptionsSchema>;
+
+/** One JSON object per line; blank lines are skipped; a bad line is reported by its number. */
+async function* readNdjson(input: ByteSource, o: NdjsonOptions, ctx: ReadContext): RowStream {
+  const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
+  let rest = '';
+  let line = 0;
+  const batch: Row[] = [];
+  const take = (text: string): void => {
+    line++;
+    if (text.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw formatError(
+        ctx.source,
+        `line ${line}`,
+        `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+      );
+    }
+    if (!isRow(value)) throw formatError(ctx.source, `line ${line}`, 'not a JSON object');
+    batch.push(value);
+  };
+  for await (const chunk of decodeText(input, o.encoding)) {
+    const text = rest === '' ? chunk : rest + chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      take(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    while (batch.length >= batchSize) {
+      ctx.signal?.throwIfAborted();
+      yield batch.splice(0, batchSize);
+    }
+  }
+  if (rest !== '') take(rest);
+  while (batch.length > batchSize) yield batch.splice(0, batchSize);
+  if (batch.length > 0) yield batch;
+}
+
+async function* writeNdjson(
+  rows: RowStream,
+  o: NdjsonOptions,
+  ctx: WriteContext,
+): AsyncGenerator<string | Uint8Array> {
+  for await (const batch of rows) {
+    ctx.signal?.throwIfAborted();
+    if (batch.length === 0) continue;
+    let out = '';
+    for (const row of batch) out += JSON.stringify(row, bigintSafe) + '\n';
+    yield encodeText(out, o.encoding);
+  }
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+}
+
+export const ndjsonFormat: Format<NdjsonOptions> = {
+  type: 'ndjson',
+  optionsSchema: NdjsonOptionsSchema,
+  mediaTypes: ['application/x-ndjson', 'application/ndjson', 'application/jsonl'],
+  extensions: ['ndjson', 'jsonl'],
+  read: readNdjson,
+  write: writeNdjson,
+};

@@ -1,0 +1,90 @@
+import type { Row, RowStream } from '../core/records.js';
+import type { WriteContext } from './format.js';
+import type { Encoding } from './text.js';
+import { encodeText, textOf } from './text.js';
+import type { XmlOptions } from './xml.js';
+
+const DECLARED: Record<Encoding, string> = {
+  utf8: 'UTF-8',
+  latin1: 'ISO-8859-1',
+  utf16le: 'UTF-16',
+  ascii: 'US-ASCII',
+};
+
+/** Characters XML 1.0 cannot carry at all; they are dropped rather than producing an unreadable file. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+function escaper(encoding: Encoding): (text: string) => string {
+  // Characters the target encoding cannot hold are written as character references.
+  const outside =
+    encoding === 'latin1'
+      ? /[\u0100-\u{10ffff}]/gu
+      : encoding === 'ascii'
+        ? /[\u0080-\u{10ffff}]/gu
+        : undefined;
+  return (text) => {
+    let out = text.replace(INVALID, '');
+    if (/[&<>"]/.test(out))
+      out = out.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    if (outside) out = out.replace(outside, (ch) => `&#x${ch.codePointAt(0)!.toString(16)};`);
+    return out;
+  };
+}
+
+/** Column names are not always XML names (spaces, leading digits); unusable characters become '_'. */
+const nameCache = new Map<string, string>();
+function elementName(key: string): string {
+  let name = nameCache.get(key);
+  if (name === undefined) {
+    name = key.replace(/[^\p{L}\p{N}_.:-]/gu, '_');
+    if (!/^[\p{L}_]/u.test(name)) name = `_${name}`;
+    if (nameCache.size < 10_000) nameCache.set(key, name);
+  }
+  return name;
+}
+
+export async function* writeXml(
+  rows: RowStream,
+  o: XmlOptions,
+  ctx: WriteContext,
+): AsyncGenerator<string | Uint8Array> {
+  const esc = escaper(o.encoding);
+  const prefix = o.attributePrefix;
+  const root = elementName(o.rootElement);
+  const rec = elementName(o.recordElement);
+
+  const element = (name: string, value: unknown): string => {
+    if (value === null || value === undefined) return `<${name}/>`;
+    if (Array.isArray(value)) return value.map((v) => element(name, v)).join('');
+    if (typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+      return open(name, Object.entries(value));
+    }
+    return `<${name}>${esc(textOf(value))}</${name}>`;
+  };
+  const open = (name: string, entries: [string, unknown][]): string => {
+    let attrs = '';
+    let body = '';
+    for (const [key, v] of entries) {
+      if (prefix !== '' && key.startsWith(prefix) && key.length > prefix.length) {
+        if (v !== null && v !== undefined)
+          attrs += ` ${elementName(key.slice(prefix.length))}="${esc(textOf(v))}"`;
+      } else if (key === o.textKey) body += esc(textOf(v));
+      else body += element(elementName(key), v);
+    }
+    return body === '' ? `<${name}${attrs}/>` : `<${name}${attrs}>${body}</${name}>`;
+  };
+
+  yield encodeText(`<?xml version="1.0" encoding="${DECLARED[o.encoding]}"?>\n<${root}>\n`, o.encoding);
+  for await (const batch of rows) {
+    ctx.signal?.throwIfAborted();
+    let out = '';
+    for (const row of batch) out += `  ${open(rec, entriesOf(row))}\n`;
+    if (out !== '') yield encodeText(out, o.encoding);
+  }
+  yield encodeText(`</${root}>\n`, o.encoding);
+}
+
+function entriesOf(row: Row): [string, unknown][] {
+  return Object.entries(row);
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/core/errors.js';
+import { bindFormat } from '../../src/formats/registry.js';
+import { generated, readAll, writeAll, writeBytes } from './helpers.js';
+
+describe('csv format', () => {
+  it('reads a header and rows, empty unquoted as null, "" as empty string', async () => {
+    const rows = await readAll('csv', 'id,name,note\n1,"Smith, J",\n2,"say ""hi""",""\n');
+    expect(rows).toEqual([
+      { id: '1', name: 'Smith, J', note: null },
+      { id: '2', name: 'say "hi"', note: '' },
+    ]);
+  });
+
+  it('honours delimiter, quote, escape, nullValue and trim', async () => {
+    const text = "a;b;c\n 1 ;'x;y';NULL\n2;'it\\'s';'NULL'\n";
+    const rows = await readAll('csv', text, {
+      delimiter: ';',
+      quote: "'",
+      escape: '\\',
+      nullValue: 'NULL',
+      trim: true,
+    });
+    expect(rows).toEqual([
+      { a: '1', b: 'x;y', c: null },
+      { a: '2', b: "it's", c: 'NULL' },
+    ]);
+  });
+
+  it('names fields col1..n or by `columns` when header=false', async () => {
+    expect(await readAll('csv', '1,2\n3,4\n', { header: false })).toEqual([
+      { col1: '1', col2: '2' },
+      { col1: '3', col2: '4' },
+    ]);
+    expect(await readAll('csv', '1,2\n', { header: false, columns: ['a', 'b'] })).toEqual([
+      { a: '1', b: '2' },
+    ]);
+    expect(await readAll('csv', 'x,y\n1,2\n', { columns: ['a', 'b'] })).toEqual([{ a: '1', b: '2' }]);
+  });
+
+  it('decodes latin1 and strips a UTF-8 byte-order mark', async () => {
+    const latin1 = Buffer.from('name\nJosé Müller\n', 'latin1');
+    expect(await readAll('csv', latin1, { encoding: 'latin1' })).toEqual([{ name: 'José Müller' }]);
+    expect(await readAll('csv', '\ufeffname\nÅsa\n', {}, 1)).toEqual([{ name: 'Åsa' }]);
+  });
+
+  it('skips empty lines and accepts CRLF', async () => {
+    expect(await readAll('csv', 'a,b\r\n\r\n1,2\r\n\r\n')).toEqual([{ a: '1', b: '2' }]);
+  });
+
+  it('reports an unclosed quote with source and line', async () => {
+    const err = await readAll('csv', 'a,b\n1,2\n3,"open\n4,5\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'FORMAT_ERROR' });
+    expect(String(err)).toMatch(/test\.csv line \d+: unclosed quote/);
+  });
+
+  it('reports a wrong field count with the line number', async () => {
+    const err = await readAll('csv', 'a,b\n1,2\n3,4,5\n').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORMAT_ERROR' });
+    expect(String(err)).toMatch(/test\.csv line 3: wrong field count/);
+  });
+
+  it('rejects invalid options with VALIDATION_FAILED', () => {
+    expect(() => bindFormat({ type: 'csv', options: { delimiter: ';;' } })).toThrow(/Invalid csv options/);
+    expect(() => bindFormat({ type: 'csv', options: { bogus: 1 } })).toThrow(AppError);
+  });
+
+  it('writes header and rows; round-trips null, empty, quotes, dates and booleans', async () => {
+    const rows = [
+      { id: 1, name: 'a,b', note: null, at: new Date('2024-01-02T03:04:05.000Z'), ok: true },
+      { id: 2, name: 'say "x"\nnext', note: '', at: null, ok: false },
+    ];
+    const text = await writeAll('csv', rows);
+    expect(text.split('\n')[0]).toBe('id,name,note,at,ok');
+    expect(text).toContain('2024-01-02T03:04:05.000Z');
+    expect(await readAll('csv', text)).toEqual([
+      { id: '1', name: 'a,b', note: null, at: '2024-01-02T03:04:05.000Z', ok: 'true' },
+      { id: '2', name: 'say "x"\nnext', note: '', at: null, ok: 'false' },
+    ]);
+  });
+
+  it('writes with options (delimiter, nullValue, no header, latin1)', async () => {
+    const text = await writeAll('csv', [{ a: 1, b: null }], {
+      delimiter: ';',
+      nullValue: 'NULL',
+      header: false,
+    });
+    expect(text).toBe('1;NULL\n');
+    const bytes = await writeBytes('csv', [{ n: 'é' }], { encoding: 'latin1' });
+    expect(bytes.equals(Buffer.from('n\né\n', 'latin1'))).toBe(true);
+  });
+
+  it('streams a large input in batches before the input ends', async () => {
+    const count = 200_000;
+    let produced = 0;
+    const input = generated(
+      count,
+      (i) => {
+        produced = i;
+        return `${i},name ${i},${i * 1.5}\n`;
+      },
+      'id,name,value\n',
+    );
+    let total = 0;
+    let firstBatchAt = -1;
+    for await (const batch of bindFormat({ type: 'csv' }).read(input, {
+      source: 'big.csv',
+      batchSize: 5000,
+    })) {
+      if (firstBatchAt < 0) firstBatchAt = produced;
+      expect(batch.length).toBeLessThanOrEqual(5000);
+      total += batch.length;
+    }
+    expect(total).toBe(count);
+    expect(firstBatchAt).toBeLessThan(count / 2);
+  });
+});
+
+describe('csv fast path', () => {
+  it('treats every field equal to nullValue as null when distinguishQuoted=false', async () => {
+    expect(await readAll('csv', 'a,b\n"",\n', { distinguishQuoted: false })).toEqual([{ a: null, b: null }]);
+  });
+});

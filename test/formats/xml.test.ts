@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { bindFormat } from '../../src/formats/registry.js';
+import { generated, readAll, writeAll, writeBytes } from './helpers.js';
+
+const PATIENTS = `<?xml version="1.0" encoding="UTF-8"?>
+<!-- demo -->
+<patients source="x">
+  <patient id="1">
+    <name>Ann &amp; Bo</name>
+    <birthdate>1980-01-02</birthdate>
+    <address><city>Oslo</city><zip/></address>
+  </patient>
+  <patient id="2"><name><![CDATA[<b>Bold</b>]]></name><birthdate></birthdate><phone>1</phone><phone>2</phone></patient>
+</patients>`;
+
+describe('xml format', () => {
+  it('reads the repeated children of the root by default', async () => {
+    expect(await readAll('xml', PATIENTS)).toEqual([
+      { id: '1', name: 'Ann & Bo', birthdate: '1980-01-02', address: { city: 'Oslo', zip: null } },
+      { id: '2', name: '<b>Bold</b>', birthdate: null, phone: ['1', '2'] },
+    ]);
+  });
+
+  it('reads records at a recordPath with an attribute prefix', async () => {
+    const doc =
+      '<r><meta><x>1</x></meta><list><item code="a">t</item><item code="b"><v>2</v></item></list></r>';
+    expect(await readAll('xml', doc, { recordPath: 'r/list/item', attributePrefix: '@' })).toEqual([
+      { '@code': 'a', '#text': 't' },
+      { '@code': 'b', v: '2' },
+    ]);
+  });
+
+  it('keeps empty elements as empty strings when emptyAsNull=false, and honours xsi:nil', async () => {
+    const doc =
+      '<r xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><e><a/><b xsi:nil="true">x</b></e></r>';
+    expect(await readAll('xml', doc, { emptyAsNull: false })).toEqual([{ a: '', b: null }]);
+  });
+
+  it('reports malformed XML with line and column', async () => {
+    const err = await readAll('xml', '<r>\n<p><a>1</b></p>\n</r>').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORMAT_ERROR' });
+    expect(String(err)).toMatch(/test\.xml line 2 column \d+: /);
+    await expect(readAll('xml', '<r><p><a>1</a></p>')).rejects.toThrow(/test\.xml line 1/);
+  });
+
+  it('refuses billion laughs without expanding anything', async () => {
+    const lol = `<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<lolz><r><v>&lol3;</v></r></lolz>`;
+    const err = await readAll('xml', lol).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORMAT_ERROR' });
+    expect(String(err)).toMatch(/DOCTYPE declares entities/);
+  });
+
+  it('refuses external entities and external DTDs', async () => {
+    const xxe =
+      '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r><p><v>&x;</v></p></r>';
+    await expect(readAll('xml', xxe)).rejects.toThrow(/entities/);
+    const dtd = '<!DOCTYPE r SYSTEM "http://example.com/evil.dtd"><r><p><v>1</v></p></r>';
+    await expect(readAll('xml', dtd)).rejects.toThrow(/external DTD/);
+    await expect(readAll('xml', '<r><p><v>&undefined;</v></p></r>')).rejects.toThrow(/FORMAT_ERROR|entity/i);
+  });
+
+  it('accepts a bare DOCTYPE', async () => {
+    expect(await readAll('xml', '<!DOCTYPE r><r><p><v>1</v></p></r>')).toEqual([{ v: '1' }]);
+  });
+
+  it('decodes latin1', async () => {
+    const doc = Buffer.from(
+      '<?xml version="1.0" encoding="ISO-8859-1"?><r><p><n>Gödel</n></p></r>',
+      'latin1',
+    );
+    expect(await readAll('xml', doc, { encoding: 'latin1' })).toEqual([{ n: 'Gödel' }]);
+  });
+
+  it('writes escaped values under rootElement/recordElement and round-trips', async () => {
+    const rows = [
+      {
+        id: 1,
+        name: 'a < b & "c"',
+        at: new Date('2024-01-01T00:00:00.000Z'),
+        tags: ['x', 'y'],
+        addr: { city: 'Z' },
+      },
+      { id: 2, name: null, 'bad name': 'v' },
+    ];
+    const xml = await writeAll('xml', rows, { rootElement: 'patients', recordElement: 'patient' });
+    expect(xml).toContain('<patients>');
+    expect(xml).toContain('<name>a &lt; b &amp; &quot;c&quot;</name>');
+    expect(await readAll('xml', xml, { recordPath: 'patients/patient' })).toEqual([
+      { id: '1', name: 'a < b & "c"', at: '2024-01-01T00:00:00.000Z', tags: ['x', 'y'], addr: { city: 'Z' } },
+      { id: '2', name: null, bad_name: 'v' },
+    ]);
+  });
+
+  it('writes attributes with a prefix and latin1 with character references', async () => {
+    const xml = await writeAll('xml', [{ '@id': 5, v: 'x' }], { attributePrefix: '@' });
+    expect(xml).toContain('<record id="5"><v>x</v></record>');
+    const bytes = await writeBytes('xml', [{ v: 'é€' }], { encoding: 'latin1' });
+    expect(bytes.toString('latin1')).toContain('<v>é&#x20ac;</v>');
+    expect(await readAll('xml', bytes, { encoding: 'latin1' })).toEqual([{ v: 'é€' }]);
+  });
+
+  it('streams a large input in batches', async () => {
+    let total = 0;
+    let batches = 0;
+    const input = generated(200_000, (i) => `<p id="${i}"><n>x${i}</n></p>`, '<r>', '</r>');
+    for await (const batch of bindFormat({ type: 'xml' }).read(input, {
+      source: 'big.xml',
+      batchSize: 5000,
+    })) {
+      expect(batch.length).toBeLessThanOrEqual(5000);
+      total += batch.length;
+      batches++;
+    }
+    expect(total).toBe(200_000);
+    expect(batches).toBe(40);
+  });
+});
