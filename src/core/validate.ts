@@ -4,7 +4,8 @@ import { AppError, type ErrorDetail } from './errors.js';
 
 function branchFor(schema: TSchema, value: unknown): TSchema | undefined {
   const discriminator: unknown = schema['discriminator'];
-  if (schema[Kind] !== 'Union' || typeof discriminator !== 'object' || discriminator === null) return undefined;
+  if (schema[Kind] !== 'Union' || typeof discriminator !== 'object' || discriminator === null)
+    return undefined;
   const prop: unknown = (discriminator as { propertyName?: unknown }).propertyName;
   if (typeof prop !== 'string' || typeof value !== 'object' || value === null) return undefined;
   const tag: unknown = (value as Record<string, unknown>)[prop];
@@ -30,7 +31,11 @@ function allowedTags(schema: TSchema, prop: string): string[] {
  * Discriminated unions are checked against the branch the discriminator picks, so a flow with
  * `type: sql` is not reported against the transfer schema.
  */
-export function validate<T extends TSchema>(schema: T, input: unknown, what: string): import('@sinclair/typebox').Static<T> {
+export function validate<T extends TSchema>(
+  schema: T,
+  input: unknown,
+  what: string,
+): import('@sinclair/typebox').Static<T> {
   const value = Value.Default(schema, structuredClone(input));
   if (Value.Check(schema, value)) return value;
   let target: TSchema = schema;
@@ -39,9 +44,13 @@ export function validate<T extends TSchema>(schema: T, input: unknown, what: str
     const prop = String((discriminator as { propertyName?: unknown }).propertyName);
     const branch = branchFor(schema, value);
     if (!branch) {
-      throw new AppError('VALIDATION_FAILED', `${what}: /${prop} must be one of ${allowedTags(schema, prop).join(', ')}`, {
-        details: [{ path: `/${prop}`, message: `must be one of ${allowedTags(schema, prop).join(', ')}` }],
-      });
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${what}: /${prop} must be one of ${allowedTags(schema, prop).join(', ')}`,
+        {
+          details: [{ path: `/${prop}`, message: `must be one of ${allowedTags(schema, prop).join(', ')}` }],
+        },
+      );
     }
     target = branch;
   }
@@ -53,7 +62,11 @@ export function validate<T extends TSchema>(schema: T, input: unknown, what: str
     details.push({ path: e.path || '/', message: e.message });
   }
   const first = details[0];
-  throw new AppError('VALIDATION_FAILED', first ? `${what}: ${first.path} ${first.message}` : `${what} is not valid`, {
-    details,
-  });
+  throw new AppError(
+    'VALIDATION_FAILED',
+    first ? `${what}: ${first.path} ${first.message}` : `${what} is not valid`,
+    {
+      details,
+    },
+  );
 }

@@ -21,7 +21,14 @@ function view(d: Definition): Record<string, unknown> {
 
 function splitBody(body: unknown): { name: unknown; spec: Record<string, unknown> } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { name: undefined, spec: {} };
-  const { name, version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...spec } = body as Record<string, unknown>;
+  const {
+    name,
+    version: _v,
+    createdAt: _c,
+    updatedAt: _u,
+    updatedBy: _b,
+    ...spec
+  } = body as Record<string, unknown>;
   return { name, spec };
 }
 
@@ -29,13 +36,22 @@ function splitBody(body: unknown): { name: unknown; spec: Record<string, unknown
  * CRUD routes for one definition kind under /rest/v1/<plural>. Bodies are the definition's fields plus
  * `name`; the service validates them (with field paths) so the schema here documents rather than gates.
  */
-export function definitionRoutes(app: App, ctx: Context & { definitions: DefinitionService }, kind: DefinitionKind): void {
+export function definitionRoutes(
+  app: App,
+  ctx: Context & { definitions: DefinitionService },
+  kind: DefinitionKind,
+): void {
   const base = `/rest/v1/${kind.plural}`;
   const tags = [kind.plural];
   const readRole = kind.readRole ?? 'viewer';
   const Body: TSchema = Type.Intersect([Type.Object({ name: Type.String() }), kind.schema]);
   const Item: TSchema = Type.Intersect([
-    Type.Object({ name: Type.String(), version: Type.Integer(), updatedAt: Type.String(), updatedBy: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Object({
+      name: Type.String(),
+      version: Type.Integer(),
+      updatedAt: Type.String(),
+      updatedBy: Type.Union([Type.String(), Type.Null()]),
+    }),
     kind.schema,
   ]);
   // Validation happens in the service; the route only documents the body.
@@ -76,7 +92,12 @@ export function definitionRoutes(app: App, ctx: Context & { definitions: Definit
     },
     async (request, reply) => {
       const { name, spec } = splitBody(request.body);
-      const d = await ctx.definitions.create(kind.kind, typeof name === 'string' ? name : '', spec, actorOf(request));
+      const d = await ctx.definitions.create(
+        kind.kind,
+        typeof name === 'string' ? name : '',
+        spec,
+        actorOf(request),
+      );
       return reply.code(201).send(view(d));
     },
   );

@@ -20,7 +20,8 @@ export type ChangeListener = (change: { kind: KindName; name: string; deleted: b
 
 function parseObject(text: string): Record<string, unknown> {
   const v: unknown = JSON.parse(text);
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('stored definition is not an object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Error('stored definition is not an object');
   return Object.fromEntries(Object.entries(v));
 }
 
@@ -59,7 +60,12 @@ export class DefinitionService {
 
   /** Definitions as the API shows them: secrets masked. */
   async list(kind: KindName): Promise<Definition[]> {
-    const rows = await this.store.db.selectFrom('definitions').selectAll().where('kind', '=', kind).orderBy('name').execute();
+    const rows = await this.store.db
+      .selectFrom('definitions')
+      .selectAll()
+      .where('kind', '=', kind)
+      .orderBy('name')
+      .execute();
     return rows.map((r) => this.toDefinition(r, false));
   }
 
@@ -120,24 +126,29 @@ export class DefinitionService {
     const kind = this.kind(kindName);
     if (!NAME_PATTERN.test(name)) {
       throw new AppError('VALIDATION_FAILED', `${kind.title} name '${name}' is not valid`, {
-        details: [{ path: '/name', message: 'use 1-128 letters, digits, _ . -, starting with a letter or digit' }],
+        details: [
+          { path: '/name', message: 'use 1-128 letters, digits, _ . -, starting with a letter or digit' },
+        ],
       });
     }
     const existing = await this.row(kindName, name);
     if (existing && mode === 'create') throw conflict(`${kind.title} '${name}' already exists`);
     const previousSecrets = existing?.secrets ? this.box.open(existing.secrets) : {};
-    const raw = typeof input === 'object' && input !== null ? { ...(input as Record<string, unknown>) } : input;
+    const raw =
+      typeof input === 'object' && input !== null ? { ...(input as Record<string, unknown>) } : input;
     // A masked value sent back unchanged means "keep the stored secret".
     if (typeof raw === 'object' && raw !== null) {
       const obj = raw as Record<string, unknown>;
-      for (const [k, v] of Object.entries(obj)) if (v === MASK && k in previousSecrets) obj[k] = previousSecrets[k];
+      for (const [k, v] of Object.entries(obj))
+        if (v === MASK && k in previousSecrets) obj[k] = previousSecrets[k];
     }
     const spec = await kind.validate(raw, name);
     const specObj: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
     const secretNames = kind.secretFields?.(spec) ?? [];
     const secrets: Record<string, unknown> = {};
     for (const f of secretNames) {
-      if (specObj[f] === MASK) throw new AppError('VALIDATION_FAILED', `/${f} is masked but no secret is stored for it`);
+      if (specObj[f] === MASK)
+        throw new AppError('VALIDATION_FAILED', `/${f} is masked but no secret is stored for it`);
       if (specObj[f] !== undefined) secrets[f] = specObj[f];
       delete specObj[f];
     }
@@ -160,7 +171,8 @@ export class DefinitionService {
         .where('name', '=', name)
         .where('version', '=', existing.version)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw conflict(`${kind.title} '${name}' was changed concurrently; retry`);
+      if (Number(res.numUpdatedRows) === 0)
+        throw conflict(`${kind.title} '${name}' was changed concurrently; retry`);
     } else {
       try {
         await this.store.db.insertInto('definitions').values(row).execute();

@@ -7,7 +7,13 @@ import { TransformDef } from '../transforms/transform-def.js';
  * pipeline (other flows in order).
  */
 export const ParameterType = Type.Union(
-  [Type.Literal('string'), Type.Literal('integer'), Type.Literal('number'), Type.Literal('boolean'), Type.Literal('date')],
+  [
+    Type.Literal('string'),
+    Type.Literal('integer'),
+    Type.Literal('number'),
+    Type.Literal('boolean'),
+    Type.Literal('date'),
+  ],
   { description: 'How the value is checked and converted before it is bound' },
 );
 export type ParameterType = Static<typeof ParameterType>;
@@ -16,7 +22,9 @@ export const ParameterDef = Type.Object(
   {
     type: ParameterType,
     default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
-    required: Type.Optional(Type.Boolean({ description: 'Fail the run when no value is given (default: true without a default)' })),
+    required: Type.Optional(
+      Type.Boolean({ description: 'Fail the run when no value is given (default: true without a default)' }),
+    ),
     description: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
@@ -25,7 +33,12 @@ export type ParameterDef = Static<typeof ParameterDef>;
 
 export const FormatRef = Type.Object(
   {
-    type: Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('xml')]),
+    type: Type.Union([
+      Type.Literal('csv'),
+      Type.Literal('json'),
+      Type.Literal('ndjson'),
+      Type.Literal('xml'),
+    ]),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
@@ -37,9 +50,16 @@ export const RESPONSE_TARGET = '@response';
 
 export const StepSource = Type.Object(
   {
-    connection: Type.String({ minLength: 1, description: `A connection name, or ${REQUEST_SOURCE} for a listener's body` }),
-    table: Type.Optional(Type.String({ minLength: 1, description: 'Table to read; may contain {parameters}' })),
-    query: Type.Optional(Type.String({ minLength: 1, description: 'SQL query; {parameters} are bound values' })),
+    connection: Type.String({
+      minLength: 1,
+      description: `A connection name, or ${REQUEST_SOURCE} for a listener's body`,
+    }),
+    table: Type.Optional(
+      Type.String({ minLength: 1, description: 'Table to read; may contain {parameters}' }),
+    ),
+    query: Type.Optional(
+      Type.String({ minLength: 1, description: 'SQL query; {parameters} are bound values' }),
+    ),
     file: Type.Optional(Type.String({ minLength: 1, description: 'File name or wildcard in the folder' })),
     format: Type.Optional(FormatRef),
   },
@@ -49,15 +69,24 @@ export type StepSource = Static<typeof StepSource>;
 
 export const StepTarget = Type.Object(
   {
-    connection: Type.String({ minLength: 1, description: `A connection name, or ${RESPONSE_TARGET} for a listener's response` }),
+    connection: Type.String({
+      minLength: 1,
+      description: `A connection name, or ${RESPONSE_TARGET} for a listener's response`,
+    }),
     table: Type.Optional(Type.String({ minLength: 1 })),
     file: Type.Optional(Type.String({ minLength: 1 })),
     format: Type.Optional(FormatRef),
     mode: Type.Optional(
-      Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], { default: 'append' }),
+      Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
+        default: 'append',
+      }),
     ),
-    keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Key columns for upsert' })),
-    create: Type.Optional(Type.Boolean({ default: true, description: 'Create the table when it is missing' })),
+    keys: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Key columns for upsert' }),
+    ),
+    create: Type.Optional(
+      Type.Boolean({ default: true, description: 'Create the table when it is missing' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -81,13 +110,25 @@ const Common = {
   retry: Type.Optional(
     Type.Object(
       {
-        attempts: Type.Integer({ minimum: 1, maximum: 20, description: 'Total attempts, including the first' }),
-        delay: Type.Optional(Type.Integer({ minimum: 0, default: 5, description: 'Seconds before the first retry; doubles each time' })),
+        attempts: Type.Integer({
+          minimum: 1,
+          maximum: 20,
+          description: 'Total attempts, including the first',
+        }),
+        delay: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            default: 5,
+            description: 'Seconds before the first retry; doubles each time',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
   ),
-  concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Queued runs of this flow that may run at once' })),
+  concurrency: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'Queued runs of this flow that may run at once' }),
+  ),
 };
 
 export const TransferFlow = Type.Object(
@@ -99,7 +140,10 @@ export const SqlFlow = Type.Object(
   {
     type: Type.Literal('sql'),
     connection: Type.String({ minLength: 1 }),
-    sql: Type.String({ minLength: 1, description: 'One or more statements separated by ;, run in one transaction' }),
+    sql: Type.String({
+      minLength: 1,
+      description: 'One or more statements separated by ;, run in one transaction',
+    }),
     ...Common,
   },
   { additionalProperties: false, title: 'SQL flow' },
@@ -112,7 +156,9 @@ export const PipelineFlow = Type.Object(
       Type.Object(
         {
           flow: Type.String({ minLength: 1 }),
-          parameters: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+          parameters: Type.Optional(
+            Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -171,7 +171,7 @@ class FilesConnector implements Connector {
   async close(): Promise<void> {}
 }
 
-export const filesConnector: ConnectorType<FilesConfig> = {
+export const filesConnector: ConnectorType = {
   type: 'files',
   title: 'Folder of files',
   configSchema: FilesConfigSchema,
