@@ -1,0 +1,247 @@
+import { inferColumns } from '../connectors/columns.js';
+import type { Connector, CsvCopyOptions, DestinationSpec, SourceSpec } from '../connectors/connector.js';
+import { AppError, errorMessage } from '../core/errors.js';
+import type { Column, Row, RowStream } from '../core/records.js';
+import { bindFormat, formatForExtension } from '../formats/registry.js';
+import type { StepStats } from '../runs/run-types.js';
+import { compileTransforms } from '../transforms/compile-transforms.js';
+import {
+  REQUEST_SOURCE,
+  RESPONSE_TARGET,
+  type StepSource,
+  type StepTarget,
+  type TransferStep,
+} from './flow-schema.js';
+import { expandName } from './parameters.js';
+import type { StepEnv } from './step-env.js';
+
+/** The CSV dialect of a file format when its bytes can go straight into a COPY; undefined otherwise. */
+function csvFastPathOptions(format: FormatRef): CsvCopyOptions | undefined {
+  if (format.type !== 'csv') return undefined;
+  const o = bindFormat(format).options;
+  const plain =
+    o['header'] === true &&
+    (o['encoding'] ?? 'utf8') === 'utf8' &&
+    !o['trim'] &&
+    !o['columns'] &&
+    !o['skipLines'];
+  if (!plain) return undefined;
+  return {
+    delimiter: String(o['delimiter'] ?? ','),
+    quote: String(o['quote'] ?? '"'),
+    escape: String(o['escape'] ?? o['quote'] ?? '"'),
+    header: true,
+    nullValue: String(o['nullValue'] ?? ''),
+  };
+}
+
+/** The CSV dialect database copy paths speak to each other. */
+const PLAIN_CSV: CsvCopyOptions = { delimiter: ',', quote: '"', escape: '"', header: true, nullValue: '' };
+
+type FormatRef = NonNullable<StepSource['format']>;
+
+function formatOf(explicit: FormatRef | undefined, file: string | undefined, path: string): FormatRef {
+  if (explicit) return explicit;
+  const ext = file?.split('.').pop()?.toLowerCase() ?? '';
+  const f = formatForExtension(ext);
+  if (!f)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `${path}.format is required: cannot tell the format of '${file}'`,
+    );
+  return { type: f.type };
+}
+
+function sourceSpec(from: StepSource, env: StepEnv, path: string): SourceSpec {
+  if (from.query !== undefined) return { query: from.query, params: env.params };
+  if (from.table !== undefined)
+    return { table: expandName(from.table, env.params, 'table', `${path}.table`) };
+  if (from.file !== undefined) {
+    const file = expandName(from.file, env.params, 'file', `${path}.file`);
+    return { file, format: formatOf(from.format, file, path) };
+  }
+  throw new AppError('VALIDATION_FAILED', `${path} needs one of table, query or file`);
+}
+
+function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: string): DestinationSpec {
+  const base = {
+    mode: to.mode ?? 'append',
+    columns,
+    create: to.create ?? true,
+    ...(to.keys ? { keys: to.keys } : {}),
+  };
+  if (to.table !== undefined)
+    return { ...base, table: expandName(to.table, env.params, 'table', `${path}.table`) };
+  if (to.file !== undefined) {
+    const file = expandName(to.file, env.params, 'file', `${path}.file`);
+    return { ...base, file, format: formatOf(to.format, file, path) };
+  }
+  throw new AppError('VALIDATION_FAILED', `${path} needs table or file`);
+}
+
+/** Counts rows as they pass and reports progress at most every 250 ms. */
+async function* counted(
+  stream: RowStream,
+  stats: StepStats,
+  key: 'rowsRead' | 'rowsWritten',
+  env: StepEnv,
+): RowStream {
+  let last = 0;
+  for await (const batch of stream) {
+    stats[key] += batch.length;
+    const now = performance.now();
+    if (now - last > 250) {
+      last = now;
+      env.progress(stats);
+    }
+    yield batch;
+  }
+}
+
+async function openSource(
+  step: TransferStep,
+  env: StepEnv,
+  path: string,
+): Promise<{ columns?: Column[]; batches: RowStream }> {
+  if (step.from.connection === REQUEST_SOURCE) {
+    const io = env.io;
+    if (io?.requestRows) {
+      const rows = io.requestRows;
+      return {
+        batches: (async function* () {
+          if (rows.length > 0) yield rows;
+        })(),
+      };
+    }
+    if (!io?.request)
+      throw new AppError(
+        'BAD_REQUEST',
+        `${path}: ${REQUEST_SOURCE} is only available when a listener runs the flow`,
+      );
+    const format = bindFormat(step.from.format ?? io.request.format);
+    return { batches: format.read(io.request.body, { source: io.request.source, signal: env.signal }) };
+  }
+  const connector = await env.pool.get(step.from.connection);
+  return connector.read(sourceSpec(step.from, env, `${path}.from`), env.signal);
+}
+
+/** Pulls the first batch so a destination can be created from real column names before rows flow. */
+async function peek(stream: RowStream): Promise<{ first: Row[]; rest: RowStream }> {
+  const it = stream[Symbol.asyncIterator]();
+  const head = await it.next();
+  const first = head.done ? [] : head.value;
+  const rest: RowStream = {
+    [Symbol.asyncIterator]: () => it,
+  };
+  return { first, rest };
+}
+
+async function* prepend(first: Row[], rest: RowStream): RowStream {
+  if (first.length > 0) yield first;
+  yield* rest;
+}
+
+/**
+ * Tries the byte path: source bytes straight into the destination (COPY to COPY, file to COPY, COPY to
+ * file) when no transform needs the values. Returns undefined when it does not apply.
+ */
+async function tryCopyPath(
+  step: TransferStep,
+  env: StepEnv,
+  stats: StepStats,
+  path: string,
+): Promise<boolean> {
+  if ((step.transforms?.length ?? 0) > 0) return false;
+  if (step.from.connection.startsWith('@') || step.to.connection.startsWith('@')) return false;
+  const from = step.from;
+  const to = step.to;
+  let readDialect: CsvCopyOptions | undefined = PLAIN_CSV;
+  if (from.file !== undefined) {
+    if (from.file.includes('*') || from.file.includes('?')) return false;
+    readDialect = csvFastPathOptions(formatOf(from.format, from.file, path));
+  }
+  if (!readDialect) return false;
+  if (to.file !== undefined) {
+    const writeDialect = csvFastPathOptions(formatOf(to.format, to.file, path));
+    if (
+      !writeDialect ||
+      JSON.stringify(writeDialect) !== JSON.stringify(readDialect) ||
+      (to.mode ?? 'append') === 'upsert'
+    )
+      return false;
+    if ((to.mode ?? 'append') === 'append') return false;
+  }
+  const source: Connector = await env.pool.get(from.connection);
+  const target: Connector = await env.pool.get(to.connection);
+  if (!source.copyOut || !target.copyIn) return false;
+  const spec = sourceSpec(from, env, `${path}.from`);
+  const out = await source.copyOut(spec, readDialect, env.signal);
+  const dest = destinationSpec(to, out.columns, env, `${path}.to`);
+  stats.path = 'copy';
+  const { rowsWritten } = await target.copyIn(dest, out.bytes, readDialect, env.signal);
+  stats.rowsRead = rowsWritten;
+  stats.rowsWritten = rowsWritten;
+  return true;
+}
+
+/** Runs one FROM → transforms → TO step. The destination commits once, at the end, or not at all. */
+export async function runTransferStep(step: TransferStep, index: number, env: StepEnv): Promise<StepStats> {
+  const path = `steps[${index}]`;
+  const stats: StepStats = {
+    name: step.name ?? `step ${index + 1}`,
+    status: 'running',
+    rowsRead: 0,
+    rowsWritten: 0,
+    startedAt: new Date().toISOString(),
+  };
+  const started = performance.now();
+  try {
+    if (await tryCopyPath(step, env, stats, path)) {
+      env.log('info', `${stats.name}: copied ${stats.rowsWritten} rows straight through`);
+    } else {
+      stats.path = 'rows';
+      await moveRows(step, env, stats, path);
+      env.log('info', `${stats.name}: read ${stats.rowsRead} rows, wrote ${stats.rowsWritten}`);
+    }
+    stats.status = 'succeeded';
+    return stats;
+  } catch (err) {
+    stats.status = env.signal.aborted ? 'cancelled' : 'failed';
+    stats.error = errorMessage(err);
+    throw err;
+  } finally {
+    stats.durationMs = Math.round(performance.now() - started);
+    env.progress(stats);
+  }
+}
+
+async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
+  const transforms = compileTransforms(step.transforms ?? [], `${path}.transforms`);
+  const source = await openSource(step, env, path);
+  const { first, rest } = await peek(counted(source.batches, stats, 'rowsRead', env));
+  const inputColumns = source.columns ?? inferColumns(first);
+  const outputColumns =
+    transforms.apply === undefined ? inputColumns : transforms.outputColumns(inputColumns);
+  const transformed = counted(transforms.apply(prepend(first, rest), env.params), stats, 'rowsWritten', env);
+
+  if (step.to.connection === RESPONSE_TARGET) {
+    if (!env.io?.response)
+      throw new AppError('BAD_REQUEST', `${path}.to: ${RESPONSE_TARGET} is only available to a listener`);
+    await env.io.response(transformed);
+    return;
+  }
+  const target = await env.pool.get(step.to.connection);
+  const writer = await target.writer(destinationSpec(step.to, outputColumns, env, `${path}.to`), env.signal);
+  try {
+    for await (const batch of transformed) {
+      if (batch.length > 0) await writer.write(batch);
+    }
+    const { rowsWritten } = await writer.commit();
+    stats.rowsWritten = rowsWritten;
+  } catch (err) {
+    await writer
+      .rollback()
+      .catch((rollbackErr: unknown) => env.log('error', `rollback failed: ${errorMessage(rollbackErr)}`));
+    throw err;
+  }
+}
