@@ -25,6 +25,10 @@ export interface Settings {
   loginMaxFailures: number;
   /** Window for counting failed logins, in seconds. */
   loginWindowSeconds: number;
+  /** Queued runs one process executes at once. */
+  workers: number;
+  /** Trust X-Forwarded-For from a reverse proxy for client addresses. */
+  trustProxy: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -69,5 +73,7 @@ export function loadSettings(env: Env = process.env): Settings {
     bodyLimit: int(env, 'INTEGRATOR_BODY_LIMIT', 1024 * 1024, 1024),
     loginMaxFailures: int(env, 'INTEGRATOR_LOGIN_MAX_FAILURES', 5, 1),
     loginWindowSeconds: int(env, 'INTEGRATOR_LOGIN_WINDOW', 900, 1),
+    workers: int(env, 'INTEGRATOR_WORKERS', 4, 1),
+    trustProxy: bool(env, 'INTEGRATOR_TRUST_PROXY', false),
   };
 }

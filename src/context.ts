@@ -6,7 +6,15 @@ import { LoginThrottle } from './auth/login-throttle.js';
 import { ServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/tokens.js';
 import type { Settings } from './config.js';
+import { connectionKind } from './connections/connection-kind.js';
+import { ConnectorPool } from './connections/connector-pool.js';
 import { createLogger, type Logger } from './core/logger.js';
+import { DefinitionService } from './definitions/definition-service.js';
+import { SecretBox } from './definitions/secret-box.js';
+import { FlowEngine } from './flows/flow-engine.js';
+import { flowKind } from './flows/flow-kind.js';
+import { RunService } from './runs/run-service.js';
+import { RunStore } from './runs/run-store.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { UserService } from './users/user-service.js';
@@ -25,6 +33,10 @@ export interface Context {
   apiKeys: ApiKeyService;
   tokens: TokenService;
   auth: AuthService;
+  definitions: DefinitionService;
+  connectors: ConnectorPool;
+  engine: FlowEngine;
+  runs: RunService;
   close(): Promise<void>;
 }
 
@@ -41,6 +53,12 @@ export async function createContext(
   const tokens = new TokenService(secret, settings.tokenTtlSeconds);
   const throttle = new LoginThrottle(settings.loginMaxFailures, settings.loginWindowSeconds * 1000);
   const auth = new AuthService(users, tokens, apiKeys, throttle, audit);
+  const definitions = new DefinitionService(store, new SecretBox(secret), audit);
+  definitions.register(connectionKind);
+  definitions.register(flowKind);
+  const connectors = new ConnectorPool(definitions, settings.dataDir, logger);
+  const engine = new FlowEngine(definitions, connectors);
+  const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);
   return {
     settings,
     logger,
@@ -51,7 +69,13 @@ export async function createContext(
     apiKeys,
     tokens,
     auth,
+    definitions,
+    connectors,
+    engine,
+    runs,
     async close() {
+      await runs.stop();
+      await connectors.closeAll();
       await audit.drain();
       await store.close();
     },

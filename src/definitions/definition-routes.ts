@@ -45,15 +45,21 @@ export function definitionRoutes(
   const tags = [kind.plural];
   const readRole = kind.readRole ?? 'viewer';
   const Body: TSchema = Type.Intersect([Type.Object({ name: Type.String() }), kind.schema]);
-  const Item: TSchema = Type.Intersect([
-    Type.Object({
+  // Responses are described loosely: the request body documents the fields, and a strict serializer
+  // schema would have to mirror every connector's union of settings.
+  const Item: TSchema = Type.Object(
+    {
       name: Type.String(),
       version: Type.Integer(),
+      createdAt: Type.String(),
       updatedAt: Type.String(),
       updatedBy: Type.Union([Type.String(), Type.Null()]),
-    }),
-    kind.schema,
-  ]);
+    },
+    {
+      additionalProperties: true,
+      description: `The ${kind.kind}: its fields as in the request body, plus these`,
+    },
+  );
   // Validation happens in the service; the route only documents the body.
   const docsOnly = { attachValidation: true } as const;
 

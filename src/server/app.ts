@@ -30,13 +30,16 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: ctx.settings.bodyLimit,
-    trustProxy: process.env.INTEGRATOR_TRUST_PROXY === 'true',
+    trustProxy: ctx.settings.trustProxy,
+    ignoreTrailingSlash: true,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, strict: false },
+    },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

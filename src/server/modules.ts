@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { flowsModule } from '../flows/flows-module.js';
 import type { RouteModule } from './app.js';
 
 /**
@@ -13,5 +14,5 @@ export interface FeatureModule {
 }
 
 export function featureModules(): FeatureModule[] {
-  return [];
+  return [flowsModule()];
 }

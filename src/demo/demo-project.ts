@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import type { Context } from '../context.js';
+
+const SYSTEM = { name: 'system' };
+
+/**
+ * The demo a newcomer sees on first start: a SQLite database with `role` and `patient`, a folder for
+ * output files, and the flows that make the documented curl calls work at once. Created only when the
+ * store has no definitions yet, so it never overwrites a user's work.
+ */
+export async function createDemoProject(ctx: Context): Promise<boolean> {
+  const existing = await ctx.store.db.selectFrom('definitions').select('name').limit(1).executeTakeFirst();
+  if (existing) return false;
+
+  mkdirSync(join(ctx.settings.dataDir, 'output'), { recursive: true });
+  const dbFile = join(ctx.settings.dataDir, 'demo.db');
+  const db = new SQLite(dbFile);
+  try {
+    db.exec(`
+      create table if not exists role (role integer primary key, name text not null);
+      insert or ignore into role (role, name) values (1, 'admin'), (2, 'editor'), (3, 'operator');
+      create table if not exists patient (patientid integer primary key, name text, birthdate text);
+    `);
+  } finally {
+    db.close();
+  }
+
+  await ctx.definitions.put(
+    'connection',
+    'demo',
+    { type: 'sqlite', path: 'demo.db', description: 'Demo database' },
+    SYSTEM,
+  );
+  await ctx.definitions.put(
+    'connection',
+    'output',
+    { type: 'files', root: 'output', description: 'Folder for files the demo flows write' },
+    SYSTEM,
+  );
+  await ctx.definitions.put(
+    'flow',
+    'flow_with_parameters',
+    {
+      type: 'transfer',
+      description: 'Writes the role with the given id to output/role-<roleid>.csv',
+      parameters: { roleid: { type: 'integer', description: 'Which role to export' } },
+      steps: [
+        {
+          from: { connection: 'demo', query: 'select * from role where role = {roleid}' },
+          to: { connection: 'output', file: 'role-{roleid}.csv', mode: 'replace' },
+        },
+      ],
+    },
+    SYSTEM,
+  );
+  await ctx.definitions.put(
+    'flow',
+    'my-flow',
+    {
+      type: 'transfer',
+      description: 'Copies every patient to output/patients.csv',
+      steps: [
+        {
+          from: { connection: 'demo', table: 'patient' },
+          to: { connection: 'output', file: 'patients.csv', mode: 'replace' },
+        },
+      ],
+    },
+    SYSTEM,
+  );
+  return true;
+}

@@ -1,0 +1,152 @@
+import type { ConnectorPool } from '../connections/connector-pool.js';
+import { AppError } from '../core/errors.js';
+import type { DefinitionService } from '../definitions/definition-service.js';
+import type { LogLine, RawParams, RunIo, StepStats } from '../runs/run-types.js';
+import { flowKind } from './flow-kind.js';
+import type { FlowSpec, PipelineFlowSpec, SqlFlowSpec } from './flow-schema.js';
+import { resolveParameters } from './parameters.js';
+import type { StepEnv } from './step-env.js';
+import { runTransferStep } from './transfer-step.js';
+
+export interface ExecuteOptions {
+  params: RawParams;
+  signal: AbortSignal;
+  io?: RunIo | undefined;
+  log(line: LogLine): void;
+  progress(steps: StepStats[]): void;
+  /** Runs another flow as a child of this run (pipelines); returns whether it succeeded. */
+  runChild(
+    flow: string,
+    params: RawParams,
+  ): Promise<{ ok: boolean; error?: string | null; rowsRead: number; rowsWritten: number }>;
+}
+
+export interface ExecuteResult {
+  steps: StepStats[];
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+/**
+ * Executes a flow definition. Knows nothing of HTTP or of run records: the run service wraps it with
+ * bookkeeping, queues and audit. Throws on failure; the steps done so far are in `onProgress`.
+ */
+export class FlowEngine {
+  constructor(
+    private readonly definitions: DefinitionService,
+    private readonly pool: ConnectorPool,
+  ) {}
+
+  async load(name: string): Promise<FlowSpec> {
+    const def = await this.definitions.find('flow', name);
+    if (!def) throw new AppError('NOT_FOUND', `Flow '${name}' does not exist`);
+    return flowKind.validate(def.spec, name);
+  }
+
+  async execute(spec: FlowSpec, opts: ExecuteOptions): Promise<ExecuteResult> {
+    const params = resolveParameters(spec.parameters, opts.params);
+    const steps: StepStats[] = [];
+    const log = (level: LogLine['level'], message: string) =>
+      opts.log({ at: new Date().toISOString(), level, message });
+    const env: StepEnv = {
+      pool: this.pool,
+      params,
+      signal: opts.signal,
+      io: opts.io,
+      log,
+      progress: () => opts.progress(steps),
+    };
+    const total = () => ({
+      steps,
+      rowsRead: steps.reduce((n, s) => n + s.rowsRead, 0),
+      rowsWritten: steps.reduce((n, s) => n + s.rowsWritten, 0),
+    });
+    switch (spec.type) {
+      case 'transfer':
+        for (const [i, step] of spec.steps.entries()) {
+          if (opts.signal.aborted) break;
+          const placeholder: StepStats = {
+            name: step.name ?? `step ${i + 1}`,
+            status: 'running',
+            rowsRead: 0,
+            rowsWritten: 0,
+          };
+          steps.push(placeholder);
+          const done = await runTransferStep(step, i, {
+            ...env,
+            progress: (s) => {
+              steps[i] = s;
+              opts.progress(steps);
+            },
+          });
+          steps[i] = done;
+        }
+        return total();
+      case 'sql':
+        steps.push(await this.runSql(spec, env));
+        return total();
+      case 'pipeline':
+        await this.runPipeline(spec, params, steps, opts, log);
+        return total();
+    }
+  }
+
+  private async runSql(spec: SqlFlowSpec, env: StepEnv): Promise<StepStats> {
+    const started = performance.now();
+    const stats: StepStats = {
+      name: 'sql',
+      status: 'running',
+      rowsRead: 0,
+      rowsWritten: 0,
+      path: 'sql',
+      startedAt: new Date().toISOString(),
+    };
+    const connector = await this.pool.get(spec.connection);
+    try {
+      const { rowsAffected } = await connector.execute(spec.sql, env.params, env.signal);
+      stats.rowsWritten = rowsAffected;
+      stats.status = 'succeeded';
+      env.log('info', `sql: ${rowsAffected} rows affected`);
+      return stats;
+    } finally {
+      stats.durationMs = Math.round(performance.now() - started);
+    }
+  }
+
+  private async runPipeline(
+    spec: PipelineFlowSpec,
+    params: Record<string, unknown>,
+    steps: StepStats[],
+    opts: ExecuteOptions,
+    log: (level: LogLine['level'], message: string) => void,
+  ): Promise<void> {
+    const failures: string[] = [];
+    for (const child of spec.flows) {
+      if (opts.signal.aborted) break;
+      const childParams: RawParams = {};
+      for (const [k, v] of Object.entries(params)) {
+        if (v === null || ['string', 'number', 'boolean'].includes(typeof v))
+          childParams[k] = v as string | number | boolean | null;
+      }
+      Object.assign(childParams, child.parameters ?? {});
+      const started = performance.now();
+      const result = await opts.runChild(child.flow, childParams);
+      steps.push({
+        name: child.flow,
+        status: result.ok ? 'succeeded' : 'failed',
+        rowsRead: result.rowsRead,
+        rowsWritten: result.rowsWritten,
+        path: 'flow',
+        durationMs: Math.round(performance.now() - started),
+        ...(result.error ? { error: result.error } : {}),
+      });
+      opts.progress(steps);
+      if (!result.ok) {
+        failures.push(`${child.flow}: ${result.error ?? 'failed'}`);
+        log('error', `flow ${child.flow} failed: ${result.error ?? ''}`);
+        if ((spec.onError ?? 'stop') === 'stop') break;
+      }
+    }
+    if (failures.length > 0) throw new AppError('FLOW_FAILED', `pipeline failed: ${failures.join('; ')}`);
+  }
+}

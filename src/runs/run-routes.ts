@@ -1,0 +1,214 @@
+import { Type } from '@sinclair/typebox';
+import type { Context } from '../context.js';
+import { AppError } from '../core/errors.js';
+import { actorOf, principalOf } from '../server/access.js';
+import type { App } from '../server/app-types.js';
+import { authErrors, errorResponses } from '../server/schemas.js';
+import type { RawParams, Run } from './run-types.js';
+
+const StepSchema = Type.Object({
+  name: Type.String(),
+  status: Type.String(),
+  rowsRead: Type.Integer(),
+  rowsWritten: Type.Integer(),
+  startedAt: Type.Optional(Type.String()),
+  durationMs: Type.Optional(Type.Integer()),
+  path: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+});
+
+export const RunSchema = Type.Object(
+  {
+    id: Type.String(),
+    flow: Type.String(),
+    trigger: Type.String(),
+    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
+    params: Type.Record(Type.String(), Type.Unknown()),
+    requestedBy: Type.Union([Type.String(), Type.Null()]),
+    parentId: Type.Union([Type.String(), Type.Null()]),
+    attempt: Type.Integer(),
+    createdAt: Type.String(),
+    startedAt: Type.Union([Type.String(), Type.Null()]),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+    durationMs: Type.Union([Type.Integer(), Type.Null()]),
+    rowsRead: Type.Integer(),
+    rowsWritten: Type.Integer(),
+    error: Type.Union([Type.String(), Type.Null()]),
+    steps: Type.Array(StepSchema),
+    log: Type.Array(Type.Object({ at: Type.String(), level: Type.String(), message: Type.String() })),
+  },
+  { $id: 'Run' },
+);
+
+const SeedResult = Type.Object(
+  {
+    status: Type.Integer({ description: '0 success, 1 failure' }),
+    exception: Type.Optional(Type.String({ description: 'Why the run failed' })),
+    runId: Type.Optional(Type.String()),
+    rowsRead: Type.Optional(Type.Integer()),
+    rowsWritten: Type.Optional(Type.Integer()),
+    durationMs: Type.Optional(Type.Integer()),
+  },
+  { description: 'The outcome of a synchronous run' },
+);
+
+/** Query keys the run endpoint reads itself; everything else is a flow parameter. */
+const CONTROL_KEYS = new Set(['async', 'Authorization', 'authorization']);
+
+function paramsFrom(query: unknown): { params: RawParams; async: boolean } {
+  const params: RawParams = {};
+  let async = false;
+  if (typeof query === 'object' && query !== null) {
+    for (const [k, v] of Object.entries(query)) {
+      if (k === 'async') async = v === 'true' || v === '1' || v === true;
+      if (CONTROL_KEYS.has(k)) continue;
+      if (Array.isArray(v))
+        throw new AppError('PARAMETER_INVALID', `parameter '${k}' is given more than once`);
+      if (typeof v === 'string') params[k] = v;
+    }
+  }
+  return { params, async };
+}
+
+export function seedResult(run: Run): {
+  status: number;
+  exception?: string;
+  runId: string;
+  rowsRead: number;
+  rowsWritten: number;
+  durationMs: number;
+} {
+  const base = {
+    runId: run.id,
+    rowsRead: run.rowsRead,
+    rowsWritten: run.rowsWritten,
+    durationMs: run.durationMs ?? 0,
+  };
+  return run.status === 'succeeded'
+    ? { status: 0, ...base }
+    : { status: 1, exception: run.error ?? run.status, ...base };
+}
+
+export function runRoutes(app: App, ctx: Context): void {
+  for (const prefix of ['/plugins/flows/rest/v1', '/rest/v1']) {
+    app.post(
+      `${prefix}/flows/flow-name/:flowName/run`,
+      {
+        config: { access: 'operator' },
+        schema: {
+          tags: ['runs'],
+          summary: 'Run a flow by name',
+          description:
+            'Query parameters become the flow’s parameters ({name} in the flow). Waits for the run and answers ' +
+            '{"status":0} on success or {"status":1,"exception":"…"} on failure (both 200). With ?async=true answers ' +
+            '202 at once with the run id. A trailing slash is accepted.',
+          params: Type.Object({ flowName: Type.String({ minLength: 1, maxLength: 128 }) }),
+          querystring: Type.Object({ async: Type.Optional(Type.String()) }, { additionalProperties: true }),
+          response: {
+            200: SeedResult,
+            202: Type.Object({ runId: Type.String(), runStatus: Type.String(), href: Type.String() }),
+            404: SeedResult,
+            ...authErrors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const parsed = paramsFrom(request.query);
+        const req = {
+          flow: request.params.flowName,
+          params: parsed.params,
+          trigger: 'api' as const,
+          requestedBy: principalOf(request).login,
+          clientIp: request.ip,
+        };
+        try {
+          if (parsed.async) {
+            const run = await ctx.runs.enqueue(req);
+            return reply
+              .code(202)
+              .send({ runId: run.id, runStatus: run.status, href: `/rest/v1/runs/${run.id}` });
+          }
+          return reply.code(200).send(seedResult(await ctx.runs.runSync(req)));
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') {
+            return reply.code(404).send({ status: 1, exception: err.message });
+          }
+          throw err;
+        }
+      },
+    );
+  }
+
+  app.get(
+    '/rest/v1/runs',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['runs'],
+        summary: 'List runs, newest first',
+        querystring: Type.Object({
+          flow: Type.Optional(Type.String()),
+          status: Type.Optional(
+            Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
+          ),
+          trigger: Type.Optional(
+            Type.Union(['api', 'listener', 'schedule', 'cli', 'pipeline'].map((s) => Type.Literal(s))),
+          ),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+        }),
+        response: { 200: Type.Array(Type.Ref('Run')), ...authErrors },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return ctx.runs.list({
+        ...q,
+        status: q.status as Run['status'] | undefined,
+        trigger: q.trigger as Run['trigger'] | undefined,
+      });
+    },
+  );
+
+  app.get(
+    '/rest/v1/runs/:id',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['runs'],
+        summary: 'One run with per-step row counts, timings and log lines',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: Type.Ref('Run'), ...authErrors, ...errorResponses(404) },
+      },
+    },
+    async (request) => ctx.runs.get(request.params.id),
+  );
+
+  app.post(
+    '/rest/v1/runs/:id/cancel',
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Cancel a queued or running run (statements are cancelled and writes rolled back)',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 202: Type.Ref('Run'), ...authErrors, ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const run = await ctx.runs.get(request.params.id);
+      const cancelled = await ctx.runs.cancel(request.params.id);
+      await ctx.audit.record({
+        action: 'flow.run.cancelled',
+        outcome: 'success',
+        actor: actor.name,
+        target: run.flow,
+        clientIp: actor.clientIp,
+        details: { runId: run.id },
+      });
+      return reply.code(202).send(cancelled);
+    },
+  );
+}

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.js';
+import { AppError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { FlowEngine } from '../flows/flow-engine.js';
+import type { FlowSpec } from '../flows/flow-schema.js';
+import type { RunFilter, RunStore } from './run-store.js';
+import type { LogLine, Run, RunIo, RunRequest, RunStatus } from './run-types.js';
+
+const MAX_LOG_LINES = 1000;
+
+interface Active {
+  run: Run;
+  controller: AbortController;
+  dirty: boolean;
+}
+
+/**
+ * Runs flows and keeps their records: creates the run, executes it through the engine, stores the
+ * outcome, audits start and finish, and cancels on request. Used by the run API, listeners, the queue
+ * worker and the CLI alike.
+ */
+export class RunService {
+  private readonly active = new Map<string, Active>();
+  private readonly flusher: NodeJS.Timeout;
+  /** Called when a run is queued, so an in-process worker can pick it up at once. */
+  onQueued: (() => void) | undefined;
+
+  constructor(
+    private readonly runs: RunStore,
+    private readonly engine: FlowEngine,
+    private readonly audit: AuditLog,
+    private readonly logger: Logger,
+    private readonly debug: boolean,
+  ) {
+    // Long runs show live progress to other processes, and notice a cancel made elsewhere.
+    this.flusher = setInterval(() => void this.flushActive(), 2000);
+    this.flusher.unref();
+  }
+
+  get store(): RunStore {
+    return this.runs;
+  }
+
+  private newRun(req: RunRequest, status: RunStatus): Run {
+    const now = new Date().toISOString();
+    return {
+      id: randomUUID(),
+      flow: req.flow,
+      trigger: req.trigger,
+      status,
+      params: req.params ?? {},
+      requestedBy: req.requestedBy ?? null,
+      parentId: req.parentId ?? null,
+      attempt: 1,
+      createdAt: now,
+      startedAt: status === 'running' ? now : null,
+      finishedAt: null,
+      durationMs: null,
+      rowsRead: 0,
+      rowsWritten: 0,
+      error: null,
+      steps: [],
+      log: [],
+    };
+  }
+
+  /** Runs a flow now and waits for the outcome. Throws NOT_FOUND for an unknown flow (no run is recorded). */
+  async runSync(req: RunRequest, io?: RunIo, parentSignal?: AbortSignal): Promise<Run> {
+    const spec = await this.engine.load(req.flow);
+    const run = this.newRun(req, 'running');
+    await this.runs.insert(run);
+    this.auditStart(run, req.clientIp ?? null);
+    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null);
+  }
+
+  /** Records a queued run; a worker executes it. Throws NOT_FOUND for an unknown flow. */
+  async enqueue(req: RunRequest): Promise<Run> {
+    await this.engine.load(req.flow);
+    const run = this.newRun(req, 'queued');
+    await this.runs.insert(run);
+    await this.audit.record({
+      action: 'flow.run.queued',
+      outcome: 'success',
+      actor: run.requestedBy,
+      target: run.flow,
+      clientIp: req.clientIp ?? null,
+      details: { runId: run.id, trigger: run.trigger },
+    });
+    this.onQueued?.();
+    return run;
+  }
+
+  /** Executes a run already marked running (by runSync or by a worker that claimed it). */
+  async execute(
+    run: Run,
+    spec?: FlowSpec,
+    io?: RunIo,
+    parentSignal?: AbortSignal,
+    clientIp: string | null = null,
+  ): Promise<Run> {
+    const controller = new AbortController();
+    const onParentAbort = () => controller.abort();
+    parentSignal?.addEventListener('abort', onParentAbort, { once: true });
+    const entry: Active = { run, controller, dirty: false };
+    this.active.set(run.id, entry);
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const flow = spec ?? (await this.engine.load(run.flow));
+      if (flow.timeout) {
+        timer = setTimeout(() => {
+          this.appendLog(entry, {
+            at: new Date().toISOString(),
+            level: 'error',
+            message: `timed out after ${flow.timeout} s`,
+          });
+          controller.abort(new AppError('RUN_CANCELLED', `Run timed out after ${flow.timeout} seconds`));
+        }, flow.timeout * 1000);
+      }
+      const result = await this.engine.execute(flow, {
+        params: run.params,
+        signal: controller.signal,
+        io,
+        log: (line) => this.appendLog(entry, line),
+        progress: (steps) => {
+          run.steps = steps;
+          run.rowsRead = steps.reduce((n, s) => n + s.rowsRead, 0);
+          run.rowsWritten = steps.reduce((n, s) => n + s.rowsWritten, 0);
+          entry.dirty = true;
+        },
+        runChild: async (flow, params) => {
+          const child = await this.runSync(
+            { flow, params, trigger: 'pipeline', parentId: run.id, requestedBy: run.requestedBy },
+            undefined,
+            controller.signal,
+          ).catch((err: unknown) => ({
+            status: 'failed' as const,
+            error: errorMessage(err),
+            rowsRead: 0,
+            rowsWritten: 0,
+          }));
+          return {
+            ok: child.status === 'succeeded',
+            error: child.error,
+            rowsRead: child.rowsRead,
+            rowsWritten: child.rowsWritten,
+          };
+        },
+      });
+      run.steps = result.steps;
+      run.rowsRead = result.rowsRead;
+      run.rowsWritten = result.rowsWritten;
+      run.status = controller.signal.aborted ? 'cancelled' : 'succeeded';
+    } catch (err) {
+      run.status = controller.signal.aborted ? 'cancelled' : 'failed';
+      const reason = controller.signal.reason;
+      run.error =
+        controller.signal.aborted && reason instanceof AppError
+          ? reason.message
+          : controller.signal.aborted
+            ? 'Run was cancelled'
+            : errorMessage(err);
+      if (this.debug && err instanceof Error && err.stack)
+        this.appendLog(entry, { at: new Date().toISOString(), level: 'error', message: err.stack });
+      if (!(err instanceof AppError) && !controller.signal.aborted)
+        this.logger.error({ err, runId: run.id }, 'run failed');
+    } finally {
+      if (timer) clearTimeout(timer);
+      parentSignal?.removeEventListener('abort', onParentAbort);
+      this.active.delete(run.id);
+    }
+    run.finishedAt = new Date().toISOString();
+    run.durationMs = Math.round(performance.now() - started);
+    await this.runs.save(run, ['running', 'cancelled']);
+    await this.audit.record({
+      action: 'flow.run.finished',
+      outcome: run.status === 'succeeded' ? 'success' : 'failure',
+      actor: run.requestedBy,
+      target: run.flow,
+      clientIp,
+      durationMs: run.durationMs,
+      details: {
+        runId: run.id,
+        status: run.status,
+        rowsRead: run.rowsRead,
+        rowsWritten: run.rowsWritten,
+        ...(run.error ? { error: run.error } : {}),
+      },
+    });
+    return run;
+  }
+
+  private auditStart(run: Run, clientIp: string | null): void {
+    this.audit
+      .record({
+        action: 'flow.run.started',
+        outcome: 'success',
+        actor: run.requestedBy,
+        target: run.flow,
+        clientIp,
+        details: { runId: run.id, trigger: run.trigger, params: run.params },
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'audit of run start failed'));
+  }
+
+  /** Marks a worker-claimed run as started in the trail. */
+  started(run: Run): void {
+    this.auditStart(run, null);
+  }
+
+  private appendLog(entry: Active, line: LogLine): void {
+    entry.run.log.push(line);
+    if (entry.run.log.length > MAX_LOG_LINES) entry.run.log.splice(0, entry.run.log.length - MAX_LOG_LINES);
+    entry.dirty = true;
+  }
+
+  private async flushActive(): Promise<void> {
+    for (const entry of this.active.values()) {
+      if (!entry.dirty) continue;
+      entry.dirty = false;
+      try {
+        const still = await this.runs.save(entry.run, ['running']);
+        if (!still) entry.controller.abort();
+      } catch (err) {
+        this.logger.warn({ err }, 'saving run progress failed');
+      }
+    }
+  }
+
+  /** A live view of a run: in-process progress when it runs here, the stored record otherwise. */
+  async get(id: string): Promise<Run> {
+    const live = this.active.get(id);
+    if (live) return live.run;
+    const run = await this.runs.get(id);
+    if (!run) throw new AppError('NOT_FOUND', `Run '${id}' does not exist`);
+    return run;
+  }
+
+  list(filter: RunFilter): Promise<Run[]> {
+    return this.runs.list(filter);
+  }
+
+  /**
+   * Cancels a queued or running run. A run executing in this process is aborted at once (statements
+   * cancelled, transactions rolled back); one running in another process notices within seconds.
+   */
+  async cancel(id: string): Promise<Run> {
+    const live = this.active.get(id);
+    if (live) {
+      live.controller.abort();
+      return live.run;
+    }
+    const run = await this.get(id);
+    if (run.status === 'queued' || run.status === 'running') {
+      await this.runs.setStatus(id, 'cancelled', ['queued', 'running'], {
+        finished_at: new Date().toISOString(),
+        error: 'Run was cancelled',
+      });
+    } else {
+      throw new AppError('CONFLICT', `Run '${id}' has already finished (${run.status})`);
+    }
+    return this.get(id);
+  }
+
+  activeCount(): number {
+    return this.active.size;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.flusher);
+    for (const a of this.active.values())
+      a.controller.abort(new AppError('RUN_CANCELLED', 'Server is shutting down'));
+  }
+}

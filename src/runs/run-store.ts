@@ -1,0 +1,129 @@
+import type { Store } from '../store/database.js';
+import type { RunsTable } from '../store/schema.js';
+import type { LogLine, RawParams, Run, RunStatus, RunTrigger, StepStats } from './run-types.js';
+
+export interface RunFilter {
+  flow?: string | undefined;
+  status?: RunStatus | undefined;
+  trigger?: RunTrigger | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  limit?: number | undefined;
+}
+
+function parseJson<T>(text: string | null, fallback: T): T {
+  if (!text) return fallback;
+  return JSON.parse(text) as T;
+}
+
+export function toRun(r: RunsTable): Run {
+  return {
+    id: r.id,
+    flow: r.flow,
+    trigger: r.trigger as RunTrigger,
+    status: r.status as RunStatus,
+    params: parseJson<RawParams>(r.params, {}),
+    requestedBy: r.requested_by,
+    parentId: r.parent_id,
+    attempt: Number(r.attempt),
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    rowsRead: Number(r.rows_read),
+    rowsWritten: Number(r.rows_written),
+    error: r.error,
+    steps: parseJson<StepStats[]>(r.steps, []),
+    log: parseJson<LogLine[]>(r.log, []),
+  };
+}
+
+/** Run records in the metadata store. */
+export class RunStore {
+  constructor(private readonly store: Store) {}
+
+  async insert(run: Run, worker: string | null = null): Promise<void> {
+    await this.store.db.insertInto('runs').values(this.toRow(run, worker)).execute();
+  }
+
+  /** Writes the whole record; `expect` guards against overwriting a status another process set. */
+  async save(run: Run, expect?: RunStatus[]): Promise<boolean> {
+    const { id, ...values } = this.toRow(run, undefined);
+    let q = this.store.db.updateTable('runs').set(values).where('id', '=', id);
+    if (expect) q = q.where('status', 'in', expect);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async setStatus(
+    id: string,
+    status: RunStatus,
+    from: RunStatus[],
+    extra: Partial<RunsTable> = {},
+  ): Promise<boolean> {
+    const res = await this.store.db
+      .updateTable('runs')
+      .set({ status, ...extra })
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const r = await this.store.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toRun(r) : undefined;
+  }
+
+  async list(f: RunFilter): Promise<Run[]> {
+    let q = this.store.db.selectFrom('runs').selectAll();
+    if (f.flow) q = q.where('flow', '=', f.flow);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.trigger) q = q.where('trigger', '=', f.trigger);
+    if (f.from) q = q.where('created_at', '>=', f.from);
+    if (f.to) q = q.where('created_at', '<', f.to);
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(Math.min(f.limit ?? 100, 1000))
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.store.db
+      .selectFrom('runs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  private toRow(run: Run, worker: string | null | undefined): RunsTable {
+    const row: RunsTable = {
+      id: run.id,
+      flow: run.flow,
+      trigger: run.trigger,
+      status: run.status,
+      params: JSON.stringify(run.params),
+      requested_by: run.requestedBy,
+      parent_id: run.parentId,
+      attempt: run.attempt,
+      created_at: run.createdAt,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt,
+      duration_ms: run.durationMs,
+      rows_read: run.rowsRead,
+      rows_written: run.rowsWritten,
+      error: run.error,
+      steps: JSON.stringify(run.steps),
+      log: JSON.stringify(run.log),
+      worker: worker ?? null,
+    };
+    if (worker === undefined) {
+      const { worker: _w, ...rest } = row;
+      return rest as RunsTable;
+    }
+    return row;
+  }
+}
