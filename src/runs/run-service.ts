@@ -25,6 +25,11 @@ export class RunService {
   private readonly flusher: NodeJS.Timeout;
   /** Called when a run is queued, so an in-process worker can pick it up at once. */
   onQueued: (() => void) | undefined;
+  /**
+   * Supplies the I/O of a queued run that needs one (an async listener's stored payload). Set by the
+   * feature that queues such runs; asked before a worker executes any run.
+   */
+  ioProvider: ((run: Run) => Promise<RunIo | undefined>) | undefined;
 
   constructor(
     private readonly runs: RunStore,
@@ -108,6 +113,7 @@ export class RunService {
     let timer: NodeJS.Timeout | undefined;
     try {
       const flow = spec ?? (await this.engine.load(run.flow));
+      if (!io && this.ioProvider) io = await this.ioProvider(run);
       if (flow.timeout) {
         timer = setTimeout(() => {
           this.appendLog(entry, {
