@@ -43,6 +43,7 @@ export interface Context {
 export async function createContext(
   settings: Settings,
   logger = createLogger(settings.logLevel),
+  options: { pathsBase?: string } = {},
 ): Promise<Context> {
   const store = openStore(settings);
   await migrateToLatest(store);
@@ -56,7 +57,7 @@ export async function createContext(
   const definitions = new DefinitionService(store, new SecretBox(secret), audit);
   definitions.register(connectionKind);
   definitions.register(flowKind);
-  const connectors = new ConnectorPool(definitions, settings.dataDir, logger);
+  const connectors = new ConnectorPool(definitions, options.pathsBase ?? settings.dataDir, logger);
   const engine = new FlowEngine(definitions, connectors);
   const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);
   return {

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { auditCommand } from './commands/audit.js';
+import { applyCommand, exportCommand, schemaCommand } from './commands/project.js';
+import { connectionsCommand, runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
 
@@ -12,6 +14,11 @@ export function buildCli(): Command {
   program.addCommand(startCommand());
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
+  program.addCommand(runCommand());
+  program.addCommand(applyCommand());
+  program.addCommand(exportCommand());
+  program.addCommand(connectionsCommand());
+  program.addCommand(schemaCommand());
   return program;
 }
 

@@ -2,6 +2,7 @@ import { connectionKind } from '../connections/connection-kind.js';
 import { connectionRoutes } from '../connections/connection-routes.js';
 import type { Context } from '../context.js';
 import { definitionRoutes } from '../definitions/definition-routes.js';
+import { projectRoutes } from '../definitions/project-routes.js';
 import { createDemoProject } from '../demo/demo-project.js';
 import { EmbeddedQueue } from '../runs/embedded-queue.js';
 import { RunSchema, runRoutes } from '../runs/run-routes.js';
@@ -26,6 +27,7 @@ export function flowsModule(): FeatureModule {
       connectionRoutes(app, ctx);
       definitionRoutes(app, ctx, flowKind);
       runRoutes(app, ctx);
+      projectRoutes(app, ctx);
     },
     async stop() {
       await queue?.stop();

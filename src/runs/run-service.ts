@@ -71,12 +71,17 @@ export class RunService {
   }
 
   /** Runs a flow now and waits for the outcome. Throws NOT_FOUND for an unknown flow (no run is recorded). */
-  async runSync(req: RunRequest, io?: RunIo, parentSignal?: AbortSignal): Promise<Run> {
+  async runSync(
+    req: RunRequest,
+    io?: RunIo,
+    parentSignal?: AbortSignal,
+    onProgress?: (run: Run) => void,
+  ): Promise<Run> {
     const spec = await this.engine.load(req.flow);
     const run = this.newRun(req, 'running');
     await this.runs.insert(run);
     this.auditStart(run, req.clientIp ?? null);
-    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null);
+    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null, onProgress);
   }
 
   /** Records a queued run; a worker executes it. Throws NOT_FOUND for an unknown flow. */
@@ -103,6 +108,7 @@ export class RunService {
     io?: RunIo,
     parentSignal?: AbortSignal,
     clientIp: string | null = null,
+    onProgress?: (run: Run) => void,
   ): Promise<Run> {
     const controller = new AbortController();
     const onParentAbort = () => controller.abort();
@@ -134,6 +140,7 @@ export class RunService {
           run.rowsRead = steps.reduce((n, s) => n + s.rowsRead, 0);
           run.rowsWritten = steps.reduce((n, s) => n + s.rowsWritten, 0);
           entry.dirty = true;
+          onProgress?.(run);
         },
         runChild: async (flow, params) => {
           const child = await this.runSync(
