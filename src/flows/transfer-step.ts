@@ -125,15 +125,24 @@ async function openSource(
   return connector.read(sourceSpec(step.from, env, `${path}.from`), env.signal);
 }
 
-/** Pulls the first batch so a destination can be created from real column names before rows flow. */
-async function peek(stream: RowStream): Promise<{ first: Row[]; rest: RowStream }> {
+/**
+ * Pulls the first batch so a destination can be created from real column names before rows flow.
+ * `close()` ends the source early (releasing its connection) when the step fails before draining it.
+ */
+async function peek(stream: RowStream): Promise<{ first: Row[]; rest: RowStream; close(): Promise<void> }> {
   const it = stream[Symbol.asyncIterator]();
   const head = await it.next();
   const first = head.done ? [] : head.value;
   const rest: RowStream = {
     [Symbol.asyncIterator]: () => it,
   };
-  return { first, rest };
+  return {
+    first,
+    rest,
+    close: async () => {
+      await it.return?.();
+    },
+  };
 }
 
 async function* prepend(first: Row[], rest: RowStream): RowStream {
@@ -175,8 +184,10 @@ async function tryCopyPath(
   const target: Connector = await env.pool.get(to.connection);
   if (!source.copyOut || !target.copyIn) return false;
   const spec = sourceSpec(from, env, `${path}.from`);
+  // Names are expanded (and checked) before the copy stream opens, so a bad one cannot strand it.
+  const draft = destinationSpec(to, [], env, `${path}.to`);
   const out = await source.copyOut(spec, readDialect, env.signal);
-  const dest = destinationSpec(to, out.columns, env, `${path}.to`);
+  const dest = { ...draft, columns: out.columns };
   stats.path = 'copy';
   const { rowsWritten } = await target.copyIn(dest, out.bytes, readDialect, env.signal);
   stats.rowsRead = rowsWritten;
@@ -218,11 +229,33 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
 async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
   const transforms = compileTransforms(step.transforms ?? [], `${path}.transforms`);
   const source = await openSource(step, env, path);
-  const { first, rest } = await peek(counted(source.batches, stats, 'rowsRead', env));
-  const inputColumns = source.columns ?? inferColumns(first);
-  const outputColumns =
-    transforms.apply === undefined ? inputColumns : transforms.outputColumns(inputColumns);
-  const transformed = counted(transforms.apply(prepend(first, rest), env.params), stats, 'rowsWritten', env);
+  const { first, rest, close } = await peek(counted(source.batches, stats, 'rowsRead', env));
+  try {
+    await writeRows(
+      step,
+      env,
+      stats,
+      path,
+      transforms,
+      source.columns ?? inferColumns(first),
+      prepend(first, rest),
+    );
+  } finally {
+    await close();
+  }
+}
+
+async function writeRows(
+  step: TransferStep,
+  env: StepEnv,
+  stats: StepStats,
+  path: string,
+  transforms: ReturnType<typeof compileTransforms>,
+  inputColumns: Column[],
+  rows: RowStream,
+): Promise<void> {
+  const outputColumns = transforms.outputColumns(inputColumns);
+  const transformed = counted(transforms.apply(rows, env.params), stats, 'rowsWritten', env);
 
   if (step.to.connection === RESPONSE_TARGET) {
     if (!env.io?.response)

@@ -31,7 +31,7 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
     loggerInstance: logger,
     bodyLimit: ctx.settings.bodyLimit,
     trustProxy: ctx.settings.trustProxy,
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
