@@ -41,13 +41,15 @@ export class AuthService {
     const started = performance.now();
     const wait = this.throttle.retryAfter(login, clientIp);
     if (wait > 0) {
-      await this.audit.record({
-        action: 'login.throttled',
-        outcome: 'denied',
-        actor: login,
-        clientIp,
-        details: { retryAfterSeconds: wait },
-      });
+      if (this.throttle.firstRefusal(login, clientIp)) {
+        await this.audit.record({
+          action: 'login.throttled',
+          outcome: 'denied',
+          actor: login,
+          clientIp,
+          details: { retryAfterSeconds: wait },
+        });
+      }
       throw new AppError('TOO_MANY_REQUESTS', `Too many failed logins; try again in ${wait} seconds`, {
         headers: { 'retry-after': String(wait) },
       });

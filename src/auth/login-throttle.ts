@@ -8,6 +8,8 @@ interface Entry {
   failures: number;
   firstAt: number;
   lockedUntil: number;
+  /** The lock already reported to the audit trail, so a flood of refused attempts is one event. */
+  reportedLock: number;
 }
 
 const MAX_ENTRIES = 50_000;
@@ -22,7 +24,7 @@ export class LoginThrottle {
   ) {}
 
   private key(login: string, client: string): string {
-    return `${login.toLowerCase()}\u0000${client}`;
+    return `${login}\u0000${client}`;
   }
 
   /** Seconds until the pair may try again, or 0 when it may try now. */
@@ -33,12 +35,20 @@ export class LoginThrottle {
     return wait > 0 ? Math.ceil(wait / 1000) : 0;
   }
 
+  /** True the first time a given lock-out is asked about; false for every later refused attempt. */
+  firstRefusal(login: string, client: string): boolean {
+    const e = this.entries.get(this.key(login, client));
+    if (!e || e.reportedLock === e.lockedUntil) return false;
+    e.reportedLock = e.lockedUntil;
+    return true;
+  }
+
   fail(login: string, client: string): void {
     const key = this.key(login, client);
     const t = this.now();
     let e = this.entries.get(key);
     if (!e || t - e.firstAt > this.windowMs) {
-      e = { failures: 0, firstAt: t, lockedUntil: 0 };
+      e = { failures: 0, firstAt: t, lockedUntil: 0, reportedLock: 0 };
       this.entries.delete(key);
       if (this.entries.size >= MAX_ENTRIES) {
         const oldest = this.entries.keys().next();

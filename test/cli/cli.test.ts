@@ -28,7 +28,7 @@ async function cli(
   }
 }
 
-describe('integrator CLI', () => {
+describe('integrator CLI', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints help for every command', async () => {

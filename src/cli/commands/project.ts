@@ -33,7 +33,8 @@ export function applyCommand(): Command {
     .option('--dry-run', 'validate only; write nothing')
     .addHelpText(
       'after',
-      '\nEach YAML document has kind, name and the definition fields. ${env:NAME} in a value is replaced\n' +
+      '\nEach YAML document has kind, name and the definition fields. $' +
+        '{env:NAME} in a value is replaced\n' +
         'from the environment. All documents are validated before anything is written.',
     )
     .action(async (opts: { file: string[]; dryRun?: boolean }) =>
