@@ -188,6 +188,26 @@ describe('files byte fast paths', () => {
     });
   });
 
+  it('copyIn stops on abort, leaving neither the target nor a temp file', async () => {
+    const ac = new AbortController();
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('a\n1\n');
+      ac.abort();
+      await new Promise((r) => setTimeout(r, 20));
+      yield Buffer.from('2\n');
+    }
+    const spec = {
+      file: 'aborted.csv',
+      format: { type: 'csv' as const },
+      mode: 'replace' as const,
+      columns: [],
+    };
+    await expect(files.copyIn?.(spec, slow(), DIALECT, ac.signal)).rejects.toMatchObject({
+      code: 'RUN_CANCELLED',
+    });
+    expect((await readdir(path.join(dataDir, 'box'))).filter((n) => n.includes('aborted'))).toEqual([]);
+  });
+
   it('refuses the fast path for latin1, wildcards, JSON and a different dialect', async () => {
     await writeFile(at('l1.csv'), Buffer.from('n\né\n', 'latin1'));
     const refused = { code: 'BAD_REQUEST', message: expect.stringMatching(/fast path/) };

@@ -26,6 +26,9 @@ import { openFileWriter, sizeOf, writeBytesAtomically } from './file-writer.js';
 import { hasWildcard, listFiles, matchFiles } from './glob.js';
 import { cleanRelativePath, confine, confineNew } from './paths.js';
 
+/** The flow engine decides between the byte fast path and the row path with this, without trying. */
+export { csvFastPathOptions } from './csv-fast-path.js';
+
 export const FilesConfigSchema = Type.Object(
   {
     root: Type.String({
