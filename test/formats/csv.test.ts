@@ -167,3 +167,13 @@ describe('csv reader details', () => {
     }
   });
 });
+
+describe('csv writer with a distinct escape character', () => {
+  it('round-trips values holding the escape and the quote', async () => {
+    const o = { escape: '\\' };
+    const rows = [{ a: 'ends\\', b: 'q"\\"x', c: 'plain\\' }];
+    const text = await writeAll('csv', [{ a: 'ends\\,', b: 'q"\\"x', c: 'plain\\' }], o);
+    expect(text).toBe('a,b,c\n"ends\\\\,","q\\"\\\\\\"x",plain\\\n');
+    expect(await readAll('csv', text, o)).toEqual([{ ...rows[0], a: 'ends\\,' }]);
+  });
+});
