@@ -50,6 +50,13 @@ function badNameStart(c: number): boolean {
   return (c >= 48 && c <= 57) || c === 45 || c === 46 || endsName(c) || c === 38 || c === 59;
 }
 
+/** XML 1.0 Char: tab, LF, CR and everything from space up, minus surrogates and U+FFFE/U+FFFF. */
+function isXmlChar(code: number): boolean {
+  if (code >= 0x20)
+    return code <= 0xd7ff || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return code === 9 || code === 10 || code === 13;
+}
+
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /** Expands entity and character references in `s`, which starts at `at` in the window (for errors). */
@@ -72,7 +79,7 @@ export function decodeEntities(s: string, at: number): string {
           : /^#[0-9]+$/.test(ref)
             ? Number.parseInt(ref.slice(1), 10)
             : Number.NaN;
-      if (!(code >= 1 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) {
+      if (!isXmlChar(code)) {
         throw new XmlSyntaxError(`invalid character reference &${ref};`, at + amp);
       }
       ch = String.fromCodePoint(code);

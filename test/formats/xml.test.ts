@@ -155,6 +155,8 @@ describe('xml scanner', () => {
       ['<r><p a="<"/></r>', /'<' in the value/],
       ['<r><p>a & b</p></r>', /'&' must start an entity/],
       ['<r><p>&#0;</p></r>', /invalid character reference/],
+      ['<r><p>&#x4;</p></r>', /invalid character reference/],
+      ['<r><p>&#xD800;</p></r>', /invalid character reference/],
       ['<r>\n<p><![CDATA[x</p></r>', /line 2 column 4: unexpected end of input inside a CDATA/],
       ['', /no root element/],
       ['<r><1a/></r>', /invalid element name/],
