@@ -36,7 +36,7 @@ async function* rows(count: number): RowStream {
 }
 
 async function child(type: string, count: number, dir: string): Promise<void> {
-  // csv-fast: the same CSV read with distinguishQuoted=false (csv-parse without raw lines).
+  // csv-fast: the same CSV read with distinguishQuoted=false (every field equal to nullValue is null).
   const format =
     type === 'csv-fast'
       ? bindFormat({ type: 'csv', options: { distinguishQuoted: false } })

@@ -17,11 +17,15 @@ export async function* writeCsv(
   const { delimiter, quote, nullValue, recordDelimiter } = o;
   const escapedQuote = o.escape + quote;
   const needsQuote = new RegExp(`[${escapeClass(delimiter)}${escapeClass(quote)}\\r\\n]|^\\s|\\s$`);
+  // With a distinct escape character (e.g. backslash), the reader and COPY also take escape+escape inside
+  // quotes as one escape character, so a literal one is doubled there ('a\' must not end as '"a\"').
+  const distinctEscape = o.escape !== quote ? o.escape : undefined;
   const field = (value: unknown): string => {
     if (value === null || value === undefined) return nullValue;
     const text = textOf(value);
     if (text === nullValue || needsQuote.test(text)) {
-      return quote + text.split(quote).join(escapedQuote) + quote;
+      const body = distinctEscape ? text.split(distinctEscape).join(distinctEscape + distinctEscape) : text;
+      return quote + body.split(quote).join(escapedQuote) + quote;
     }
     return text;
   };

@@ -1,12 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { CsvError, type Options as ParseOptions, Parser } from 'csv-parse';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
-import { quotedFields } from './csv-quoting.js';
+import { CsvScanner, CsvSyntaxError } from './csv-scan.js';
 import { writeCsv } from './csv-writer.js';
 import type { ByteSource, Format, ReadContext } from './format.js';
 import { formatError } from './format-error.js';
-import { isRow } from './rows.js';
-import { EncodingSchema } from './text.js';
+import { decodeText, EncodingSchema } from './text.js';
+import { TextCursor } from './text-cursor.js';
 
 const Char = (def: string, description: string) =>
   Type.String({ minLength: 1, maxLength: 1, default: def, description });
@@ -31,7 +30,7 @@ export const CsvOptionsSchema = Type.Object(
     distinguishQuoted: Type.Boolean({
       default: true,
       description:
-        'Keep a quoted field equal to nullValue (e.g. "") as text rather than null. Costs about 3x parse time (csv-parse must keep each raw line); set false for the fastest reads when the difference does not matter.',
+        'Keep a quoted field equal to nullValue (e.g. "") as text rather than null. Free (the reader knows which fields were quoted); false makes every field equal to nullValue null.',
     }),
     encoding: EncodingSchema,
     skipEmptyLines: Type.Boolean({ default: true, description: 'Ignore lines with no characters.' }),
@@ -46,126 +45,54 @@ export const CsvOptionsSchema = Type.Object(
 
 export type CsvOptions = Static<typeof CsvOptionsSchema>;
 
-/** Turns csv-parse's errors into "source line N: what" with the wording a user understands. */
-function csvError(err: unknown, source: string): Error {
-  if (!(err instanceof CsvError)) return err instanceof Error ? err : new Error(String(err));
-  const info: Record<string, unknown> = { ...err };
-  const line = typeof info['lines'] === 'number' ? info['lines'] : undefined;
-  const where = line === undefined ? 'input' : `line ${line}`;
-  switch (err.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return formatError(source, where, 'unclosed quote', err);
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-    case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
-      const got = Array.isArray(info['record']) ? info['record'].length : '?';
-      const expected = typeof info['columns'] === 'object' ? 'the header' : 'the first line';
-      return formatError(
-        source,
-        where,
-        `wrong field count: ${got} fields, ${expected} has a different number`,
-        err,
-      );
-    }
-    case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-      return formatError(source, where, 'unexpected character after a closing quote', err);
-    default:
-      return formatError(source, where, err.message, err);
-  }
-}
-
-function parserOptions(o: CsvOptions): ParseOptions {
-  return {
-    delimiter: o.delimiter,
-    quote: o.quote,
-    escape: o.escape,
-    // Arrays, not objects: field positions are needed to match the quoting scan, and header names that
-    // look like integers would otherwise reorder object keys.
-    columns: false,
-    skip_empty_lines: o.skipEmptyLines,
-    trim: o.trim,
-    // csv-parse only tells whether a field was quoted through a per-field cast callback, which costs
-    // 6-7x its parse speed; the raw line is nearly free and is rescanned only when a field equals nullValue.
-    raw: o.distinguishQuoted,
-    encoding: o.encoding,
-    bom: true,
-  };
-}
-
 async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
-  const parser = new Parser(parserOptions(o));
-  let failure: unknown;
-  parser.on('error', (e) => {
-    failure = e;
-  });
-  const { nullValue, quote } = o;
+  const cur = new TextCursor(decodeText(input, o.encoding));
+  const scanner = new CsvScanner(cur, o);
+  const { nullValue } = o;
   let names: string[] | undefined = o.header ? undefined : o.columns ? [...o.columns] : [];
+  /** Every record has as many fields as the first one (the header when there is one). */
+  let width = -1;
   let batch: Row[] = [];
-  /** Returns the row for a parsed record, or undefined for the header line. */
-  const toRow = (rec: unknown): Row | undefined => {
-    const fields: unknown[] = Array.isArray(rec)
-      ? rec
-      : isRow(rec) && Array.isArray(rec['record'])
-        ? rec['record']
-        : [];
-    if (names === undefined) {
-      names = o.columns ? [...o.columns] : fields.map(String);
-      return undefined;
-    }
-    while (names.length < fields.length) names.push(`col${names.length + 1}`);
-    let quoted: boolean[] | undefined;
-    const row: Row = {};
-    for (let i = 0; i < fields.length; i++) {
-      let value = fields[i];
-      if (value === nullValue) {
-        if (!o.distinguishQuoted) {
-          row[names[i]!] = null;
-          continue;
-        }
-        const raw = isRow(rec) && typeof rec['raw'] === 'string' ? rec['raw'] : '';
-        if (raw.indexOf(quote) === -1) value = null;
-        else {
-          quoted ??= quotedFields(raw, o);
-          if (!quoted[i]) value = null;
-        }
-      }
-      row[names[i]!] = value;
-    }
-    return row;
-  };
+  const fields = scanner.fields;
+  const fail = (line: number, message: string): Error => formatError(ctx.source, `line ${line}`, message);
   try {
-    // Bytes go to csv-parse as they are: it decodes (and drops a BOM) itself, faster than a string detour.
-    for await (const text of input) {
-      ctx.signal?.throwIfAborted();
-      parser.write(text);
-      if (failure !== undefined) throw csvError(failure, ctx.source);
-      // csv-parse transforms synchronously, so the records of this chunk are already buffered.
-      for (let rec = parser.read(); rec !== null; rec = parser.read()) {
-        const row = toRow(rec);
-        if (row) batch.push(row);
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
+    for (;;) {
+      let got: boolean;
+      try {
+        got = scanner.next();
+      } catch (err) {
+        if (err instanceof CsvSyntaxError) throw fail(err.line, err.message);
+        throw err;
       }
-    }
-    parser.end();
-    // The tail (last line, flush errors) arrives asynchronously; the iterator waits for end or error.
-    for await (const rec of parser) {
-      const row = toRow(rec);
-      if (row) batch.push(row);
+      if (!got) {
+        if (await cur.more()) continue;
+        if (cur.pos < cur.buf.length) continue;
+        break;
+      }
+      const n = fields.length;
+      if (width === -1) width = n;
+      else if (n !== width) {
+        const expected = o.header ? 'the header' : 'the first line';
+        throw fail(scanner.recordLine, `wrong field count: ${n} fields, ${expected} has a different number`);
+      }
+      if (names === undefined) {
+        names = o.columns ? [...o.columns] : fields.map((f) => f ?? nullValue);
+        continue;
+      }
+      while (names.length < n) names.push(`col${names.length + 1}`);
+      const row: Row = {};
+      for (let i = 0; i < n; i++) row[names[i]!] = fields[i];
+      batch.push(row);
       if (batch.length >= batchSize) {
+        ctx.signal?.throwIfAborted();
         yield batch;
         batch = [];
       }
     }
-  } catch (err) {
-    throw csvError(failure ?? err, ctx.source);
   } finally {
-    parser.destroy();
+    await cur.close();
   }
-  if (failure !== undefined) throw csvError(failure, ctx.source);
   if (batch.length > 0) yield batch;
 }
 

@@ -1,9 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { SaxesParser } from 'saxes';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import type { ByteSource, Format, ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { decodeText, EncodingSchema } from './text.js';
+import { TextCursor } from './text-cursor.js';
+import { XmlScanner, XmlSyntaxError } from './xml-scan.js';
 import { writeXml } from './xml-writer.js';
 
 export const XmlOptionsSchema = Type.Object(
@@ -64,8 +65,8 @@ function addField(target: Row, key: string, value: unknown): void {
 }
 
 /**
- * A DOCTYPE can declare entities (billion laughs) or pull in external files (XXE). saxes never expands
- * them, but a document that relies on them would be read wrongly, so any DOCTYPE beyond a bare root name
+ * A DOCTYPE can declare entities (billion laughs) or pull in external files (XXE). The scanner never
+ * expands them, but a document that relies on them would be read wrongly, so any DOCTYPE beyond a bare root name
  * is refused outright rather than silently half-processed.
  */
 function checkDoctype(doctype: string): string | undefined {
@@ -82,85 +83,91 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
   const path = o.recordPath ? o.recordPath.replace(/^\//, '').split('/') : undefined;
   const recordDepth = path ? path.length : 2;
-  const parser = new SaxesParser({ position: true });
-  const names: string[] = [];
+  const { attributePrefix, textKey, emptyAsNull } = o;
+  const cur = new TextCursor(decodeText(input, o.encoding));
+  // Frames are reused by depth (`open` counts the live ones): one object per element would be most of
+  // the garbage a large read makes.
   const frames: Frame[] = [];
+  let open = 0;
   let ready: Row[] = [];
-  const fail = (message: string): Error =>
-    formatError(ctx.source, `line ${parser.line} column ${parser.column + 1}`, message);
 
-  const matchesPath = (): boolean => {
+  const matchesPath = (names: string[]): boolean => {
     if (!path) return true;
     for (let i = 0; i < path.length; i++) if (path[i] !== '*' && path[i] !== names[i]) return false;
     return true;
   };
-  parser.on('doctype', (doctype) => {
-    const refusal = checkDoctype(doctype);
-    if (refusal) throw fail(refusal);
-  });
-  parser.on('opentag', (tag) => {
-    names.push(tag.name);
-    const depth = names.length;
-    if (frames.length === 0 && !(depth === recordDepth && matchesPath())) return;
-    let fields: Row | undefined;
-    let nil = false;
-    for (const key in tag.attributes) {
-      const value = tag.attributes[key]!;
-      if (key === 'xsi:nil') {
-        nil = value === 'true';
-        continue;
+  const scanner: XmlScanner = new XmlScanner(cur, {
+    doctype: checkDoctype,
+    open(name, attrs) {
+      if (open === 0 && !(scanner.stack.length === recordDepth && matchesPath(scanner.stack))) return;
+      let fields: Row | undefined;
+      let nil = false;
+      if (attrs) {
+        for (let i = 0; i < attrs.length; i += 2) {
+          const key = attrs[i]!;
+          const value = attrs[i + 1]!;
+          if (key === 'xsi:nil') {
+            nil = value === 'true';
+            continue;
+          }
+          if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
+          fields ??= {};
+          fields[attributePrefix + key] = value;
+        }
       }
-      if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
-      fields ??= {};
-      fields[o.attributePrefix + key] = value;
-    }
-    const parent = frames[frames.length - 1];
-    if (parent) parent.fields ??= {};
-    frames.push({ name: tag.name, fields, text: '', nil });
-  });
-  const onText = (text: string): void => {
-    const top = frames[frames.length - 1];
-    if (top) top.text += text;
-  };
-  parser.on('text', onText);
-  parser.on('cdata', onText);
-  parser.on('closetag', () => {
-    names.pop();
-    const frame = frames.pop();
-    if (!frame) return;
-    const parent = frames[frames.length - 1];
-    let value: unknown;
-    if (frame.nil) value = null;
-    else if (frame.fields) {
-      // Whitespace between child elements is layout, not data; real mixed text is kept under textKey.
-      if (frame.text.trim() !== '') frame.fields[o.textKey] = frame.text;
-      value = frame.fields;
-    } else value = frame.text === '' && o.emptyAsNull ? null : frame.text;
-    if (parent) {
-      parent.fields ??= {};
-      addField(parent.fields, frame.name, value);
-    } else ready.push(frame.fields ?? (frame.text.trim() === '' ? {} : { [o.textKey]: frame.text }));
+      if (open > 0) frames[open - 1]!.fields ??= {};
+      const frame = frames[open];
+      if (frame) {
+        frame.name = name;
+        frame.fields = fields;
+        frame.text = '';
+        frame.nil = nil;
+      } else frames.push({ name, fields, text: '', nil });
+      open++;
+    },
+    text(text) {
+      if (open > 0) frames[open - 1]!.text += text;
+    },
+    close() {
+      if (open === 0) return;
+      const frame = frames[--open]!;
+      const parent = open > 0 ? frames[open - 1] : undefined;
+      let value: unknown;
+      if (frame.nil) value = null;
+      else if (frame.fields) {
+        // Whitespace between child elements is layout, not data; real mixed text is kept under textKey.
+        if (frame.text.trim() !== '') frame.fields[textKey] = frame.text;
+        value = frame.fields;
+      } else value = frame.text === '' && emptyAsNull ? null : frame.text;
+      if (parent) {
+        parent.fields ??= {};
+        addField(parent.fields, frame.name, value);
+      } else ready.push(frame.fields ?? (frame.text.trim() === '' ? {} : { [textKey]: frame.text }));
+    },
   });
 
-  const feed = (text: string | null): void => {
+  const step = (last: boolean): void => {
     try {
-      if (text === null) parser.close();
-      else parser.write(text);
+      if (last) scanner.end();
+      else scanner.scan();
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === 'FORMAT_ERROR') throw err;
-      // saxes prefixes its messages with "line:column: "; ours say "line L column C" instead.
-      const message = (err instanceof Error ? err.message : String(err)).replace(/^[^:]*?:?\d+:\d+: /, '');
-      throw fail(message);
+      if (!(err instanceof XmlSyntaxError)) throw err;
+      const { line, column } = cur.where(Math.min(err.index, cur.buf.length));
+      throw formatError(ctx.source, `line ${line} column ${column}`, err.message);
     }
   };
-  for await (const text of decodeText(input, o.encoding)) {
-    feed(text);
-    while (ready.length >= batchSize) {
-      ctx.signal?.throwIfAborted();
-      yield ready.splice(0, batchSize);
+  try {
+    while (await cur.more()) {
+      step(false);
+      while (ready.length >= batchSize) {
+        ctx.signal?.throwIfAborted();
+        yield ready.splice(0, batchSize);
+      }
     }
+    step(true);
+  } finally {
+    await cur.close();
   }
-  feed(null);
   while (ready.length > batchSize) yield ready.splice(0, batchSize);
   if (ready.length > 0) yield ready;
   ready = [];

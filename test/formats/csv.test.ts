@@ -122,3 +122,58 @@ describe('csv fast path', () => {
     expect(await readAll('csv', 'a,b\n"",\n', { distinguishQuoted: false })).toEqual([{ a: null, b: null }]);
   });
 });
+
+describe('csv reader details', () => {
+  it('tells "" from null after skipped empty lines and multi-line records', async () => {
+    expect(await readAll('csv', 'a,b\n\n"",x\r\n\r\n"l1\nl2",""\n,\n', {}, 1)).toEqual([
+      { a: '', b: 'x' },
+      { a: 'l1\nl2', b: '' },
+      { a: null, b: null },
+    ]);
+    const text = "a;b\n'x\\\\';NULL\n'NULL';'it\\'s'\n";
+    expect(
+      await readAll('csv', text, { delimiter: ';', quote: "'", escape: '\\', nullValue: 'NULL' }),
+    ).toEqual([
+      { a: 'x\\', b: null },
+      { a: 'NULL', b: "it's" },
+    ]);
+  });
+
+  it('keeps CRLF inside quotes and a lone CR in a field; trims around quotes', async () => {
+    expect(await readAll('csv', 'a,b\r\n"x\r\ny",p\rq\r\n')).toEqual([{ a: 'x\r\ny', b: 'p\rq' }]);
+    expect(await readAll('csv', 'a,b\n  " x " , y \n', { trim: true })).toEqual([{ a: ' x ', b: 'y' }]);
+  });
+
+  it('reads every chunking of the same input alike', async () => {
+    const text = 'id,"na,me"\r\n1,"a ""q"" b"\r\n2,\r\n3,""\r\n"4","multi\nline"';
+    const whole = await readAll('csv', text, {}, 4096);
+    expect(whole).toHaveLength(4);
+    for (const size of [1, 2, 3, 5]) expect(await readAll('csv', text, {}, size)).toEqual(whole);
+  });
+
+  it('reports bad quoting and field counts at the line where the record or quote starts', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['a,b\n"1\n2",x\n3,4,5\n', {}, /line 4: wrong field count: 3 fields, the header has/],
+      ['a,b\n1,2\n3,"x\n\n', {}, /line 3: unclosed quote/],
+      ['a,b\n1,x"y\n', {}, /line 2: quote inside an unquoted field/],
+      ['a,b\n1,"x"y\n', {}, /line 2: unexpected character after a closing quote/],
+      ['1,2\n3\n', { header: false }, /line 2: wrong field count: 1 fields, the first line has/],
+      ['a,b\n1,2\n\n3,4\n', { skipEmptyLines: false }, /line 3: wrong field count/],
+    ];
+    for (const [text, options, message] of cases) {
+      const err = await readAll('csv', text, options).catch((e: unknown) => e);
+      expect(err, text).toMatchObject({ code: 'FORMAT_ERROR' });
+      expect(String(err), text).toMatch(message);
+    }
+  });
+});
+
+describe('csv writer with a distinct escape character', () => {
+  it('round-trips values holding the escape and the quote', async () => {
+    const o = { escape: '\\' };
+    const rows = [{ a: 'ends\\', b: 'q"\\"x', c: 'plain\\' }];
+    const text = await writeAll('csv', [{ a: 'ends\\,', b: 'q"\\"x', c: 'plain\\' }], o);
+    expect(text).toBe('a,b,c\n"ends\\\\,","q\\"\\\\\\"x",plain\\\n');
+    expect(await readAll('csv', text, o)).toEqual([{ ...rows[0], a: 'ends\\,' }]);
+  });
+});

@@ -121,3 +121,50 @@ describe('xml format', () => {
     expect(batches).toBe(40);
   });
 });
+
+describe('xml scanner', () => {
+  it('reads entities, character references, quotes, comments, PIs and CRLF like an XML parser', async () => {
+    const doc =
+      "<?xml version='1.0'?>\r\n<r>\r\n<!-- c --><p a='x &gt; &#65;&#x42;' b=\"it's > ok\" c=\"t\tn\">" +
+      '<?pi x?><v>a&lt;b&amp;&quot;&apos;</v><w>1\r\n2\r3</w><!-- <x> --></p>\r\n</r>';
+    expect(await readAll('xml', doc, { attributePrefix: '@' })).toEqual([
+      { '@a': 'x > AB', '@b': "it's > ok", '@c': 't n', v: 'a<b&"\'', w: '1\n2\n3' },
+    ]);
+    // Every chunk boundary, byte by byte.
+    expect(await readAll('xml', doc, { attributePrefix: '@' }, 1)).toEqual(
+      await readAll('xml', doc, { attributePrefix: '@' }, 4096),
+    );
+  });
+
+  it('reads names that change from record to record and in a different order', async () => {
+    const doc = '<r><p><a>1</a><b>2</b></p><p><b>3</b><c>4</c><a>5</a><ab>6</ab></p><q a="1"/></r>';
+    expect(await readAll('xml', doc)).toEqual([
+      { a: '1', b: '2' },
+      { b: '3', c: '4', a: '5', ab: '6' },
+      { a: '1' },
+    ]);
+  });
+
+  it('refuses malformed documents with line and column', async () => {
+    const bad: [string, RegExp][] = [
+      ['<r><p></pp></r>', /line 1 column 7: closing tag <\/pp> does not match <p>/],
+      ['<r></r><r></r>', /exactly one root/],
+      ['x<r></r>', /text outside the root/],
+      ['<r><p a="1" a="2"/></r>', /duplicate attribute a/],
+      ['<r><p a=1/></r>', /must be quoted/],
+      ['<r><p a="<"/></r>', /'<' in the value/],
+      ['<r><p>a & b</p></r>', /'&' must start an entity/],
+      ['<r><p>&#0;</p></r>', /invalid character reference/],
+      ['<r><p>&#x4;</p></r>', /invalid character reference/],
+      ['<r><p>&#xD800;</p></r>', /invalid character reference/],
+      ['<r>\n<p><![CDATA[x</p></r>', /line 2 column 4: unexpected end of input inside a CDATA/],
+      ['', /no root element/],
+      ['<r><1a/></r>', /invalid element name/],
+    ];
+    for (const [doc, message] of bad) {
+      const err = await readAll('xml', doc).catch((e: unknown) => e);
+      expect(err, doc).toMatchObject({ code: 'FORMAT_ERROR' });
+      expect(String(err), doc).toMatch(message);
+    }
+  });
+});

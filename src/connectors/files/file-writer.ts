@@ -19,12 +19,38 @@ export interface FileWriterOptions {
   signal: AbortSignal | undefined;
 }
 
-async function sizeOf(full: string): Promise<number | undefined> {
+/** The size of a regular file, or undefined when there is none. */
+export async function sizeOf(full: string): Promise<number | undefined> {
   try {
     const s = await stat(full);
     return s.isFile() ? s.size : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A hidden name beside the target, so the final rename stays on one file system. */
+function tempPath(full: string): string {
+  return path.join(path.dirname(full), `.${path.basename(full)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * The byte fast path's writer: streams `bytes` into a temp file and renames it over `full` only when every
+ * byte arrived, with the same guarantee as openFileWriter (old file or new file, never half of one). An
+ * abort or a failing source removes the temp file and leaves the target untouched.
+ */
+export async function writeBytesAtomically(
+  full: string,
+  bytes: AsyncIterable<Uint8Array | string>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const tmp = tempPath(full);
+  try {
+    await pipeline(Readable.from(bytes), createWriteStream(tmp), signal ? { signal } : {});
+    await rename(tmp, full);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   }
 }
 
@@ -49,8 +75,7 @@ export async function openFileWriter(o: FileWriterOptions): Promise<Writer> {
   if (o.mode === 'upsert') {
     throw new AppError('BAD_REQUEST', `Files cannot be upserted ('${o.shown}'); use mode append or replace`);
   }
-  const dir = path.dirname(o.full);
-  const tmp = path.join(dir, `.${path.basename(o.full)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPath(o.full);
   const existing = o.mode === 'append' ? await sizeOf(o.full) : undefined;
   let format = o.format;
   let prefix: RowStream | undefined;

@@ -4,22 +4,30 @@ import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { AppError, errorMessage } from '../../core/errors.js';
 import type { Column, ColumnType, Row, RowStream } from '../../core/records.js';
-import type { FormatType } from '../../formats/format.js';
+import type { ByteSource, FormatType } from '../../formats/format.js';
 import { readOptions } from '../../formats/options.js';
 import { bindFormat, formatForExtension } from '../../formats/registry.js';
+import { cancelledError, throwIfAborted } from '../abort.js';
 import type {
   Connector,
   ConnectorContext,
   ConnectorType,
+  CsvCopyOptions,
   DestinationSpec,
   SourceResult,
   SourceSpec,
   TableInfo,
   Writer,
 } from '../connector.js';
-import { openFileWriter } from './file-writer.js';
+import { peekCsvHeader } from '../csv-header.js';
+import { requireCsvFastPath } from './csv-fast-path.js';
+import { CsvRecordCounter } from './csv-record-counter.js';
+import { openFileWriter, sizeOf, writeBytesAtomically } from './file-writer.js';
 import { hasWildcard, listFiles, matchFiles } from './glob.js';
 import { cleanRelativePath, confine, confineNew } from './paths.js';
+
+/** The flow engine decides between the byte fast path and the row path with this, without trying. */
+export { csvFastPathOptions } from './csv-fast-path.js';
 
 export const FilesConfigSchema = Type.Object(
   {
@@ -146,19 +154,108 @@ class FilesConnector implements Connector {
     return { batches: batches() };
   }
 
-  async writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
-    if (spec.file === undefined || spec.format === undefined) {
-      throw new AppError('BAD_REQUEST', 'A files connection writes { file, format }');
-    }
-    const format = bindFormat(spec.format);
-    const shown = cleanRelativePath(spec.file);
+  /** A destination file: clean, not a wildcard, inside the root (symlinks too), its folder created. */
+  private async destination(file: string): Promise<{ full: string; shown: string }> {
+    const shown = cleanRelativePath(file);
     if (hasWildcard(shown)) throw new AppError('BAD_REQUEST', `Cannot write to a wildcard path '${shown}'`);
     const rootReal = await this.realRoot();
     const full = path.join(rootReal, shown);
     await confineNew(rootReal, full, shown);
     await mkdir(path.dirname(full), { recursive: true });
     await confine(rootReal, path.dirname(full), shown);
+    return { full, shown };
+  }
+
+  async writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
+    if (spec.file === undefined || spec.format === undefined) {
+      throw new AppError('BAD_REQUEST', 'A files connection writes { file, format }');
+    }
+    const format = bindFormat(spec.format);
+    const { full, shown } = await this.destination(spec.file);
     return openFileWriter({ full, shown, format, mode: spec.mode, columns: spec.columns, signal });
+  }
+
+  /**
+   * Byte fast path out: the raw bytes of one CSV file (header included) when reading it through the
+   * format would not change a value (see csvFastPathOptions); BAD_REQUEST otherwise, before any byte.
+   */
+  async copyOut(
+    spec: SourceSpec,
+    csvOptions: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
+    if (!('file' in spec)) {
+      throw new AppError('BAD_REQUEST', 'A files connection reads { file, format }, not tables or queries');
+    }
+    if (hasWildcard(cleanRelativePath(spec.file))) {
+      throw new AppError(
+        'BAD_REQUEST',
+        `The CSV byte fast path reads one file, not the wildcard '${spec.file}'; use the row path`,
+      );
+    }
+    const dialect = requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
+    const [file] = await this.resolveFiles(spec.file);
+    if (!file) throw new AppError('NOT_FOUND', `File '${spec.file}' does not exist`);
+    throwIfAborted(signal);
+    const input = createReadStream(file.full, { highWaterMark: 256 * 1024 });
+    const stop = (): void => {
+      input.destroy(cancelledError());
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const peeked = await peekCsvHeader(input, dialect.delimiter, dialect.quote);
+      const columns: Column[] = peeked.header.map((name) => ({ name, type: 'text', nullable: true }));
+      async function* bytes(): AsyncGenerator<Uint8Array> {
+        try {
+          yield* peeked.bytes;
+        } finally {
+          // Also runs when the consumer stops early, so the file handle is released.
+          signal?.removeEventListener('abort', stop);
+          input.destroy();
+        }
+      }
+      return { columns, bytes: bytes() };
+    } catch (err) {
+      signal?.removeEventListener('abort', stop);
+      input.destroy();
+      throw err;
+    }
+  }
+
+  /**
+   * Byte fast path in: CSV bytes written as they are to a CSV destination in the same dialect, atomically
+   * (temp file + rename). Only mode replace, or append to a file that does not exist yet or is empty;
+   * rowsWritten counts records (line feeds outside quotes) minus the header.
+   */
+  async copyIn(
+    spec: DestinationSpec,
+    csv: ByteSource,
+    csvOptions: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ rowsWritten: number }> {
+    if (spec.file === undefined || spec.format === undefined) {
+      throw new AppError('BAD_REQUEST', 'A files connection writes { file, format }');
+    }
+    const dialect = requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
+    const { full, shown } = await this.destination(spec.file);
+    if (spec.mode !== 'replace' && !(spec.mode === 'append' && !(await sizeOf(full)))) {
+      throw new AppError(
+        'BAD_REQUEST',
+        `The CSV byte fast path only replaces '${shown}' (or appends to it while it is missing or empty); use the row path for mode ${spec.mode}`,
+      );
+    }
+    const counter = new CsvRecordCounter(dialect.quote, dialect.escape);
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of csv) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        counter.push(bytes);
+        yield bytes;
+      }
+    }
+    await writeBytesAtomically(full, counted(), signal).catch((err: unknown) => {
+      throw signal?.aborted ? cancelledError() : err;
+    });
+    return { rowsWritten: Math.max(0, counter.end() - 1) };
   }
 
   async execute(): Promise<{ rowsAffected: number }> {
