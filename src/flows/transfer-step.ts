@@ -1,5 +1,6 @@
 import { inferColumns } from '../connectors/columns.js';
 import type { Connector, CsvCopyOptions, DestinationSpec, SourceSpec } from '../connectors/connector.js';
+import { csvFastPathOptions, sameCsvDialect } from '../connectors/files/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Column, Row, RowStream } from '../core/records.js';
 import { bindFormat, formatForExtension } from '../formats/registry.js';
@@ -14,26 +15,6 @@ import {
 } from './flow-schema.js';
 import { expandName } from './parameters.js';
 import type { StepEnv } from './step-env.js';
-
-/** The CSV dialect of a file format when its bytes can go straight into a COPY; undefined otherwise. */
-function csvFastPathOptions(format: FormatRef): CsvCopyOptions | undefined {
-  if (format.type !== 'csv') return undefined;
-  const o = bindFormat(format).options;
-  const plain =
-    o['header'] === true &&
-    (o['encoding'] ?? 'utf8') === 'utf8' &&
-    !o['trim'] &&
-    !o['columns'] &&
-    !o['skipLines'];
-  if (!plain) return undefined;
-  return {
-    delimiter: String(o['delimiter'] ?? ','),
-    quote: String(o['quote'] ?? '"'),
-    escape: String(o['escape'] ?? o['quote'] ?? '"'),
-    header: true,
-    nullValue: String(o['nullValue'] ?? ''),
-  };
-}
 
 /** The CSV dialect database copy paths speak to each other. */
 const PLAIN_CSV: CsvCopyOptions = { delimiter: ',', quote: '"', escape: '"', header: true, nullValue: '' };
@@ -172,13 +153,8 @@ async function tryCopyPath(
   if (!readDialect) return false;
   if (to.file !== undefined) {
     const writeDialect = csvFastPathOptions(formatOf(to.format, to.file, path));
-    if (
-      !writeDialect ||
-      JSON.stringify(writeDialect) !== JSON.stringify(readDialect) ||
-      (to.mode ?? 'append') === 'upsert'
-    )
-      return false;
-    if ((to.mode ?? 'append') === 'append') return false;
+    // Bytes can only replace a file: appending or upserting needs the rows.
+    if (!writeDialect || !sameCsvDialect(writeDialect, readDialect) || to.mode !== 'replace') return false;
   }
   const source: Connector = await env.pool.get(from.connection);
   const target: Connector = await env.pool.get(to.connection);

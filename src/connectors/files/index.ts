@@ -27,7 +27,7 @@ import { hasWildcard, listFiles, matchFiles } from './glob.js';
 import { cleanRelativePath, confine, confineNew } from './paths.js';
 
 /** The flow engine decides between the byte fast path and the row path with this, without trying. */
-export { csvFastPathOptions } from './csv-fast-path.js';
+export { csvFastPathOptions, sameCsvDialect } from './csv-fast-path.js';
 
 export const FilesConfigSchema = Type.Object(
   {
@@ -158,6 +158,8 @@ class FilesConnector implements Connector {
   private async destination(file: string): Promise<{ full: string; shown: string }> {
     const shown = cleanRelativePath(file);
     if (hasWildcard(shown)) throw new AppError('BAD_REQUEST', `Cannot write to a wildcard path '${shown}'`);
+    // A destination folder that does not exist yet is created, as an export target usually is.
+    await mkdir(this.root, { recursive: true });
     const rootReal = await this.realRoot();
     const full = path.join(rootReal, shown);
     await confineNew(rootReal, full, shown);
