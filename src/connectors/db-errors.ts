@@ -27,7 +27,10 @@ function codeOf(err: unknown): string | undefined {
 export function dbError(err: unknown, doing: string): AppError {
   if (err instanceof AppError) return err;
   const code = codeOf(err) ?? '';
-  const msg = `${doing} failed: ${errorMessage(err)}`;
+  // PostgreSQL names the input line of a failed COPY in `where` ("COPY t, line 3"): keep it.
+  const where = typeof err === 'object' && err !== null && 'where' in err ? String(err.where) : '';
+  const line = /COPY [^,]+, line (\d+)/.exec(where)?.[1];
+  const msg = `${doing} failed${line ? ` at line ${line}` : ''}: ${errorMessage(err)}`;
   // PostgreSQL SQLSTATE classes: 08 connection, 28 auth, 3D no database, 57014 cancelled, 57P01 shutdown.
   if (CONNECTION_CODES.has(code) || /^(08|28|3D)/.test(code) || code === '57P01') {
     return new AppError('CONNECTION_FAILED', msg, { cause: err });

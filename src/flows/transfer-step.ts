@@ -165,7 +165,13 @@ async function tryCopyPath(
   const out = await source.copyOut(spec, readDialect, env.signal);
   const dest = { ...draft, columns: out.columns };
   stats.path = 'copy';
-  const { rowsWritten } = await target.copyIn(dest, out.bytes, readDialect, env.signal);
+  const { rowsWritten } = await target
+    .copyIn(dest, out.bytes, readDialect, env.signal)
+    .catch((err: unknown) => {
+      // The destination reports the failure; say which file the bad bytes came from.
+      if (from.file === undefined || !(err instanceof AppError)) throw err;
+      throw new AppError(err.code, `${from.file}: ${err.message}`, { cause: err });
+    });
   stats.rowsRead = rowsWritten;
   stats.rowsWritten = rowsWritten;
   return true;

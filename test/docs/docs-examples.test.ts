@@ -49,7 +49,8 @@ function shellBlocks(file: string): Block[] {
     }
     const fence = /^```(sh|sh-pending)\s*$/.exec(text);
     if (fence?.[1]) open = { lang: fence[1], line: i + 2, code: [] };
-    else if (/^```/.test(text) && !/^```\S*\s*$/.test(text)) throw new Error(`${file}:${i + 1}: odd fence`);
+    else if (/^```/.test(text) && !/^```\S*( project)?\s*$/.test(text))
+      throw new Error(`${file}:${i + 1}: odd fence`);
   });
   if (open) throw new Error(`${file}:${open.line}: unterminated code block`);
   return blocks;
