@@ -171,7 +171,7 @@ describe('documentation examples against a running server', () => {
         INTEGRATOR_ADMIN_PASSWORD: ADMIN_PASSWORD,
         INTEGRATOR_PORT: String(port),
         INTEGRATOR_HOST: '127.0.0.1',
-        INTEGRATOR_DEMO: 'false',
+        INTEGRATOR_DEMO: 'true',
         INTEGRATOR_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
