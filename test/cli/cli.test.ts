@@ -28,8 +28,9 @@ async function cli(
   }
 }
 
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
 describe('integrator CLI', { timeout: 180_000 }, () => {
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints help for every command', async () => {
     for (const args of [
@@ -76,5 +77,61 @@ describe('integrator CLI', { timeout: 180_000 }, () => {
     const verify = await cli(['audit', 'verify']);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/Audit trail intact: \d+ events verified/);
+  });
+});
+
+describe('integrator apply, export, run and connections', { timeout: 180_000 }, () => {
+  const project = join(dataDir, 'project.yaml');
+  it('applies a project, runs a flow with parameters and a progress line, exports it, and runs from a file', async () => {
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    writeFileSync(
+      project,
+      [
+        'kind: connection',
+        'name: local',
+        'type: sqlite',
+        'path: cli.db',
+        '---',
+        'kind: connection',
+        'name: out',
+        'type: files',
+        'root: out',
+        '---',
+        'kind: flow',
+        'name: numbers',
+        'type: transfer',
+        'parameters: { upto: { type: integer } }',
+        'steps:',
+        '  - from: { connection: local, query: "with recursive s(n) as (select 1 union all select n + 1 from s where n < {upto}) select n from s" }',
+        '    to: { connection: out, file: numbers.csv, mode: replace }',
+        '',
+      ].join('\n'),
+    );
+    const applied = await cli(['apply', '-f', project]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('flow/numbers created');
+    expect((await cli(['apply', '-f', project])).stdout).toContain('flow/numbers unchanged');
+
+    const ran = await cli(['run', 'numbers', '--param', 'upto=5']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/succeeded: 5 rows written/);
+    expect(readFileSync(join(dataDir, 'out', 'numbers.csv'), 'utf8')).toBe('n\n1\n2\n3\n4\n5\n');
+
+    const failed = await cli(['run', 'numbers', '--param', 'upto=five']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("parameter 'upto' must be an integer");
+
+    const exported = await cli(['export']);
+    expect(exported.stdout).toMatch(/kind: flow\nname: numbers/);
+
+    expect((await cli(['connections', 'test', 'local'])).code).toBe(0);
+    const missing = await cli(['connections', 'test', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Connection 'nope' does not exist");
+
+    // From the file alone: paths resolve next to it, nothing is stored on the server.
+    const fromFile = await cli(['run', 'numbers', '-f', project, '--param', 'upto=3']);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(readFileSync(join(dataDir, 'out', 'numbers.csv'), 'utf8')).toBe('n\n1\n2\n3\n');
   });
 });
