@@ -62,7 +62,7 @@ describe('csv format', () => {
   });
 
   it('rejects invalid options with VALIDATION_FAILED', () => {
-    expect(() => bindFormat({ type: 'csv', options: { delimiter: ';;' } })).toThrow(/Invalid csv options/);
+    expect(() => bindFormat({ type: 'csv', options: { delimiter: ';;' } })).toThrow(/csv options: \/delimiter/);
     expect(() => bindFormat({ type: 'csv', options: { bogus: 1 } })).toThrow(AppError);
   });
 

@@ -1,8 +1,7 @@
 /** Connection settings for MySQL and MariaDB: a URL, or host/port/database/user/password. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { PoolOptions } from 'mysql2';
-import { AppError } from '../../core/errors.js';
+import { validate } from '../../core/validate.js';
 import { mysqlTypeCast } from './mysql-types.js';
 
 export const MysqlConfigSchema = Type.Object(
@@ -22,18 +21,7 @@ export const MysqlConfigSchema = Type.Object(
 export type MysqlConfig = Static<typeof MysqlConfigSchema>;
 
 export function parseMysqlConfig(raw: Record<string, unknown>): MysqlConfig {
-  const withDefaults = Value.Default(MysqlConfigSchema, structuredClone(raw));
-  if (!Value.Check(MysqlConfigSchema, withDefaults)) {
-    const first = Value.Errors(MysqlConfigSchema, withDefaults).First();
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `mysql connection: ${first?.path ?? ''} ${first?.message ?? ''}`,
-      {
-        details: first ? [{ path: first.path, message: first.message }] : [],
-      },
-    );
-  }
-  return withDefaults;
+  return validate(MysqlConfigSchema, raw, 'mysql connection');
 }
 
 export function mysqlPoolOptions(config: MysqlConfig): PoolOptions {

@@ -1,8 +1,7 @@
 /** Connection settings for PostgreSQL: a URL, or host/port/database/user/password. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { PoolConfig } from 'pg';
-import { AppError } from '../../core/errors.js';
+import { validate } from '../../core/validate.js';
 
 export const PostgresConfigSchema = Type.Object(
   {
@@ -22,18 +21,7 @@ export type PostgresConfig = Static<typeof PostgresConfigSchema>;
 
 /** Validates a stored config and fills defaults; a bad config is a clear VALIDATION_FAILED. */
 export function parsePostgresConfig(raw: Record<string, unknown>): PostgresConfig {
-  const withDefaults = Value.Default(PostgresConfigSchema, structuredClone(raw));
-  if (!Value.Check(PostgresConfigSchema, withDefaults)) {
-    const first = Value.Errors(PostgresConfigSchema, withDefaults).First();
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `postgres connection: ${first?.path ?? ''} ${first?.message ?? ''}`,
-      {
-        details: first ? [{ path: first.path, message: first.message }] : [],
-      },
-    );
-  }
-  return withDefaults;
+  return validate(PostgresConfigSchema, raw, 'postgres connection');
 }
 
 export function poolConfig(config: PostgresConfig): PoolConfig {
