@@ -31,7 +31,6 @@ async function cli(
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('integrator CLI', { timeout: 180_000 }, () => {
-
   it('prints help for every command', async () => {
     for (const args of [
       ['--help'],

@@ -62,7 +62,9 @@ describe('csv format', () => {
   });
 
   it('rejects invalid options with VALIDATION_FAILED', () => {
-    expect(() => bindFormat({ type: 'csv', options: { delimiter: ';;' } })).toThrow(/csv options: \/delimiter/);
+    expect(() => bindFormat({ type: 'csv', options: { delimiter: ';;' } })).toThrow(
+      /csv options: \/delimiter/,
+    );
     expect(() => bindFormat({ type: 'csv', options: { bogus: 1 } })).toThrow(AppError);
   });
 

@@ -3,15 +3,16 @@ import type { ResultSetHeader } from 'mysql2';
 import { type Pool as CorePool, createPool } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
-import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import { throwIfAborted } from '../abort.js';
 import type { Connector, ConnectorType } from '../connector.js';
 import { dbError } from '../db-errors.js';
+import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { listTables } from './mysql-catalog.js';
 import { type MysqlConfig, MysqlConfigSchema, mysqlPoolOptions, parseMysqlConfig } from './mysql-config.js';
 import { mysqlCopyIn } from './mysql-copy.js';
-import { killQuery, mysqlRead } from './mysql-read.js';
+import { mysqlRead, mysqlSession } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 import { openMysqlWriter } from './mysql-writer.js';
 
@@ -45,35 +46,23 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
     async execute(sql, params, signal) {
       throwIfAborted(signal);
       const statements = splitStatements(sql).map((s) => bindNamed(s, params, positionalPlaceholder));
-      const conn = await pool.getConnection().catch((e: unknown) => {
-        throw dbError(e, 'connecting');
-      });
-      let cancelled = false;
-      const unhook = onAbort(signal, () => {
-        cancelled = true;
-        void killQuery(pool, conn);
-      });
-      let healthy = false;
-      try {
-        // Note: DDL statements commit implicitly in MySQL; only DML is covered by the transaction.
-        await conn.query('START TRANSACTION');
-        let rowsAffected = 0;
-        for (const s of statements) {
-          const [res] = await conn.query<ResultSetHeader>(s.text, s.values.map(mysqlValue));
-          rowsAffected += res.affectedRows ?? 0;
-        }
-        await conn.query('COMMIT');
-        healthy = true;
-        return { rowsAffected };
-      } catch (e) {
-        await conn.query('ROLLBACK').catch(() => undefined);
-        healthy = !cancelled;
-        throw cancelled ? cancelledError() : dbError(e, 'running the statements');
-      } finally {
-        unhook();
-        if (healthy) conn.release();
-        else conn.destroy();
-      }
+      return onConnection(
+        mysqlSession(pool),
+        signal,
+        'running the statements',
+        async (conn) => {
+          // Note: DDL statements commit implicitly in MySQL; only DML is covered by the transaction.
+          await conn.query('START TRANSACTION');
+          let rowsAffected = 0;
+          for (const s of statements) {
+            const [res] = await conn.query<ResultSetHeader>(s.text, s.values.map(mysqlValue));
+            rowsAffected += res.affectedRows ?? 0;
+          }
+          await conn.query('COMMIT');
+          return { rowsAffected };
+        },
+        (conn) => conn.query('ROLLBACK'),
+      );
     },
     async close() {
       await pool.end();

@@ -11,13 +11,13 @@ import type { Pool } from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
 import type { Column } from '../../core/records.js';
 import type { ByteSource } from '../../formats/format.js';
-import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import { throwIfAborted } from '../abort.js';
 import { requireTable, upsertKeys } from '../columns.js';
 import type { CsvCopyOptions, DestinationSpec } from '../connector.js';
 import { peekCsvHeader } from '../csv-header.js';
-import { dbError } from '../db-errors.js';
+import { onConnection } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
-import { killQuery } from './mysql-read.js';
+import { mysqlSession } from './mysql-read.js';
 import { ensureTable, upsertClause } from './mysql-writer.js';
 
 const STAGE = 'integrator_stage';
@@ -40,72 +40,64 @@ export async function mysqlCopyIn(
   const typed = new Map(spec.columns.map((c) => [c.name, c]));
   const columns: Column[] = names.map((n) => typed.get(n) ?? { name: n, type: 'text', nullable: true });
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
-  const conn = await pool.getConnection().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
-  });
-  let cancelled = false;
-  const unhook = onAbort(signal, () => {
-    cancelled = true;
-    void killQuery(pool, conn);
-  });
   let created = false;
-  let healthy = false;
-  try {
-    created = await ensureTable(conn, spec, columns, keys);
-    await conn.query('START TRANSACTION');
-    if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
-    let into = quoteMysqlIdent(table);
-    if (spec.mode === 'upsert') {
-      // A temporary table does not commit the transaction; REPLACE makes the last row for a key win.
-      await conn.query(`CREATE TEMPORARY TABLE ${STAGE} LIKE ${into}`);
-      into = STAGE;
-    }
-    // Empty fields are NULL (LOAD DATA cannot tell "" from an empty field once ESCAPED BY is off).
-    const nullValue = options.nullValue ?? '';
-    const vars = names.map((_, i) => `@c${i}`);
-    const sets = names.map((n, i) => `${quoteMysqlColumn(n)} = NULLIF(@c${i}, ${sqlEscape(nullValue)})`);
-    const sql =
-      `LOAD DATA LOCAL INFILE 'integrator.csv' ${spec.mode === 'upsert' ? 'REPLACE ' : ''}INTO TABLE ${into}` +
-      ` CHARACTER SET utf8mb4 FIELDS TERMINATED BY ${sqlEscape(delimiter)} OPTIONALLY ENCLOSED BY ${sqlEscape(quote)}` +
-      ` ESCAPED BY ${sqlEscape(options.escape && options.escape !== quote ? options.escape : '')}` +
-      ` LINES TERMINATED BY ${sqlEscape(peeked?.crlf ? '\r\n' : '\n')}${header ? ' IGNORE 1 LINES' : ''}` +
-      ` (${vars.join(', ')}) SET ${sets.join(', ')}`;
-    const bytes = peeked ? peeked.bytes : csv;
-    const [res] = await conn.query<ResultSetHeader>({
-      sql,
-      infileStreamFactory: () => Readable.from(bytes),
-    });
-    if (res.warningStatus > 0) {
-      const [w] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
-      const first = w[0];
-      throw new AppError(
-        'BAD_REQUEST',
-        `loading CSV into '${table}' failed: ${first ? String(first.Message) : 'the server reported warnings'}`,
-      );
-    }
-    let rows = res.affectedRows;
-    if (spec.mode === 'upsert') {
-      const [m] = await conn.query<ResultSetHeader>(
-        `INSERT INTO ${quoteMysqlIdent(table)} (${names.map(quoteMysqlColumn).join(', ')}) SELECT ${names
-          .map(quoteMysqlColumn)
-          .join(', ')} FROM ${STAGE}${upsertClause(names, keys)}`,
-      );
-      rows = Number(
-        (await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${STAGE}`))[0][0]?.n ?? m.affectedRows,
-      );
-      await conn.query(`DROP TEMPORARY TABLE ${STAGE}`);
-    }
-    await conn.query('COMMIT');
-    healthy = true;
-    return { rowsWritten: rows };
-  } catch (e) {
-    await conn.query('ROLLBACK').catch(() => undefined);
-    if (created) await conn.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(table)}`).catch(() => undefined);
-    throw cancelled ? cancelledError() : dbError(e, `loading CSV into '${table}'`);
-  } finally {
-    unhook();
-    // The staging table is per-session; a connection that failed mid-load is not reused.
-    if (healthy) conn.release();
-    else conn.destroy();
-  }
+  return onConnection(
+    mysqlSession(pool),
+    signal,
+    `loading CSV into '${table}'`,
+    async (conn) => {
+      created = await ensureTable(conn, spec, columns, keys);
+      await conn.query('START TRANSACTION');
+      if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
+      let into = quoteMysqlIdent(table);
+      if (spec.mode === 'upsert') {
+        // A temporary table does not commit the transaction; REPLACE makes the last row for a key win.
+        await conn.query(`CREATE TEMPORARY TABLE ${STAGE} LIKE ${into}`);
+        into = STAGE;
+      }
+      // Empty fields are NULL (LOAD DATA cannot tell "" from an empty field once ESCAPED BY is off).
+      const nullValue = options.nullValue ?? '';
+      const vars = names.map((_, i) => `@c${i}`);
+      const sets = names.map((n, i) => `${quoteMysqlColumn(n)} = NULLIF(@c${i}, ${sqlEscape(nullValue)})`);
+      const sql =
+        `LOAD DATA LOCAL INFILE 'integrator.csv' ${spec.mode === 'upsert' ? 'REPLACE ' : ''}INTO TABLE ${into}` +
+        ` CHARACTER SET utf8mb4 FIELDS TERMINATED BY ${sqlEscape(delimiter)} OPTIONALLY ENCLOSED BY ${sqlEscape(quote)}` +
+        ` ESCAPED BY ${sqlEscape(options.escape && options.escape !== quote ? options.escape : '')}` +
+        ` LINES TERMINATED BY ${sqlEscape(peeked?.crlf ? '\r\n' : '\n')}${header ? ' IGNORE 1 LINES' : ''}` +
+        ` (${vars.join(', ')}) SET ${sets.join(', ')}`;
+      const bytes = peeked ? peeked.bytes : csv;
+      const [res] = await conn.query<ResultSetHeader>({
+        sql,
+        infileStreamFactory: () => Readable.from(bytes),
+      });
+      if (res.warningStatus > 0) {
+        const [w] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
+        const first = w[0];
+        throw new AppError(
+          'BAD_REQUEST',
+          `loading CSV into '${table}' failed: ${first ? String(first.Message) : 'the server reported warnings'}`,
+        );
+      }
+      let rows = res.affectedRows;
+      if (spec.mode === 'upsert') {
+        const [m] = await conn.query<ResultSetHeader>(
+          `INSERT INTO ${quoteMysqlIdent(table)} (${names.map(quoteMysqlColumn).join(', ')}) SELECT ${names
+            .map(quoteMysqlColumn)
+            .join(', ')} FROM ${STAGE}${upsertClause(names, keys)}`,
+        );
+        rows = Number(
+          (await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${STAGE}`))[0][0]?.n ??
+            m.affectedRows,
+        );
+        await conn.query(`DROP TEMPORARY TABLE ${STAGE}`);
+      }
+      await conn.query('COMMIT');
+      return { rowsWritten: rows };
+    },
+    async (conn) => {
+      // The staging table is per-session; onConnection does not reuse a connection that failed.
+      await conn.query('ROLLBACK').catch(() => undefined);
+      if (created) await conn.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(table)}`);
+    },
+  );
 }

@@ -4,11 +4,12 @@
  * so an abort (or an early stop by the consumer) kills the query and destroys the connection.
  */
 import type { PoolConnection as CoreConnection, Pool as CorePool, FieldPacket } from 'mysql2';
-import type { Pool } from 'mysql2/promise';
+import type { Pool, PoolConnection } from 'mysql2/promise';
 import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import type { SourceResult, SourceSpec } from '../connector.js';
 import { dbError } from '../db-errors.js';
+import type { PoolSession } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { columnTypeOfField, mysqlValue } from './mysql-types.js';
@@ -40,6 +41,15 @@ export function fieldsToColumns(fields: readonly FieldPacket[]): Column[] {
 }
 
 /** Stops whatever the connection runs, from another connection. */
+/** How a MySQL pool lends connections to onConnection(). */
+export function mysqlSession(pool: Pool): PoolSession<PoolConnection> {
+  return {
+    acquire: () => pool.getConnection(),
+    cancel: (conn) => killQuery(pool, conn),
+    release: (conn, healthy) => (healthy ? conn.release() : conn.destroy()),
+  };
+}
+
 export async function killQuery(pool: Pool, conn: { threadId: number }): Promise<void> {
   await pool.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
 }

@@ -3,9 +3,10 @@
  */
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
-import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import { throwIfAborted } from '../abort.js';
 import type { Connector, ConnectorType, TableInfo } from '../connector.js';
 import { dbError } from '../db-errors.js';
+import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
 import { listTables } from './postgres-catalog.js';
@@ -16,7 +17,7 @@ import {
   poolConfig,
 } from './postgres-config.js';
 import { pgCopyIn, pgCopyOut } from './postgres-copy.js';
-import { cancelBackend, readCursor } from './postgres-read.js';
+import { pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
 import { openPgWriter } from './postgres-writer.js';
 
@@ -53,33 +54,22 @@ export function createPostgresConnector(config: PostgresConfig): Connector & { r
       throwIfAborted(signal);
       // Binding happens before any statement runs, so a missing parameter changes nothing.
       const statements = splitStatements(sql, false).map((s) => bindNamed(s, params, pgPlaceholder));
-      const client = await pool.connect().catch((e: unknown) => {
-        throw dbError(e, 'connecting');
-      });
-      let cancelled = false;
-      const unhook = onAbort(signal, () => {
-        cancelled = true;
-        void cancelBackend(pool, client);
-      });
-      let healthy = false;
-      try {
-        await client.query('begin');
-        let rowsAffected = 0;
-        for (const s of statements) {
-          const res = await client.query(s.text, s.values);
-          rowsAffected += res.rowCount ?? 0;
-        }
-        await client.query('commit');
-        healthy = true;
-        return { rowsAffected };
-      } catch (e) {
-        await client.query('rollback').catch(() => undefined);
-        healthy = !cancelled;
-        throw cancelled ? cancelledError() : dbError(e, 'running the statements');
-      } finally {
-        unhook();
-        client.release(healthy ? undefined : new Error('statement cancelled'));
-      }
+      return onConnection(
+        pgSession(pool),
+        signal,
+        'running the statements',
+        async (client) => {
+          await client.query('begin');
+          let rowsAffected = 0;
+          for (const s of statements) {
+            const res = await client.query(s.text, s.values);
+            rowsAffected += res.rowCount ?? 0;
+          }
+          await client.query('commit');
+          return { rowsAffected };
+        },
+        (client) => client.query('rollback'),
+      );
     },
     async close() {
       await pool.end();

@@ -16,9 +16,10 @@ import type { CsvCopyOptions, DestinationSpec, SourceSpec } from '../connector.j
 import { csvEncoder } from '../csv-encode.js';
 import { peekCsvHeader } from '../csv-header.js';
 import { dbError } from '../db-errors.js';
+import { onConnection } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { tableColumns } from './postgres-catalog.js';
-import { cancelBackend, fieldsToColumns, readCursor, sourceQuery } from './postgres-read.js';
+import { cancelBackend, fieldsToColumns, pgSession, readCursor, sourceQuery } from './postgres-read.js';
 import { mergeStage, prepareTarget } from './postgres-writer.js';
 
 function literal(s: string): string {
@@ -50,36 +51,26 @@ export async function pgCopyIn(
   // Spec columns give types when they name the CSV's columns; the rest are text.
   const typed = new Map(spec.columns.map((c) => [c.name, c]));
   const columns: Column[] = names.map((n) => typed.get(n) ?? { name: n, type: 'text', nullable: true });
-  const client = await pool.connect().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
-  });
-  let cancelled = false;
-  const unhook = onAbort(signal, () => {
-    cancelled = true;
-    void cancelBackend(pool, client);
-  });
-  let healthy = false;
-  try {
-    await client.query('begin');
-    const { into, keys } = await prepareTarget(client, spec, columns);
-    const copy = client.query(
-      copyFrom(
-        `copy ${into} (${names.map(quotePgColumn).join(', ')}) from stdin with (${csvOptionsSql(options, header)})`,
-      ),
-    );
-    await pipeline(Readable.from(peeked ? peeked.bytes : csv), copy);
-    let rows = copy.rowCount;
-    if (spec.mode === 'upsert') rows = await mergeStage(client, table, names, keys);
-    await client.query('commit');
-    healthy = true;
-    return { rowsWritten: rows };
-  } catch (e) {
-    await client.query('rollback').catch(() => undefined);
-    throw cancelled ? cancelledError() : dbError(e, `loading CSV into '${table}'`);
-  } finally {
-    unhook();
-    client.release(healthy ? undefined : new Error('copy failed'));
-  }
+  return onConnection(
+    pgSession(pool),
+    signal,
+    `loading CSV into '${table}'`,
+    async (client) => {
+      await client.query('begin');
+      const { into, keys } = await prepareTarget(client, spec, columns);
+      const copy = client.query(
+        copyFrom(
+          `copy ${into} (${names.map(quotePgColumn).join(', ')}) from stdin with (${csvOptionsSql(options, header)})`,
+        ),
+      );
+      await pipeline(Readable.from(peeked ? peeked.bytes : csv), copy);
+      let rows = copy.rowCount;
+      if (spec.mode === 'upsert') rows = await mergeStage(client, table, names, keys);
+      await client.query('commit');
+      return { rowsWritten: rows };
+    },
+    (client) => client.query('rollback'),
+  );
 }
 
 /**

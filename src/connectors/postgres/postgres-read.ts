@@ -9,6 +9,7 @@ import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import type { SourceResult, SourceSpec } from '../connector.js';
 import { dbError } from '../db-errors.js';
+import type { PoolSession } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
 import { columnTypeOfOid } from './postgres-types.js';
@@ -46,6 +47,16 @@ export async function cancelBackend(pool: pg.Pool, client: pg.PoolClient): Promi
   const pid: unknown = Reflect.get(client, 'processID');
   if (typeof pid !== 'number') return;
   await pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
+}
+
+/** How a PostgreSQL pool lends connections to onConnection(). */
+export function pgSession(pool: pg.Pool): PoolSession<pg.PoolClient> {
+  return {
+    acquire: () => pool.connect(),
+    cancel: (client) => cancelBackend(pool, client),
+    release: (client, healthy) =>
+      client.release(healthy ? undefined : new Error('discarded after a failure')),
+  };
 }
 
 export async function readCursor(
