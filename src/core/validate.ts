@@ -70,3 +70,8 @@ export function validate<T extends TSchema>(
     },
   );
 }
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

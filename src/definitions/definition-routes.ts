@@ -11,7 +11,7 @@ const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 12
 function view(d: Definition): Record<string, unknown> {
   return {
     name: d.name,
-    ...(d.spec as Record<string, unknown>),
+    ...d.spec,
     version: d.version,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,

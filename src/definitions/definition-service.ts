@@ -1,12 +1,13 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { type Actor, audited } from '../audit/audited.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
+import { isRecord } from '../core/validate.js';
 import type { Store } from '../store/database.js';
 import type { DefinitionsTable } from '../store/schema.js';
 import { type DefinitionKind, type KindName, MASK, NAME_PATTERN } from './definition-kind.js';
 import type { SecretBox } from './secret-box.js';
 
-export interface Definition<Spec = unknown> {
+export interface Definition<Spec = Record<string, unknown>> {
   kind: KindName;
   name: string;
   spec: Spec;
@@ -76,7 +77,7 @@ export class DefinitionService {
   }
 
   /** With secrets decrypted: for the engine only, never for a response. */
-  async resolve<S = unknown>(kind: KindName, name: string): Promise<Definition<S>> {
+  async resolve<S = Record<string, unknown>>(kind: KindName, name: string): Promise<Definition<S>> {
     const row = await this.row(kind, name);
     if (!row) throw notFound(this.kind(kind).title, name);
     return this.toDefinition(row, true) as Definition<S>;
@@ -134,16 +135,14 @@ export class DefinitionService {
     const existing = await this.row(kindName, name);
     if (existing && mode === 'create') throw conflict(`${kind.title} '${name}' already exists`);
     const previousSecrets = existing?.secrets ? this.box.open(existing.secrets) : {};
-    const raw =
-      typeof input === 'object' && input !== null ? { ...(input as Record<string, unknown>) } : input;
+    const raw = isRecord(input) ? { ...input } : input;
     // A masked value sent back unchanged means "keep the stored secret".
-    if (typeof raw === 'object' && raw !== null) {
-      const obj = raw as Record<string, unknown>;
-      for (const [k, v] of Object.entries(obj))
-        if (v === MASK && k in previousSecrets) obj[k] = previousSecrets[k];
+    if (isRecord(raw)) {
+      for (const [k, v] of Object.entries(raw))
+        if (v === MASK && k in previousSecrets) raw[k] = previousSecrets[k];
     }
     const spec = await kind.validate(raw, name);
-    const specObj: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
+    const specObj: Record<string, unknown> = isRecord(spec) ? { ...spec } : {};
     const secretNames = kind.secretFields?.(spec) ?? [];
     const secrets: Record<string, unknown> = {};
     for (const f of secretNames) {

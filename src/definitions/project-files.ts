@@ -184,12 +184,7 @@ export async function exportProject(
   for (const kind of defs.allKinds()) {
     for (const listed of await defs.list(kind.kind)) {
       const d = options.withSecrets ? await defs.resolve(kind.kind, listed.name) : listed;
-      parts.push(
-        stringify(
-          { kind: kind.kind, name: d.name, ...(d.spec as Record<string, unknown>) },
-          { lineWidth: 0 },
-        ),
-      );
+      parts.push(stringify({ kind: kind.kind, name: d.name, ...d.spec }, { lineWidth: 0 }));
     }
   }
   return parts.join('---\n');

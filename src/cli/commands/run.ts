@@ -113,9 +113,7 @@ export function connectionsCommand(): Command {
     .action(async () =>
       withContext(async (ctx) => {
         for (const c of await ctx.definitions.list('connection')) {
-          process.stdout.write(
-            `${c.name.padEnd(24)} ${String((c.spec as Record<string, unknown>)['type'])}\n`,
-          );
+          process.stdout.write(`${c.name.padEnd(24)} ${String(c.spec['type'])}\n`);
         }
       }),
     );
