@@ -60,6 +60,37 @@ function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: 
   throw new AppError('VALIDATION_FAILED', `${path} needs table or file`);
 }
 
+/**
+ * Asks the source for its next batch while the current one is being transformed and written, so
+ * parsing (Node's CPU) overlaps the destination's work (the database's CPU and disk). Holds at most
+ * one batch ahead.
+ */
+async function* prefetch(stream: RowStream): RowStream {
+  const it = stream[Symbol.asyncIterator]();
+  let next = it.next();
+  next.catch(() => undefined);
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      next = it.next();
+      // Marked as handled now: a failing read rejects while the consumer is busy, and is rethrown below.
+      next.catch(() => undefined);
+      yield r.value;
+    }
+  } finally {
+    if (!finished) {
+      // Stopped early (failure or cancel): settle the read in flight, then close the source.
+      await next.catch(() => undefined);
+      await it.return?.();
+    }
+  }
+}
+
 /** Counts rows as they pass and reports progress at most every 250 ms. */
 async function* counted(
   stream: RowStream,
@@ -211,7 +242,7 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
 async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
   const transforms = compileTransforms(step.transforms ?? [], `${path}.transforms`);
   const source = await openSource(step, env, path);
-  const { first, rest, close } = await peek(counted(source.batches, stats, 'rowsRead', env));
+  const { first, rest, close } = await peek(counted(prefetch(source.batches), stats, 'rowsRead', env));
   try {
     await writeRows(
       step,
