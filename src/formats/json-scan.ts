@@ -1,3 +1,5 @@
+import type { Row } from '../core/records.js';
+import { isRow } from './rows.js';
 import type { TextCursor } from './text-cursor.js';
 
 /**
@@ -109,4 +111,48 @@ export async function peek(cur: TextCursor): Promise<number> {
     cur.pos = i;
     if (!(await cur.more())) return -1;
   }
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/**
+ * The fast path of array reading: takes every record that lies complete in the window (an object
+ * followed by `,` or `]`) without awaiting, advancing `cur.pos` past each. Stops at the first record
+ * that is incomplete or unusual, leaving it to the careful path, which refills and reports errors.
+ */
+export function takeComplete(
+  cur: TextCursor,
+  batch: Row[],
+  batchSize: number,
+): { count: number; closed: boolean } {
+  const buf = cur.buf;
+  let i = cur.pos;
+  let count = 0;
+  while (batch.length < batchSize && buf.charCodeAt(i) === 123) {
+    const end = compositeEnd(buf, i + 1, { depth: 1, inString: false });
+    if (end === -1) break;
+    let j = end;
+    while (j < buf.length && isWhitespace(buf.charCodeAt(j))) j++;
+    const after = buf.charCodeAt(j);
+    if (after !== 44 && after !== 93) break;
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.slice(i, end));
+    } catch {
+      break;
+    }
+    if (!isRow(value)) break;
+    batch.push(value);
+    count++;
+    if (after === 93) {
+      cur.pos = j + 1;
+      return { count, closed: true };
+    }
+    i = j + 1;
+    while (i < buf.length && isWhitespace(buf.charCodeAt(i))) i++;
+    cur.pos = i;
+  }
+  return { count, closed: false };
 }

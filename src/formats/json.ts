@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import type { ByteSource, Format, ReadContext } from './format.js';
 import { formatError } from './format-error.js';
-import { peek, valueEnd } from './json-scan.js';
+import { peek, takeComplete, valueEnd } from './json-scan.js';
 import { writeJson } from './json-writer.js';
 import { isRow } from './rows.js';
 import { decodeText, EncodingSchema } from './text.js';
@@ -93,6 +93,18 @@ async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): R
       if (c === CLOSE_ARRAY) cur.pos++;
       else {
         for (;;) {
+          const taken = takeComplete(cur, batch, batchSize);
+          n += taken.count;
+          if (batch.length >= batchSize) {
+            ctx.signal?.throwIfAborted();
+            yield batch;
+            batch = [];
+          }
+          if (taken.closed) break;
+          if (taken.count > 0) {
+            c = await peek(cur);
+            continue;
+          }
           n++;
           if (c === -1) throw fail(`the input ends inside the array after record ${n - 1}`);
           const value = await parseValue(`record ${n}`);
