@@ -14,6 +14,7 @@ import type { BodyFormat } from './request-body.js';
 export class PayloadQueue {
   private queuedAtRefresh = 0;
   private acceptedSinceRefresh = 0;
+  private startedSinceRefresh = 0;
   private timer: NodeJS.Timeout | undefined;
   private sweeps = 0;
 
@@ -25,7 +26,7 @@ export class PayloadQueue {
 
   start(): void {
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), 1000);
+    this.timer = setInterval(() => void this.refresh(), 500);
     this.timer.unref();
   }
 
@@ -33,9 +34,9 @@ export class PayloadQueue {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Listener runs waiting in the queue, as of the last second plus what this process accepted since. */
+  /** Listener runs waiting in the queue: the last count, plus what this process accepted and started since. */
   waiting(): number {
-    return this.queuedAtRefresh + this.acceptedSinceRefresh;
+    return Math.max(0, this.queuedAtRefresh + this.acceptedSinceRefresh - this.startedSinceRefresh);
   }
 
   accepted(): void {
@@ -45,6 +46,7 @@ export class PayloadQueue {
   /** The stored payload of a queued listener run, as the `@request` source. */
   async io(run: Run): Promise<RunIo | undefined> {
     if (run.trigger !== 'listener') return undefined;
+    this.startedSinceRefresh++;
     const row = await this.store.db
       .selectFrom('listener_payloads')
       .select(['message_id', 'format', 'body'])
@@ -123,7 +125,8 @@ export class PayloadQueue {
         .executeTakeFirst();
       this.queuedAtRefresh = Number(row?.n ?? 0);
       this.acceptedSinceRefresh = 0;
-      if (++this.sweeps % 10 === 0) await this.sweep();
+      this.startedSinceRefresh = 0;
+      if (++this.sweeps % 20 === 0) await this.sweep();
     } catch (err) {
       this.logger.warn({ err }, 'listener queue refresh failed');
     }
