@@ -99,10 +99,11 @@ describe('async listener durability', () => {
     };
     const senders = Array.from({ length: 16 }, sender);
     while (accepted.size < 300) await new Promise((r) => setTimeout(r, 5));
+    const exited = new Promise((r) => child?.once('exit', r));
     child.kill('SIGKILL');
     killed = true;
     await Promise.all(senders);
-    await new Promise((r) => child?.once('exit', r));
+    await exited;
 
     const db = new SQLite(join(dataDir, 'integrator.db'), { readonly: true });
     const waiting = db
