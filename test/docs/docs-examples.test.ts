@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer } from '../helpers/server.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const DOCS = ['README.md', 'docs/auth.md', 'docs/roles.md', 'docs/audit.md', 'docs/cli.md'];
+const DOCS = [
+  'README.md',
+  'docs/auth.md',
+  'docs/roles.md',
+  'docs/audit.md',
+  'docs/cli.md',
+  'docs/listeners.md',
+];
 const ADMIN_PASSWORD = 'docs-admin-password';
 
 interface Block {
