@@ -59,11 +59,17 @@ export function limitedBody(raw: IncomingMessage, max: number): ByteSource {
   if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
   return (async function* () {
     let total = 0;
-    for await (const chunk of raw) {
-      const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      total += bytes.byteLength;
-      if (total > max) throw tooLarge(max);
-      yield bytes;
+    try {
+      for await (const chunk of raw) {
+        const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        total += bytes.byteLength;
+        if (total > max) throw tooLarge(max);
+        yield bytes;
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // The client went away mid-body: its fault, not a server error worth a stack trace.
+      throw new AppError('INVALID_PAYLOAD', 'The request body was cut off before it ended', { cause: err });
     }
   })();
 }
