@@ -13,6 +13,7 @@ import { DefinitionService } from './definitions/definition-service.js';
 import { SecretBox } from './definitions/secret-box.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
+import { listenerKind, listenerPath } from './listeners/listener-kind.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
 import { openStore, type Store } from './store/database.js';
@@ -57,6 +58,11 @@ export async function createContext(
   const definitions = new DefinitionService(store, new SecretBox(secret), audit);
   definitions.register(connectionKind);
   definitions.register(flowKind);
+  definitions.register(
+    listenerKind(async () =>
+      (await definitions.list('listener')).map((d) => ({ name: d.name, path: listenerPath(d.spec) })),
+    ),
+  );
   const connectors = new ConnectorPool(definitions, options.pathsBase ?? settings.dataDir, logger);
   const engine = new FlowEngine(definitions, connectors);
   const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);

@@ -70,5 +70,59 @@ export async function createDemoProject(ctx: Context): Promise<boolean> {
     },
     SYSTEM,
   );
+  await ctx.definitions.put(
+    'flow',
+    'hl7-patient-in',
+    {
+      type: 'transfer',
+      description: 'Upserts the patients of a listener request into the table patient',
+      steps: [
+        {
+          from: { connection: '@request' },
+          to: { connection: 'demo', table: 'patient', mode: 'upsert', keys: ['patientid'] },
+        },
+      ],
+    },
+    SYSTEM,
+  );
+  await ctx.definitions.put(
+    'flow',
+    'patient-by-id',
+    {
+      type: 'transfer',
+      description: 'Answers one patient by id (the data API patients/{patientid})',
+      parameters: { patientid: { type: 'integer' } },
+      steps: [
+        {
+          from: { connection: 'demo', query: 'select * from patient where patientid = {patientid}' },
+          to: { connection: '@response' },
+        },
+      ],
+    },
+    SYSTEM,
+  );
+  await ctx.definitions.put(
+    'listener',
+    'hl7-patient',
+    {
+      path: 'hl7/patient',
+      methods: ['POST'],
+      flow: 'hl7-patient-in',
+      description: 'Push patients as JSON (object or array), CSV with a header row, or XML',
+    },
+    SYSTEM,
+  );
+  await ctx.definitions.put(
+    'listener',
+    'patient',
+    {
+      path: 'patients/{patientid}',
+      methods: ['GET'],
+      flow: 'patient-by-id',
+      response: { single: true },
+      description: 'One patient as a JSON object; 404 when there is none',
+    },
+    SYSTEM,
+  );
   return true;
 }

@@ -158,8 +158,14 @@ async function peek(stream: RowStream): Promise<{ first: Row[]; rest: RowStream;
 }
 
 async function* prepend(first: Row[], rest: RowStream): RowStream {
-  if (first.length > 0) yield first;
-  yield* rest;
+  try {
+    if (first.length > 0) yield first;
+    yield* rest;
+  } finally {
+    // A consumer that stops after the first batch (a single-row answer) must still end the source, or
+    // its connection stays checked out; `rest` was started by peek(), so nothing else would end it.
+    await rest[Symbol.asyncIterator]().return?.();
+  }
 }
 
 /**

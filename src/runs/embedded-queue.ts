@@ -41,6 +41,8 @@ export class EmbeddedQueue {
    * reason, never left running forever.
    */
   private async recover(): Promise<void> {
+    const resumed = (await this.runs.resumeInterrupted?.()) ?? 0;
+    if (resumed > 0) this.logger.warn({ runs: resumed }, 'queued runs interrupted by a previous stop again');
     const res = await this.store.db
       .updateTable('runs')
       .set({

@@ -30,6 +30,11 @@ export class RunService {
    * feature that queues such runs; asked before a worker executes any run.
    */
   ioProvider: ((run: Run) => Promise<RunIo | undefined>) | undefined;
+  /**
+   * Called by the queue at start-up, before runs left running by a stopped process are marked failed:
+   * a feature whose runs are safe to run again (async listener payloads) puts them back in the queue.
+   */
+  resumeInterrupted: (() => Promise<number>) | undefined;
 
   constructor(
     private readonly runs: RunStore,
@@ -47,7 +52,8 @@ export class RunService {
     return this.runs;
   }
 
-  private newRun(req: RunRequest, status: RunStatus): Run {
+  /** A new run record, not yet stored. */
+  newRun(req: RunRequest, status: RunStatus): Run {
     const now = new Date().toISOString();
     return {
       id: randomUUID(),
@@ -89,16 +95,24 @@ export class RunService {
     await this.engine.load(req.flow);
     const run = this.newRun(req, 'queued');
     await this.runs.insert(run);
+    await this.queued(run, req.clientIp ?? null);
+    return run;
+  }
+
+  /**
+   * Audits a run that is stored as queued and wakes a worker. Called by enqueue, and by features that
+   * commit a queued run together with their own rows (async listeners).
+   */
+  async queued(run: Run, clientIp: string | null): Promise<void> {
     await this.audit.record({
       action: 'flow.run.queued',
       outcome: 'success',
       actor: run.requestedBy,
       target: run.flow,
-      clientIp: req.clientIp ?? null,
+      clientIp,
       details: { runId: run.id, trigger: run.trigger },
     });
     this.onQueued?.();
-    return run;
   }
 
   /** Executes a run already marked running (by runSync or by a worker that claimed it). */

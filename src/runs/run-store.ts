@@ -99,7 +99,8 @@ export class RunStore {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
-  private toRow(run: Run, worker: string | null | undefined): RunsTable {
+  /** The row of a run, for features that write a run in their own transaction (async listeners). */
+  toRow(run: Run, worker: string | null | undefined): RunsTable {
     const row: RunsTable = {
       id: run.id,
       flow: run.flow,

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { flowsModule } from '../flows/flows-module.js';
+import { listenersModule } from '../listeners/listeners-module.js';
 import type { RouteModule } from './app.js';
 
 /**
@@ -14,5 +15,7 @@ export interface FeatureModule {
 }
 
 export function featureModules(): FeatureModule[] {
-  return [flowsModule()];
+  // Listeners first: their init sets the run hooks (payload I/O, resuming interrupted payloads) that
+  // the run queue uses from its first tick.
+  return [listenersModule(), flowsModule()];
 }

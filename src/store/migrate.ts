@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { Store, StoreDialect } from './database.js';
 import * as m001 from './migrations/001-auth-audit.js';
 import * as m002 from './migrations/002-definitions-runs.js';
+import * as m003 from './migrations/003-listeners.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -9,6 +10,7 @@ type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 const MIGRATIONS: Record<string, Step> = {
   '001-auth-audit': m001,
   '002-definitions-runs': m002,
+  '003-listeners': m003,
 };
 
 class InlineProvider implements MigrationProvider {

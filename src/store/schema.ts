@@ -73,10 +73,23 @@ export interface RunsTable {
   worker: string | null;
 }
 
+/** A payload an async listener accepted; see migrations/003-listeners.ts. */
+export interface ListenerPayloadsTable {
+  message_id: string;
+  listener: string;
+  run_id: string;
+  idempotency_key: string | null;
+  /** The format and reader options the body is parsed with, as JSON. */
+  format: string;
+  body: Uint8Array;
+  received_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   definitions: DefinitionsTable;
   runs: RunsTable;
+  listener_payloads: ListenerPayloadsTable;
 }

@@ -22,6 +22,7 @@ const DOCS = [
   'docs/flows.md',
   'docs/parameters.md',
   'docs/run-api.md',
+  'docs/listeners.md',
 ];
 const ADMIN_PASSWORD = 'docs-admin-password';
 

@@ -1,0 +1,230 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Context } from '../context.js';
+import { AppError, errorMessage } from '../core/errors.js';
+import { resolveParameters } from '../flows/parameters.js';
+import type { RawParams, Run, RunIo, RunRequest } from '../runs/run-types.js';
+import { applyCors, preflight } from './cors.js';
+import { type Caller, ListenerAuth } from './listener-auth.js';
+import type { CompiledListener, ListenerRouter } from './listener-router.js';
+import type { ListenerMethod } from './listener-schema.js';
+import type { PayloadQueue } from './payload-queue.js';
+import type { PayloadStore } from './payload-store.js';
+import { chooseFormat, limitedBody, peekFirstByte, readRecords } from './request-body.js';
+import { type RowsOutcome, respondWithRows } from './response-rows.js';
+import { DEFAULT_ERROR_BODY, DEFAULT_SYNC_BODY, renderTemplate } from './response-template.js';
+
+const BODYLESS = new Set(['GET', 'DELETE']);
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** What the audit trail keeps of one call (never the payload). */
+interface CallFacts {
+  listener?: string;
+  caller?: Caller;
+  runId?: string;
+  messageId?: string;
+}
+
+/**
+ * Serves every listener call: finds the listener by path, answers CORS preflights, checks the method,
+ * authenticates as the listener asks, turns path and query into flow parameters, and then pushes the
+ * body into the flow (sync or async) or pulls the flow's rows into the response. Every call is audited
+ * with its run.
+ */
+export class ListenerHandler {
+  private readonly auth: ListenerAuth;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly router: ListenerRouter,
+    private readonly payloads: PayloadStore,
+    private readonly queue: PayloadQueue,
+  ) {
+    this.auth = new ListenerAuth(ctx);
+  }
+
+  async handle(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
+    const started = performance.now();
+    const facts: CallFacts = {};
+    try {
+      const match = await this.router.match(path);
+      if (!match) throw new AppError('NOT_FOUND', `No listener at /${path.replace(/^\/+/, '')}`);
+      const { listener } = match;
+      facts.listener = listener.name;
+      const spec = listener.spec;
+      if (request.method === 'OPTIONS') return preflight(request, reply, spec);
+      applyCors(request, reply, spec);
+      if (!(spec.methods as readonly string[]).includes(request.method)) {
+        throw new AppError('METHOD_NOT_ALLOWED', `This listener accepts ${spec.methods.join(', ')}`, {
+          headers: { allow: spec.methods.join(', ') },
+        });
+      }
+      facts.caller = await this.auth.authenticate(request, spec);
+      const params = { ...queryParams(request.query), ...match.params };
+      const run: RunRequest = {
+        flow: spec.flow,
+        params,
+        trigger: 'listener',
+        requestedBy: facts.caller.login,
+        clientIp: request.ip,
+      };
+      await this.checkParameters(spec.flow, params);
+      return spec.mode === 'async'
+        ? await this.accept(request, reply, listener, run, facts)
+        : await this.runNow(request, reply, listener, run, facts);
+    } finally {
+      this.audit(request, reply, facts, started);
+    }
+  }
+
+  /** Bad or missing parameters are the caller's mistake: 400 naming the parameter, and no run. */
+  private async checkParameters(flow: string, params: RawParams): Promise<void> {
+    const spec = await this.ctx.engine.load(flow).catch((err: unknown) => {
+      throw err instanceof AppError && err.code === 'NOT_FOUND'
+        ? new AppError('FLOW_FAILED', `The flow of this listener does not exist: ${err.message}`)
+        : err;
+    });
+    resolveParameters(spec.parameters, params);
+  }
+
+  private async readBody(
+    request: FastifyRequest,
+    listener: CompiledListener,
+    keep?: (c: Uint8Array) => void,
+  ) {
+    const limited = limitedBody(request.raw, listener.spec.maxBodySize);
+    const peeked = await peekFirstByte(limited);
+    const format = chooseFormat(listener.spec, request.headers['content-type'], peeked.first);
+    if (peeked.first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
+    return { format, rows: await readRecords(peeked.body, format, keep) };
+  }
+
+  private async runNow(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    listener: CompiledListener,
+    req: RunRequest,
+    facts: CallFacts,
+  ): Promise<FastifyReply> {
+    const spec = listener.spec;
+    let rows: RowsOutcome | undefined;
+    const io: RunIo = {
+      response: (stream) => respondWithRows(request, reply, spec, stream, (o) => (rows = o)),
+    };
+    if (!BODYLESS.has(request.method)) io.requestRows = (await this.readBody(request, listener)).rows;
+    const run = await this.ctx.runs.runSync(req, io);
+    facts.runId = run.id;
+    if (reply.sent) return reply;
+    const values = { ...req.params, ...runFacts(run), requestId: request.id };
+    if (run.status !== 'succeeded') {
+      const body = renderTemplate(spec.error?.body ?? DEFAULT_ERROR_BODY, {
+        ...values,
+        error: run.error ?? run.status,
+      });
+      return reply.code(spec.error?.status ?? 500).send(body);
+    }
+    if (rows?.kind === 'single') {
+      if (rows.row === undefined) {
+        return reply.code(spec.response?.notFoundStatus ?? 404).send({
+          error: { code: 'NOT_FOUND', message: 'No record matches', requestId: request.id, runId: run.id },
+        });
+      }
+      return reply.code(spec.response?.status ?? 200).send(rows.row);
+    }
+    return reply
+      .code(spec.response?.status ?? 200)
+      .send(renderTemplate(spec.response?.body ?? DEFAULT_SYNC_BODY, values));
+  }
+
+  private async accept(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    listener: CompiledListener,
+    req: RunRequest,
+    facts: CallFacts,
+  ): Promise<FastifyReply> {
+    const spec = listener.spec;
+    if (this.queue.waiting() >= spec.queueLimit) {
+      throw new AppError(
+        'TOO_MANY_REQUESTS',
+        `The queue holds ${spec.queueLimit} payloads already; retry later`,
+        {
+          headers: { 'retry-after': '1' },
+        },
+      );
+    }
+    const key = request.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)))
+      throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-200 visible ASCII characters');
+    const chunks: Uint8Array[] = [];
+    const format = BODYLESS.has(request.method)
+      ? chooseFormat(spec, 'application/json')
+      : (await this.readBody(request, listener, (c) => chunks.push(c))).format;
+    const receipt = await this.payloads.accept({
+      listener: listener.name,
+      idempotencyKey: key,
+      format,
+      body: Buffer.concat(chunks),
+      run: req,
+    });
+    if (!receipt.duplicate) this.queue.accepted();
+    facts.runId = receipt.runId;
+    facts.messageId = receipt.messageId;
+    const { duplicate: _d, ...body } = receipt;
+    return reply
+      .code(spec.response?.status ?? 202)
+      .header('location', `/rest/v1/runs/${receipt.runId}`)
+      .send(
+        spec.response?.body === undefined
+          ? body
+          : renderTemplate(spec.response.body, { ...req.params, ...body }),
+      );
+  }
+
+  private audit(request: FastifyRequest, reply: FastifyReply, facts: CallFacts, started: number): void {
+    // The status is final once the handler has sent or thrown; thrown errors are mapped to theirs here.
+    const done = (status: number) =>
+      void this.ctx.audit
+        .record({
+          action: 'listener.called',
+          outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
+          actor: facts.caller?.login ?? null,
+          target: facts.listener ?? null,
+          clientIp: request.ip,
+          durationMs: performance.now() - started,
+          details: {
+            method: request.method as ListenerMethod,
+            path: request.url.split('?')[0],
+            status,
+            ...(facts.runId ? { runId: facts.runId } : {}),
+            ...(facts.messageId ? { messageId: facts.messageId } : {}),
+          },
+        })
+        .catch((err: unknown) =>
+          this.ctx.logger.error({ err: errorMessage(err) }, 'audit of listener call failed'),
+        );
+    if (reply.sent) done(reply.statusCode);
+    else reply.raw.once('close', () => done(reply.statusCode));
+  }
+}
+
+function runFacts(run: Run): Record<string, unknown> {
+  return {
+    runId: run.id,
+    status: run.status,
+    rowsRead: run.rowsRead,
+    rowsWritten: run.rowsWritten,
+    durationMs: run.durationMs,
+  };
+}
+
+/** Query parameters become flow parameters, except the credential. */
+function queryParams(query: unknown): RawParams {
+  const params: RawParams = {};
+  if (typeof query !== 'object' || query === null) return params;
+  for (const [k, v] of Object.entries(query)) {
+    if (k === 'Authorization' || k === 'authorization') continue;
+    if (Array.isArray(v)) throw new AppError('PARAMETER_INVALID', `parameter '${k}' is given more than once`);
+    if (typeof v === 'string') params[k] = v;
+  }
+  return params;
+}

@@ -1,0 +1,172 @@
+import { hostname } from 'node:os';
+import type { Logger } from '../core/logger.js';
+import { isFormatType } from '../formats/registry.js';
+import { FINAL_STATUSES, type Run, type RunIo } from '../runs/run-types.js';
+import type { Store } from '../store/database.js';
+import type { ListenerRouter } from './listener-router.js';
+import type { BodyFormat } from './request-body.js';
+
+/**
+ * The queue side of async listeners: hands a queued run its stored payload, puts runs a killed process
+ * left half-done back in the queue, counts what waits (for 429), and removes payloads once their run has
+ * finished and the listener's retention has passed.
+ */
+export class PayloadQueue {
+  private queuedAtRefresh = 0;
+  private acceptedSinceRefresh = 0;
+  private startedSinceRefresh = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeps = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly router: ListenerRouter,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), 500);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Listener runs waiting in the queue: the last count, plus what this process accepted and started since. */
+  waiting(): number {
+    return Math.max(0, this.queuedAtRefresh + this.acceptedSinceRefresh - this.startedSinceRefresh);
+  }
+
+  accepted(): void {
+    this.acceptedSinceRefresh++;
+  }
+
+  /** The stored payload of a queued listener run, as the `@request` source. */
+  async io(run: Run): Promise<RunIo | undefined> {
+    if (run.trigger !== 'listener') return undefined;
+    this.startedSinceRefresh++;
+    const row = await this.store.db
+      .selectFrom('listener_payloads')
+      .select(['message_id', 'format', 'body'])
+      .where('run_id', '=', run.id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const format = parseFormat(row.format);
+    const body = row.body;
+    return {
+      request: {
+        body: (async function* () {
+          yield body;
+        })(),
+        format,
+        source: `payload ${row.message_id}`,
+      },
+    };
+  }
+
+  /**
+   * Puts listener runs that a stopped process left `running` back in the queue, so each accepted payload
+   * runs to the end exactly once. A run is orphaned when the store is this process's own SQLite file, or
+   * its worker was a process on this host that no longer exists.
+   */
+  async resumeInterrupted(): Promise<number> {
+    const rows = await this.store.db
+      .selectFrom('runs')
+      .select(['id', 'worker'])
+      .where('status', '=', 'running')
+      .where('trigger', '=', 'listener')
+      .where('id', 'in', (eb) => eb.selectFrom('listener_payloads').select('run_id'))
+      .execute();
+    let resumed = 0;
+    for (const r of rows) {
+      if (!this.orphaned(r.worker)) continue;
+      const res = await this.store.db
+        .updateTable('runs')
+        .set((eb) => ({
+          status: 'queued',
+          worker: null,
+          started_at: null,
+          attempt: eb('attempt', '+', 1),
+          steps: '[]',
+          rows_read: 0,
+          rows_written: 0,
+        }))
+        .where('id', '=', r.id)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      resumed += Number(res.numUpdatedRows);
+    }
+    return resumed;
+  }
+
+  private orphaned(worker: string | null): boolean {
+    if (worker === null || this.store.dialect === 'sqlite') return true;
+    const at = worker.lastIndexOf(':');
+    const pid = Number(worker.slice(at + 1));
+    if (worker.slice(0, at) !== hostname() || !Number.isInteger(pid)) return false;
+    if (pid === process.pid) return true;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const row = await this.store.db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'queued')
+        .where('trigger', '=', 'listener')
+        .executeTakeFirst();
+      this.queuedAtRefresh = Number(row?.n ?? 0);
+      this.acceptedSinceRefresh = 0;
+      this.startedSinceRefresh = 0;
+      if (++this.sweeps % 20 === 0) await this.sweep();
+    } catch (err) {
+      this.logger.warn({ err }, 'listener queue refresh failed');
+    }
+  }
+
+  /** Deletes payloads whose run finished longer ago than the listener keeps them. */
+  async sweep(): Promise<number> {
+    const retention = new Map((await this.router.all()).map((l) => [l.name, l.spec.retainPayloadDays]));
+    const listeners = await this.store.db
+      .selectFrom('listener_payloads')
+      .select('listener')
+      .distinct()
+      .execute();
+    let deleted = 0;
+    for (const { listener } of listeners) {
+      const days = retention.get(listener) ?? 0;
+      const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
+      const res = await this.store.db
+        .deleteFrom('listener_payloads')
+        .where('listener', '=', listener)
+        .where('run_id', 'in', (eb) =>
+          eb
+            .selectFrom('runs')
+            .select('id')
+            .where('status', 'in', [...FINAL_STATUSES])
+            .where('finished_at', '<=', cutoff),
+        )
+        .executeTakeFirst();
+      deleted += Number(res.numDeletedRows);
+    }
+    return deleted;
+  }
+}
+
+function parseFormat(text: string): BodyFormat {
+  const value: unknown = JSON.parse(text);
+  const type: unknown = typeof value === 'object' && value !== null ? Reflect.get(value, 'type') : undefined;
+  const options: unknown =
+    typeof value === 'object' && value !== null ? Reflect.get(value, 'options') : undefined;
+  if (typeof type !== 'string' || !isFormatType(type))
+    throw new Error(`stored payload format is not valid: ${text}`);
+  return { type, options: typeof options === 'object' && options !== null ? { ...options } : {} };
+}

@@ -1,0 +1,127 @@
+import type { IncomingMessage } from 'node:http';
+import { AppError } from '../core/errors.js';
+import type { Row } from '../core/records.js';
+import type { ByteSource, FormatType } from '../formats/format.js';
+import { bindFormat, FORMAT_TYPES, formatForMediaType } from '../formats/registry.js';
+import type { ListenerSpec } from './listener-schema.js';
+
+/** The format a body is read with: its type and the listener's reader options for it. */
+export interface BodyFormat {
+  type: FormatType;
+  options: Record<string, unknown>;
+}
+
+/** Content types that say nothing about the records inside: the listener decides, or the bytes do. */
+const UNTYPED = new Set(['', 'text/plain', 'application/octet-stream']);
+
+/**
+ * Picks the body's format: the Content-Type when it names one (415 when the listener does not accept
+ * it), otherwise the listener's first format, otherwise a look at the first byte ({ or [ → JSON,
+ * < → XML, anything else → CSV).
+ */
+export function chooseFormat(
+  spec: ListenerSpec,
+  contentType: string | undefined,
+  firstByte?: number,
+): BodyFormat {
+  const accepted = spec.formats ?? FORMAT_TYPES;
+  const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  let type: FormatType | undefined;
+  if (!UNTYPED.has(media)) {
+    type = formatForMediaType(media)?.type;
+    if (!type || !accepted.includes(type)) {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type ${media} is not accepted here; send ${accepted.join(', ')}`,
+      );
+    }
+  } else if (spec.formats?.[0]) {
+    type = spec.formats[0];
+  } else {
+    type = firstByte === 0x7b || firstByte === 0x5b ? 'json' : firstByte === 0x3c ? 'xml' : 'csv';
+  }
+  return { type, options: spec.formatOptions?.[type] ?? {} };
+}
+
+export function tooLarge(max: number): AppError {
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `Request body is larger than this listener accepts (${max} bytes)`,
+  );
+}
+
+/**
+ * The body as a byte stream that fails with 413 as soon as it passes `max` bytes (before anything is
+ * read when Content-Length already says so).
+ */
+export function limitedBody(raw: IncomingMessage, max: number): ByteSource {
+  const declared = Number(raw.headers['content-length'] ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
+  return (async function* () {
+    let total = 0;
+    try {
+      for await (const chunk of raw) {
+        const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        total += bytes.byteLength;
+        if (total > max) throw tooLarge(max);
+        yield bytes;
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // The client went away mid-body: its fault, not a server error worth a stack trace.
+      throw new AppError('INVALID_PAYLOAD', 'The request body was cut off before it ended', { cause: err });
+    }
+  })();
+}
+
+/** Peeks at the first non-blank byte without losing it. */
+export async function peekFirstByte(
+  body: ByteSource,
+): Promise<{ first: number | undefined; body: ByteSource }> {
+  const it = body[Symbol.asyncIterator]();
+  const head: (Uint8Array | string)[] = [];
+  let first: number | undefined;
+  while (first === undefined) {
+    const next = await it.next();
+    if (next.done) break;
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    head.push(chunk);
+    first = chunk.find(
+      (b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf,
+    );
+  }
+  return {
+    first,
+    body: (async function* () {
+      yield* head;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    })(),
+  };
+}
+
+/**
+ * Reads the whole body into records, parsing as bytes arrive. A body that cannot be parsed fails with
+ * 400 FORMAT_ERROR naming the line or record, before any flow runs. `keep` receives every chunk (the
+ * async path stores the raw bytes).
+ */
+export async function readRecords(
+  body: ByteSource,
+  format: BodyFormat,
+  keep?: (chunk: Uint8Array) => void,
+): Promise<Row[]> {
+  const bound = bindFormat(format);
+  const tapped = keep
+    ? (async function* () {
+        for await (const chunk of body) {
+          const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          keep(bytes);
+          yield bytes;
+        }
+      })()
+    : body;
+  const rows: Row[] = [];
+  for await (const batch of bound.read(tapped, { source: 'request body' })) {
+    for (const row of batch) rows.push(row);
+  }
+  return rows;
+}

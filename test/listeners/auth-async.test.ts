@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../../src/auth/roles.js';
+import { type ListenerFixture, listenerFixture, patientFlows } from './fixture.js';
+
+const json = { 'content-type': 'application/json' };
+
+describe('listeners: auth per role, CORS, async intake', () => {
+  let f: ListenerFixture;
+  const users = new Map<string, { authorization: string; login: string }>();
+  beforeAll(async () => {
+    f = await listenerFixture({ INTEGRATOR_WORKERS: '1' });
+    await patientFlows(f);
+    for (const role of ROLES) users.set(role, await f.s.userWithRole(role));
+    await f.put('listeners', 'one', {
+      path: 'patients/{patientid}',
+      methods: ['GET'],
+      flow: 'patient-out',
+      response: { single: true },
+      cors: { origins: ['https://app.example'] },
+    });
+    await f.put('listeners', 'ops', {
+      path: 'ops/{patientid}',
+      methods: ['GET'],
+      flow: 'patient-out',
+      role: 'operator',
+    });
+    await f.put('listeners', 'basic', {
+      path: 'basic/{patientid}',
+      methods: ['GET'],
+      flow: 'patient-out',
+      auth: 'basic',
+    });
+    await f.put('listeners', 'open', {
+      path: 'open/{patientid}',
+      methods: ['GET'],
+      flow: 'patient-out',
+      auth: 'none',
+    });
+    await f.put('listeners', 'async', { path: 'async/patient', flow: 'patient-in', mode: 'async' });
+    await f.target.query("insert into patient values (1, 'Ada', '1984-03-09')");
+  });
+  afterAll(() => f.close());
+
+  it('lets every role from api up call a default listener, and nobody without a credential', async () => {
+    expect((await f.call('patients/1')).status).toBe(401);
+    expect((await f.call('patients/1', { headers: { authorization: 'Bearer nonsense' } })).status).toBe(401);
+    for (const role of ROLES) {
+      expect((await f.call('patients/1', { headers: users.get(role) })).status, role).toBe(200);
+    }
+  });
+
+  it('enforces a listener role, and api users may call nothing else', async () => {
+    for (const role of ROLES) {
+      const want = ['api', 'viewer'].includes(role) ? 403 : 200;
+      expect((await f.call('ops/1', { headers: users.get(role) })).status, role).toBe(want);
+    }
+    const api = users.get('api');
+    const other = await f.s.app.inject({ url: '/rest/v1/runs', headers: api });
+    expect(other.statusCode).toBe(403);
+    const defs = await f.s.app.inject({ url: '/rest/v1/listeners', headers: api });
+    expect(defs.statusCode).toBe(403);
+  });
+
+  it('takes the credential from an Authorization query parameter', async () => {
+    const token = users.get('api')?.authorization.replace('Bearer ', '') ?? '';
+    expect((await f.call(`patients/1?Authorization=${encodeURIComponent(`Bearer ${token}`)}`)).status).toBe(
+      200,
+    );
+    expect((await f.call(`patients/1?Authorization=${token}`)).status).toBe(200);
+    expect((await f.call('patients/1?Authorization=wrong')).status).toBe(401);
+  });
+
+  it('supports HTTP Basic and auth none', async () => {
+    const basic = `Basic ${Buffer.from(`${users.get('api')?.login}:password-123`).toString('base64')}`;
+    expect((await f.call('basic/1', { headers: { authorization: basic } })).status).toBe(200);
+    const wrong = `Basic ${Buffer.from('admin:wrong-password').toString('base64')}`;
+    expect((await f.call('basic/1', { headers: { authorization: wrong } })).status).toBe(401);
+    expect((await f.call('basic/1')).status).toBe(401);
+    expect((await f.call('open/1')).status).toBe(200);
+  });
+
+  it('answers CORS preflights for allowed origins only', async () => {
+    const ok = await f.call('patients/1', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(ok.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const bad = await f.call('patients/1', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(bad.status).toBe(403);
+    const real = await f.call('patients/1', { headers: { ...f.admin, origin: 'https://app.example' } });
+    expect(real.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it('accepts async payloads with 202 and a receipt, runs them, and honours Idempotency-Key', async () => {
+    const res = await f.call('async/patient', {
+      method: 'POST',
+      headers: { ...f.admin, ...json },
+      body: '{"patientid":2,"name":"Bo"}',
+    });
+    expect(res.status).toBe(202);
+    const receipt = (await res.json()) as { messageId: string; runId: string };
+    expect(receipt).toMatchObject({
+      status: 'received',
+      messageId: expect.any(String),
+      runId: expect.any(String),
+    });
+    let run = await f.s.ctx.runs.get(receipt.runId);
+    for (let i = 0; i < 100 && run.status !== 'succeeded' && run.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = await f.s.ctx.runs.get(receipt.runId);
+    }
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    expect(run.trigger).toBe('listener');
+    const poll = await f.s.app.inject({ url: `/rest/v1/runs/${receipt.runId}`, headers: f.admin });
+    expect(poll.json().rowsWritten).toBe(1);
+
+    const send = () =>
+      f.call('async/patient', {
+        method: 'POST',
+        headers: { ...f.admin, ...json, 'idempotency-key': 'order-77' },
+        body: '{"patientid":3,"name":"Cy"}',
+      });
+    const [a, b] = await Promise.all([send(), send()]);
+    const c = await send();
+    const receipts = (await Promise.all([a.json(), b.json(), c.json()])) as { messageId: string }[];
+    expect(new Set(receipts.map((r) => r.messageId)).size).toBe(1);
+    expect(
+      (
+        await f.call('async/patient', {
+          method: 'POST',
+          headers: { ...f.admin, ...json },
+          body: '{"patientid":',
+        })
+      ).status,
+    ).toBe(400);
+  });
+
+  it('answers 429 when the queue is over the listener limit', async () => {
+    await f.put('flows', 'slow', { type: 'sql', connection: 'pgtarget', sql: 'select pg_sleep(1.5)' });
+    await f.put('listeners', 'slow', { path: 'slow', flow: 'slow', mode: 'async', queueLimit: 2 });
+    const send = () => f.call('slow', { method: 'POST', headers: { ...f.admin, ...json }, body: '{}' });
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await send()).status);
+    expect(codes).toContain(202);
+    expect(codes).toContain(429);
+    expect(codes.filter((c) => c === 202).length).toBeLessThanOrEqual(3);
+  });
+
+  it('audits every call with its run, never the payload', async () => {
+    await f.s.ctx.audit.drain();
+    const events = await f.s.ctx.audit.query({ action: 'listener.called' });
+    expect(events.length).toBeGreaterThan(10);
+    const withRun = events.find((e) => e.target === 'async' && e.details?.['messageId']);
+    expect(withRun?.details).toMatchObject({ status: 202, runId: expect.any(String) });
+    expect(events.some((e) => e.outcome === 'denied')).toBe(true);
+    expect(JSON.stringify(events)).not.toMatch(/Bo"/);
+  });
+});
