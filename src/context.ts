@@ -13,6 +13,7 @@ import { DefinitionService } from './definitions/definition-service.js';
 import { SecretBox } from './definitions/secret-box.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
+import type { RunQueue } from './runs/queue/run-queue.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
 import { openStore, type Store } from './store/database.js';
@@ -37,6 +38,8 @@ export interface Context {
   connectors: ConnectorPool;
   engine: FlowEngine;
   runs: RunService;
+  /** The run queue, set by the flows module at start-up (it depends on the process's role). */
+  runQueue?: RunQueue;
   close(): Promise<void>;
 }
 

@@ -35,6 +35,9 @@ export function toRun(r: RunsTable): Run {
     error: r.error,
     steps: parseJson<StepStats[]>(r.steps, []),
     log: parseJson<LogLine[]>(r.log, []),
+    schedule: r.schedule ?? null,
+    lane: r.lane ?? null,
+    notBefore: r.not_before ?? null,
   };
 }
 
@@ -43,7 +46,27 @@ export class RunStore {
   constructor(private readonly store: Store) {}
 
   async insert(run: Run, worker: string | null = null): Promise<void> {
-    await this.store.db.insertInto('runs').values(this.toRow(run, worker)).execute();
+    const heartbeat = run.status === 'running' ? new Date().toISOString() : null;
+    await this.store.db
+      .insertInto('runs')
+      .values({ ...this.toRow(run, worker), heartbeat_at: heartbeat })
+      .execute();
+  }
+
+  /**
+   * Proves the runs executing in this process are alive and returns the ids still marked running: a run
+   * missing from the answer was cancelled (or failed over) by another process.
+   */
+  async heartbeat(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.store.db
+      .updateTable('runs')
+      .set({ heartbeat_at: new Date().toISOString() })
+      .where('id', 'in', ids)
+      .where('status', '=', 'running')
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Writes the whole record; `expect` guards against overwriting a status another process set. */
@@ -119,6 +142,9 @@ export class RunStore {
       steps: JSON.stringify(run.steps),
       log: JSON.stringify(run.log),
       worker: worker ?? null,
+      schedule: run.schedule ?? null,
+      lane: run.lane ?? null,
+      not_before: run.notBefore ?? null,
     };
     if (worker === undefined) {
       const { worker: _w, ...rest } = row;

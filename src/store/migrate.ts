@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { Store, StoreDialect } from './database.js';
 import * as m001 from './migrations/001-auth-audit.js';
 import * as m002 from './migrations/002-definitions-runs.js';
+import * as m004 from './migrations/004-schedules-queue.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -9,6 +10,7 @@ type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 const MIGRATIONS: Record<string, Step> = {
   '001-auth-audit': m001,
   '002-definitions-runs': m002,
+  '004-schedules-queue': m004,
 };
 
 class InlineProvider implements MigrationProvider {
@@ -24,7 +26,13 @@ class InlineProvider implements MigrationProvider {
 
 /** Brings the store's schema up to date. Safe to call from several processes at once on PostgreSQL. */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new InlineProvider(store.dialect) });
+  // Features add migrations on separate branches (003 and 004 were written side by side), so a store
+  // that ran a later one must still accept an earlier one added afterwards.
+  const migrator = new Migrator({
+    db: store.db,
+    provider: new InlineProvider(store.dialect),
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
