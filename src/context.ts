@@ -16,6 +16,7 @@ import { flowKind } from './flows/flow-kind.js';
 import type { RunQueue } from './runs/queue/run-queue.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
+import { scheduleKind } from './scheduler/schedule-kind.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { UserService } from './users/user-service.js';
@@ -59,6 +60,7 @@ export async function createContext(
   const definitions = new DefinitionService(store, new SecretBox(secret), audit);
   definitions.register(connectionKind);
   definitions.register(flowKind);
+  definitions.register(scheduleKind);
   const connectors = new ConnectorPool(definitions, settings.dataDir, logger);
   const engine = new FlowEngine(definitions, connectors);
   const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);
