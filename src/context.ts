@@ -13,6 +13,7 @@ import { DefinitionService } from './definitions/definition-service.js';
 import { SecretBox } from './definitions/secret-box.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
+import { webhookKind } from './notifications/webhook-kind.js';
 import type { RunQueue } from './runs/queue/run-queue.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
@@ -61,6 +62,7 @@ export async function createContext(
   definitions.register(connectionKind);
   definitions.register(flowKind);
   definitions.register(scheduleKind);
+  definitions.register(webhookKind);
   const connectors = new ConnectorPool(definitions, settings.dataDir, logger);
   const engine = new FlowEngine(definitions, connectors);
   const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);

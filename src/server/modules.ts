@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { flowsModule } from '../flows/flows-module.js';
+import { notificationsModule } from '../notifications/notifications-module.js';
 import { schedulerModule } from '../scheduler/scheduler-module.js';
 import type { RouteModule } from './app.js';
 
@@ -15,5 +16,5 @@ export interface FeatureModule {
 }
 
 export function featureModules(): FeatureModule[] {
-  return [flowsModule(), schedulerModule()];
+  return [flowsModule(), schedulerModule(), notificationsModule()];
 }
