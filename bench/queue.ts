@@ -56,7 +56,14 @@ async function measure(mode: string, api: ServerProcess, storeUrl: string | unde
   const lat = percentiles(rows.map((r) => r.started - r.created));
   const seconds = (last - first) / 1000;
   console.error(`${mode}: enqueued ${RUNS} in ${((enqueued - started) / 1000).toFixed(2)} s`);
-  return { mode, runs: rows.length, seconds, runsPerSecond: rows.length / seconds, p50: lat.p50, p99: lat.p99 };
+  return {
+    mode,
+    runs: rows.length,
+    seconds,
+    runsPerSecond: rows.length / seconds,
+    p50: lat.p50,
+    p99: lat.p99,
+  };
 }
 
 async function runRows(
@@ -69,7 +76,8 @@ async function runRows(
   if (storeUrl) {
     const c = new pg.Client({ connectionString: storeUrl });
     await c.connect();
-    rows = (await c.query<Row>("select created_at, started_at, finished_at from runs where flow = 'trivial'")).rows;
+    rows = (await c.query<Row>("select created_at, started_at, finished_at from runs where flow = 'trivial'"))
+      .rows;
     await c.end();
   } else {
     // The embedded store belongs to the running process; its API lists at most 1000 runs per call.
@@ -80,7 +88,13 @@ async function runRows(
         'GET',
         `/rest/v1/runs?flow=trivial&limit=1000${to ? `&to=${encodeURIComponent(to)}` : ''}`,
       );
-      out.push(...page.body.map((r) => ({ created_at: r.createdAt, started_at: r.startedAt, finished_at: r.finishedAt })));
+      out.push(
+        ...page.body.map((r) => ({
+          created_at: r.createdAt,
+          started_at: r.startedAt,
+          finished_at: r.finishedAt,
+        })),
+      );
       if (page.body.length < 1000) break;
       to = page.body.at(-1)?.createdAt;
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -23,6 +24,8 @@ interface Active {
  */
 export class RunService {
   private readonly active = new Map<string, Active>();
+  /** How this process is named in runs' `worker` column (host:pid). */
+  readonly workerId = `${hostname()}:${process.pid}`;
   private readonly flusher: NodeJS.Timeout;
   /**
    * Called when a run is queued (by enqueue, or again for a retry after `delayMs`): the run queue hands
@@ -212,7 +215,7 @@ export class RunService {
     }
     run.finishedAt = new Date().toISOString();
     run.durationMs = Math.round(performance.now() - started);
-    await this.runs.save(run, ['running', 'cancelled']);
+    await this.runs.save(run, ['running', 'cancelled'], run.attempt);
     await this.recordFinished(run, clientIp);
     return run;
   }
@@ -228,7 +231,7 @@ export class RunService {
     run.status = 'queued';
     run.attempt += 1;
     run.notBefore = new Date(Date.now() + delayMs).toISOString();
-    if (!(await this.runs.save(run, ['running']))) return this.get(run.id);
+    if (!(await this.runs.save(run, ['running'], run.attempt - 1))) return this.get(run.id);
     await this.audit.record({
       action: 'flow.run.retry',
       outcome: 'failure',
@@ -305,7 +308,7 @@ export class RunService {
     // cancelled by another process.
     try {
       const ids = [...this.active.keys()];
-      const alive = await this.runs.heartbeat(ids);
+      const alive = await this.runs.heartbeat(ids, this.workerId);
       for (const id of ids) if (!alive.has(id)) this.active.get(id)?.controller.abort();
     } catch (err) {
       this.logger.warn({ err }, 'run heartbeat failed');
@@ -314,7 +317,7 @@ export class RunService {
       if (!entry.dirty) continue;
       entry.dirty = false;
       try {
-        const still = await this.runs.save(entry.run, ['running']);
+        const still = await this.runs.save(entry.run, ['running'], entry.run.attempt);
         if (!still) entry.controller.abort();
       } catch (err) {
         this.logger.warn({ err }, 'saving run progress failed');

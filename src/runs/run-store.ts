@@ -57,23 +57,30 @@ export class RunStore {
    * Proves the runs executing in this process are alive and returns the ids still marked running: a run
    * missing from the answer was cancelled (or failed over) by another process.
    */
-  async heartbeat(ids: string[]): Promise<Set<string>> {
+  async heartbeat(ids: string[], worker: string): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await this.store.db
       .updateTable('runs')
       .set({ heartbeat_at: new Date().toISOString() })
       .where('id', 'in', ids)
       .where('status', '=', 'running')
+      // A synchronous run has no worker; a queued one is ours only while no other worker took it over.
+      .where((eb) => eb.or([eb('worker', '=', worker), eb('worker', 'is', null)]))
       .returning('id')
       .execute();
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Writes the whole record; `expect` guards against overwriting a status another process set. */
-  async save(run: Run, expect?: RunStatus[]): Promise<boolean> {
+  /**
+   * Writes the whole record; `expect` guards against overwriting a status another process set, and
+   * `attempt` (the attempt this process executed) against overwriting a later attempt of the run that
+   * crash recovery handed to another worker.
+   */
+  async save(run: Run, expect?: RunStatus[], attempt?: number): Promise<boolean> {
     const { id, ...values } = this.toRow(run, undefined);
     let q = this.store.db.updateTable('runs').set(values).where('id', '=', id);
     if (expect) q = q.where('status', 'in', expect);
+    if (attempt !== undefined) q = q.where('attempt', '=', attempt);
     const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }

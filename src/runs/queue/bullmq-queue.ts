@@ -95,6 +95,8 @@ export class BullmqQueue implements RunQueue {
     if (!c || c.status !== 'queued') return 'not queued';
     const wait = c.notBefore ? Date.parse(c.notBefore) - Date.now() : 0;
     if (wait > 0) return this.later(job, token, wait);
+    // Still executing here under an earlier attempt (another process failed it over): wait for it.
+    if (this.runs.isActive(c.id)) return this.later(job, token, BUSY_DELAY_MS);
     const result = await this.claims.claim(c, this.options.workerId, await this.limits.get(c.flow));
     if ('busy' in result) return this.later(job, token, BUSY_DELAY_MS + Math.random() * BUSY_DELAY_MS);
     if ('lost' in result) return 'claimed elsewhere';

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Context } from '../../context.js';
 import { BullmqQueue } from './bullmq-queue.js';
 import { EmbeddedQueue } from './embedded-queue.js';
@@ -12,7 +11,7 @@ import type { RunQueue } from './run-queue.js';
  */
 export function createRunQueue(ctx: Context): RunQueue {
   const { settings } = ctx;
-  const workerId = `${hostname()}:${process.pid}`;
+  const workerId = ctx.runs.workerId;
   const claims = new RunClaims(ctx.store);
   const limits = new FlowLimits(ctx.definitions);
   if (settings.redisUrl) {

@@ -105,7 +105,8 @@ export class EmbeddedQueue implements RunQueue {
       if (candidates.length === 0) return undefined;
       let lostAny = false;
       for (const c of candidates) {
-        if (fullFlows.has(c.flow)) continue;
+        // Still executing here under an earlier attempt (another process failed it over): wait for it.
+        if (fullFlows.has(c.flow) || this.runs.isActive(c.id)) continue;
         const result = await this.claims.claim(c, this.workerId, await this.limits.get(c.flow));
         if ('claimed' in result) return result.claimed;
         if ('busy' in result && result.busy === 'flow') fullFlows.add(c.flow);
