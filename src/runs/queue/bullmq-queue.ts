@@ -92,7 +92,7 @@ export class BullmqQueue implements RunQueue {
 
   private async process(job: Job<RunJob>, token: string | undefined): Promise<string> {
     const c = await this.claims.candidate(runIdOf(job));
-    if (!c || c.status !== 'queued') return 'not queued';
+    if (c?.status !== 'queued') return 'not queued';
     const wait = c.notBefore ? Date.parse(c.notBefore) - Date.now() : 0;
     if (wait > 0) return this.later(job, token, wait);
     // Still executing here under an earlier attempt (another process failed it over): wait for it.
