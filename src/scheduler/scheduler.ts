@@ -137,6 +137,12 @@ export class Scheduler {
   private async fire(e: Entry, tick: Date, missed: boolean): Promise<void> {
     const { name, spec } = e;
     try {
+      // Another process may have changed or deleted the schedule since this one last read it.
+      const current = await this.definitions.find('schedule', name);
+      if (current?.version !== e.version) {
+        void this.reload();
+        return;
+      }
       if (!(await this.fires.claim(name, tick))) return;
     } catch (err) {
       this.logger.error({ err, schedule: name }, 'claiming a schedule tick failed');
