@@ -56,7 +56,11 @@ describe('embedded mode across a SIGKILL', () => {
       ['catch-up', 'run-once'],
       ['no-catch-up', 'skip'],
     ])
-      await client.call('PUT', `/rest/v1/schedules/${name}`, { flow: 'mark', cron: '*/2 * * * * *', missed });
+      await client.call('PUT', `/rest/v1/schedules/${name}`, {
+        flow: 'mark',
+        cron: '*/10 * * * * *',
+        missed,
+      });
 
     const enqueue = async (flow: string, q = '') =>
       (await client.call<{ runId: string }>('POST', `/rest/v1/flows/flow-name/${flow}/run?async=true${q}`))
@@ -75,7 +79,8 @@ describe('embedded mode across a SIGKILL', () => {
     await c.connect();
     await c.query('update pause set s = 0');
     await c.end();
-    await sleep(2500);
+    // Stay down across a tick (every 10 s), and come back well before the next one.
+    await sleep(Math.ceil(Date.now() / 10_000) * 10_000 - Date.now() + 300);
 
     proc = await startProcess('all', env, dataDir);
     const readyAt = Date.now();
@@ -95,7 +100,7 @@ describe('embedded mode across a SIGKILL', () => {
     type Fire = { tick: string; firedAt: string; outcome: string };
     const missedFires = async (name: string) =>
       (await client.call<Fire[]>('GET', `/rest/v1/schedules/${name}/fires`)).body.filter(
-        (f) => Date.parse(f.tick) > killedAt && Date.parse(f.tick) < readyAt - 1000,
+        (f) => Date.parse(f.tick) > killedAt && Date.parse(f.tick) < readyAt,
       );
     const madeUp = await missedFires('catch-up');
     expect(madeUp).toHaveLength(1);
