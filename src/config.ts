@@ -29,6 +29,29 @@ export interface Settings {
   workers: number;
   /** Trust X-Forwarded-For from a reverse proxy for client addresses. */
   trustProxy: boolean;
+  /** What this process does in a cluster: everything, the HTTP API (and scheduler), or runs only. */
+  role: ProcessRole;
+  /** Seconds without a heartbeat after which a running run counts as interrupted (its worker died). */
+  runLeaseSeconds: number;
+  /** Prefix of the BullMQ keys in Redis; clusters sharing one Redis need different prefixes. */
+  queuePrefix: string;
+  /** Whether this process fires schedules (roles all and api only). */
+  scheduler: boolean;
+}
+
+export type ProcessRole = 'all' | 'api' | 'worker';
+
+export function parseRole(raw: string | undefined): ProcessRole {
+  switch (raw ?? 'all') {
+    case 'all':
+      return 'all';
+    case 'api':
+      return 'api';
+    case 'worker':
+      return 'worker';
+    default:
+      throw new Error(`INTEGRATOR_ROLE must be all, api or worker, got '${raw}'`);
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,5 +98,9 @@ export function loadSettings(env: Env = process.env): Settings {
     loginWindowSeconds: int(env, 'INTEGRATOR_LOGIN_WINDOW', 900, 1),
     workers: int(env, 'INTEGRATOR_WORKERS', 4, 1),
     trustProxy: bool(env, 'INTEGRATOR_TRUST_PROXY', false),
+    role: parseRole(str(env, 'INTEGRATOR_ROLE')),
+    runLeaseSeconds: int(env, 'INTEGRATOR_RUN_LEASE', 30, 2),
+    queuePrefix: str(env, 'INTEGRATOR_QUEUE_PREFIX') ?? 'integrator',
+    scheduler: bool(env, 'INTEGRATOR_SCHEDULER', true),
   };
 }

@@ -14,8 +14,11 @@ import { SecretBox } from './definitions/secret-box.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
 import { listenerKind, listenerPath } from './listeners/listener-kind.js';
+import { webhookKind } from './notifications/webhook-kind.js';
+import type { RunQueue } from './runs/queue/run-queue.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
+import { scheduleKind } from './scheduler/schedule-kind.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { UserService } from './users/user-service.js';
@@ -38,6 +41,8 @@ export interface Context {
   connectors: ConnectorPool;
   engine: FlowEngine;
   runs: RunService;
+  /** The run queue, set by the flows module at start-up (it depends on the process's role). */
+  runQueue?: RunQueue;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,8 @@ export async function createContext(
     ),
   );
   const connectors = new ConnectorPool(definitions, options.pathsBase ?? settings.dataDir, logger);
+  definitions.register(scheduleKind);
+  definitions.register(webhookKind);
   const engine = new FlowEngine(definitions, connectors);
   const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);
   return {

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Role } from '../auth/roles.js';
 
-export type KindName = 'connection' | 'flow' | 'listener' | 'schedule';
+export type KindName = 'connection' | 'flow' | 'listener' | 'schedule' | 'webhook';
 
 /** Definition names: used in URLs and YAML, so kept to a safe alphabet. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -25,6 +25,8 @@ export interface DefinitionKind<Spec = unknown> {
   readRole?: Role;
   /** Apply order: lower first (connections before the flows that use them). */
   order: number;
+  /** Read-only fields the API adds when it shows a definition (a schedule's next fire time). */
+  present?(spec: Spec): Record<string, unknown>;
 }
 
 export const MASK = '********';

@@ -8,10 +8,11 @@ import type { Definition, DefinitionService } from './definition-service.js';
 
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
 
-function view(d: Definition): Record<string, unknown> {
+function view(d: Definition, kind: DefinitionKind): Record<string, unknown> {
   return {
     name: d.name,
     ...d.spec,
+    ...kind.present?.(d.spec),
     version: d.version,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -69,7 +70,7 @@ export function definitionRoutes(
       config: { access: readRole },
       schema: { tags, summary: `List ${kind.plural}`, response: { 200: Type.Array(Item), ...authErrors } },
     },
-    async () => (await ctx.definitions.list(kind.kind)).map(view),
+    async () => (await ctx.definitions.list(kind.kind)).map((d) => view(d, kind)),
   );
   app.get(
     `${base}/:name`,
@@ -82,7 +83,7 @@ export function definitionRoutes(
         response: { 200: Item, ...authErrors, ...errorResponses(404) },
       },
     },
-    async (request) => view(await ctx.definitions.get(kind.kind, request.params.name)),
+    async (request) => view(await ctx.definitions.get(kind.kind, request.params.name), kind),
   );
   app.post(
     base,
@@ -104,7 +105,7 @@ export function definitionRoutes(
         spec,
         actorOf(request),
       );
-      return reply.code(201).send(view(d));
+      return reply.code(201).send(view(d, kind));
     },
   );
   app.put(
@@ -123,7 +124,7 @@ export function definitionRoutes(
     async (request, reply) => {
       const { spec } = splitBody(request.body);
       const d = await ctx.definitions.put(kind.kind, request.params.name, spec, actorOf(request));
-      return reply.code(d.created ? 201 : 200).send(view(d));
+      return reply.code(d.created ? 201 : 200).send(view(d, kind));
     },
   );
   app.delete(

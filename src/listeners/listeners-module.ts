@@ -19,7 +19,8 @@ export function listenersModule(): FeatureModule {
     const queue = new PayloadQueue(ctx.store, router, ctx.logger);
     const payloads = new PayloadStore(ctx.store, ctx.runs, ctx.logger);
     ctx.runs.ioProvider = (run) => queue.io(run);
-    ctx.runs.resumeInterrupted = () => queue.resumeInterrupted();
+    // An accepted payload stays stored until its run finishes, so an interrupted run can safely run again.
+    ctx.runs.recoveryPolicy = (run) => (run.trigger === 'listener' ? 'retry' : undefined);
     parts = { router, payloads, queue };
     return parts;
   };

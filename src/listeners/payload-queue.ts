@@ -66,55 +66,6 @@ export class PayloadQueue {
     };
   }
 
-  /**
-   * Puts listener runs that a stopped process left `running` back in the queue, so each accepted payload
-   * runs to the end exactly once. A run is orphaned when the store is this process's own SQLite file, or
-   * its worker was a process on this host that no longer exists.
-   */
-  async resumeInterrupted(): Promise<number> {
-    const rows = await this.store.db
-      .selectFrom('runs')
-      .select(['id', 'worker'])
-      .where('status', '=', 'running')
-      .where('trigger', '=', 'listener')
-      .where('id', 'in', (eb) => eb.selectFrom('listener_payloads').select('run_id'))
-      .execute();
-    let resumed = 0;
-    for (const r of rows) {
-      if (!this.orphaned(r.worker)) continue;
-      const res = await this.store.db
-        .updateTable('runs')
-        .set((eb) => ({
-          status: 'queued',
-          worker: null,
-          started_at: null,
-          attempt: eb('attempt', '+', 1),
-          steps: '[]',
-          rows_read: 0,
-          rows_written: 0,
-        }))
-        .where('id', '=', r.id)
-        .where('status', '=', 'running')
-        .executeTakeFirst();
-      resumed += Number(res.numUpdatedRows);
-    }
-    return resumed;
-  }
-
-  private orphaned(worker: string | null): boolean {
-    if (worker === null || this.store.dialect === 'sqlite') return true;
-    const at = worker.lastIndexOf(':');
-    const pid = Number(worker.slice(at + 1));
-    if (worker.slice(0, at) !== hostname() || !Number.isInteger(pid)) return false;
-    if (pid === process.pid) return true;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }
-
   private async refresh(): Promise<void> {
     try {
       const row = await this.store.db

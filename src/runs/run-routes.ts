@@ -36,6 +36,12 @@ export const RunSchema = Type.Object(
     error: Type.Union([Type.String(), Type.Null()]),
     steps: Type.Array(StepSchema),
     log: Type.Array(Type.Object({ at: Type.String(), level: Type.String(), message: Type.String() })),
+    schedule: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: 'The schedule that fired it' }),
+    ),
+    notBefore: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: 'A queued retry starts no earlier than this' }),
+    ),
   },
   { $id: 'Run' },
 );

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { FlowEngine } from '../flows/flow-engine.js';
 import type { FlowSpec } from '../flows/flow-schema.js';
+import { retryDelayMs } from './retry-policy.js';
 import type { RunFilter, RunStore } from './run-store.js';
 import type { LogLine, Run, RunIo, RunRequest, RunStatus } from './run-types.js';
 
@@ -22,19 +24,27 @@ interface Active {
  */
 export class RunService {
   private readonly active = new Map<string, Active>();
+  /** How this process is named in runs' `worker` column (host:pid). */
+  readonly workerId = `${hostname()}:${process.pid}`;
   private readonly flusher: NodeJS.Timeout;
-  /** Called when a run is queued, so an in-process worker can pick it up at once. */
-  onQueued: (() => void) | undefined;
+  /**
+   * Called when a run is queued (by enqueue, or again for a retry after `delayMs`): the run queue hands
+   * it to a worker. Set by the queue of this process.
+   */
+  onQueued: ((run: Run, delayMs: number) => void) | undefined;
+  /**
+   * Decides what happens to a run whose process died mid-run (no heartbeat within the lease): `retry`
+   * queues it again, `fail` ends it with the reason, undefined leaves the default (retry while the
+   * flow's `retry.attempts` allow and the run came from the queue). Features whose runs can be re-run
+   * safely (an async listener with a stored payload) set it.
+   */
+  recoveryPolicy: ((run: Run) => 'retry' | 'fail' | undefined) | undefined;
+  private readonly finishedListeners = new Set<(run: Run) => void>();
   /**
    * Supplies the I/O of a queued run that needs one (an async listener's stored payload). Set by the
    * feature that queues such runs; asked before a worker executes any run.
    */
   ioProvider: ((run: Run) => Promise<RunIo | undefined>) | undefined;
-  /**
-   * Called by the queue at start-up, before runs left running by a stopped process are marked failed:
-   * a feature whose runs are safe to run again (async listener payloads) puts them back in the queue.
-   */
-  resumeInterrupted: (() => Promise<number>) | undefined;
 
   constructor(
     private readonly runs: RunStore,
@@ -63,6 +73,8 @@ export class RunService {
       params: req.params ?? {},
       requestedBy: req.requestedBy ?? null,
       parentId: req.parentId ?? null,
+      schedule: req.schedule ?? null,
+      lane: req.lane ?? null,
       attempt: 1,
       createdAt: now,
       startedAt: status === 'running' ? now : null,
@@ -112,7 +124,15 @@ export class RunService {
       clientIp,
       details: { runId: run.id, trigger: run.trigger },
     });
-    this.onQueued?.();
+    this.onQueued?.(run, 0);
+  }
+
+  /**
+   * Executes a run a queue worker claimed. A failure is retried (queued again with exponential backoff)
+   * while the flow's `retry.attempts` allow; the returned run is then `queued` with the next attempt.
+   */
+  executeQueued(run: Run): Promise<Run> {
+    return this.execute(run, undefined, undefined, undefined, null, undefined, { retry: true });
   }
 
   /** Executes a run already marked running (by runSync or by a worker that claimed it). */
@@ -123,6 +143,7 @@ export class RunService {
     parentSignal?: AbortSignal,
     clientIp: string | null = null,
     onProgress?: (run: Run) => void,
+    options: { retry?: boolean } = {},
   ): Promise<Run> {
     const controller = new AbortController();
     const onParentAbort = () => controller.abort();
@@ -131,11 +152,15 @@ export class RunService {
     this.active.set(run.id, entry);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    let loaded: FlowSpec | undefined = spec;
     try {
       const flow = spec ?? (await this.engine.load(run.flow));
+      loaded = flow;
       if (!io && this.ioProvider) io = await this.ioProvider(run);
       if (flow.timeout) {
         timer = setTimeout(() => {
+          timedOut = true;
           this.appendLog(entry, {
             at: new Date().toISOString(),
             level: 'error',
@@ -178,9 +203,12 @@ export class RunService {
       run.steps = result.steps;
       run.rowsRead = result.rowsRead;
       run.rowsWritten = result.rowsWritten;
-      run.status = controller.signal.aborted ? 'cancelled' : 'succeeded';
+      run.status = timedOut ? 'failed' : controller.signal.aborted ? 'cancelled' : 'succeeded';
+      // A timeout that struck after the last step still fails the run: its time was up.
+      if (timedOut) run.error = `Run timed out after ${loaded.timeout} seconds`;
     } catch (err) {
-      run.status = controller.signal.aborted ? 'cancelled' : 'failed';
+      // A timeout is a failure (and may be retried); a cancel is not.
+      run.status = controller.signal.aborted && !timedOut ? 'cancelled' : 'failed';
       const reason = controller.signal.reason;
       run.error =
         controller.signal.aborted && reason instanceof AppError
@@ -197,9 +225,52 @@ export class RunService {
       parentSignal?.removeEventListener('abort', onParentAbort);
       this.active.delete(run.id);
     }
+    if (run.status === 'failed' && options.retry && loaded) {
+      const delayMs = retryDelayMs(loaded, run.attempt);
+      if (delayMs !== undefined) return this.retryLater(run, delayMs);
+    }
     run.finishedAt = new Date().toISOString();
     run.durationMs = Math.round(performance.now() - started);
-    await this.runs.save(run, ['running', 'cancelled']);
+    await this.runs.save(run, ['running', 'cancelled'], run.attempt);
+    await this.recordFinished(run, clientIp);
+    return run;
+  }
+
+  /** Queues a failed attempt again; the queue starts it after `delayMs`. */
+  private async retryLater(run: Run, delayMs: number): Promise<Run> {
+    const error = run.error ?? 'failed';
+    run.log.push({
+      at: new Date().toISOString(),
+      level: 'warn',
+      message: `attempt ${run.attempt} failed: ${error}; retrying in ${delayMs / 1000} s`,
+    });
+    run.status = 'queued';
+    run.attempt += 1;
+    run.notBefore = new Date(Date.now() + delayMs).toISOString();
+    if (!(await this.runs.save(run, ['running'], run.attempt - 1))) return this.get(run.id);
+    await this.audit.record({
+      action: 'flow.run.retry',
+      outcome: 'failure',
+      actor: run.requestedBy,
+      target: run.flow,
+      clientIp: null,
+      details: { runId: run.id, attempt: run.attempt, delayMs, error },
+    });
+    this.onQueued?.(run, delayMs);
+    return run;
+  }
+
+  /** Subscribes to runs reaching a final status in this process; returns the unsubscribe function. */
+  onFinished(listener: (run: Run) => void): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
+  }
+
+  /**
+   * Audits a run that reached its final status (already stored) and tells the finished listeners
+   * (notifications, metrics). Called by execute, and by crash recovery for a run it failed.
+   */
+  async recordFinished(run: Run, clientIp: string | null = null): Promise<void> {
     await this.audit.record({
       action: 'flow.run.finished',
       outcome: run.status === 'succeeded' ? 'success' : 'failure',
@@ -215,7 +286,13 @@ export class RunService {
         ...(run.error ? { error: run.error } : {}),
       },
     });
-    return run;
+    for (const listener of this.finishedListeners) {
+      try {
+        listener(run);
+      } catch (err) {
+        this.logger.error({ err, runId: run.id }, 'run finished listener failed');
+      }
+    }
   }
 
   private auditStart(run: Run, clientIp: string | null): void {
@@ -243,11 +320,20 @@ export class RunService {
   }
 
   private async flushActive(): Promise<void> {
+    // The heartbeat tells crash recovery these runs are alive; a run no longer marked running was
+    // cancelled by another process.
+    try {
+      const ids = [...this.active.keys()];
+      const alive = await this.runs.heartbeat(ids, this.workerId);
+      for (const id of ids) if (!alive.has(id)) this.active.get(id)?.controller.abort();
+    } catch (err) {
+      this.logger.warn({ err }, 'run heartbeat failed');
+    }
     for (const entry of this.active.values()) {
       if (!entry.dirty) continue;
       entry.dirty = false;
       try {
-        const still = await this.runs.save(entry.run, ['running']);
+        const still = await this.runs.save(entry.run, ['running'], entry.run.attempt);
         if (!still) entry.controller.abort();
       } catch (err) {
         this.logger.warn({ err }, 'saving run progress failed');
@@ -288,6 +374,11 @@ export class RunService {
       throw new AppError('CONFLICT', `Run '${id}' has already finished (${run.status})`);
     }
     return this.get(id);
+  }
+
+  /** Whether the run executes in this process. */
+  isActive(id: string): boolean {
+    return this.active.has(id);
   }
 
   activeCount(): number {

@@ -35,6 +35,9 @@ export function toRun(r: RunsTable): Run {
     error: r.error,
     steps: parseJson<StepStats[]>(r.steps, []),
     log: parseJson<LogLine[]>(r.log, []),
+    schedule: r.schedule ?? null,
+    lane: r.lane ?? null,
+    notBefore: r.not_before ?? null,
   };
 }
 
@@ -43,14 +46,41 @@ export class RunStore {
   constructor(private readonly store: Store) {}
 
   async insert(run: Run, worker: string | null = null): Promise<void> {
-    await this.store.db.insertInto('runs').values(this.toRow(run, worker)).execute();
+    const heartbeat = run.status === 'running' ? new Date().toISOString() : null;
+    await this.store.db
+      .insertInto('runs')
+      .values({ ...this.toRow(run, worker), heartbeat_at: heartbeat })
+      .execute();
   }
 
-  /** Writes the whole record; `expect` guards against overwriting a status another process set. */
-  async save(run: Run, expect?: RunStatus[]): Promise<boolean> {
+  /**
+   * Proves the runs executing in this process are alive and returns the ids still marked running: a run
+   * missing from the answer was cancelled (or failed over) by another process.
+   */
+  async heartbeat(ids: string[], worker: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.store.db
+      .updateTable('runs')
+      .set({ heartbeat_at: new Date().toISOString() })
+      .where('id', 'in', ids)
+      .where('status', '=', 'running')
+      // A synchronous run has no worker; a queued one is ours only while no other worker took it over.
+      .where((eb) => eb.or([eb('worker', '=', worker), eb('worker', 'is', null)]))
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Writes the whole record; `expect` guards against overwriting a status another process set, and
+   * `attempt` (the attempt this process executed) against overwriting a later attempt of the run that
+   * crash recovery handed to another worker.
+   */
+  async save(run: Run, expect?: RunStatus[], attempt?: number): Promise<boolean> {
     const { id, ...values } = this.toRow(run, undefined);
     let q = this.store.db.updateTable('runs').set(values).where('id', '=', id);
     if (expect) q = q.where('status', 'in', expect);
+    if (attempt !== undefined) q = q.where('attempt', '=', attempt);
     const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
@@ -120,6 +150,9 @@ export class RunStore {
       steps: JSON.stringify(run.steps),
       log: JSON.stringify(run.log),
       worker: worker ?? null,
+      schedule: run.schedule ?? null,
+      lane: run.lane ?? null,
+      not_before: run.notBefore ?? null,
     };
     if (worker === undefined) {
       const { worker: _w, ...rest } = row;

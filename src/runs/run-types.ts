@@ -45,6 +45,12 @@ export interface Run {
   error: string | null;
   steps: StepStats[];
   log: LogLine[];
+  /** The schedule that fired the run, if any. */
+  schedule?: string | null;
+  /** Runs sharing a lane run one at a time (a schedule with overlap `queue`). */
+  lane?: string | null;
+  /** A queued run does not start before this time (retry backoff). */
+  notBefore?: string | null;
 }
 
 export interface RunRequest {
@@ -54,6 +60,8 @@ export interface RunRequest {
   requestedBy?: string | null;
   clientIp?: string | null;
   parentId?: string | null;
+  schedule?: string | null;
+  lane?: string | null;
 }
 
 /**

@@ -8,6 +8,8 @@ import { apiKeyRoutes } from '../auth/api-key-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { Context } from '../context.js';
 import { AppError } from '../core/errors.js';
+import { registerRunMetrics } from '../runs/run-metrics.js';
+import { runStats } from '../runs/run-stats.js';
 import { userRoutes } from '../users/user-routes.js';
 import { installAccessControl } from './access.js';
 import type { App } from './app-types.js';
@@ -86,7 +88,13 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
   );
 
   installAccessControl(app, ctx);
-  installMetrics(app, createMetrics());
+  const metrics = createMetrics();
+  const queue = ctx.runQueue;
+  if (queue) {
+    const off = registerRunMetrics(metrics.registry, ctx.runs, () => runStats(ctx.store, queue));
+    app.addHook('onClose', async () => off());
+  }
+  installMetrics(app, metrics);
   healthRoutes(app, ctx);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -1,6 +1,8 @@
 import type { Context } from '../context.js';
 import { flowsModule } from '../flows/flows-module.js';
 import { listenersModule } from '../listeners/listeners-module.js';
+import { notificationsModule } from '../notifications/notifications-module.js';
+import { schedulerModule } from '../scheduler/scheduler-module.js';
 import type { RouteModule } from './app.js';
 
 /**
@@ -17,5 +19,5 @@ export interface FeatureModule {
 export function featureModules(): FeatureModule[] {
   // Listeners first: their init sets the run hooks (payload I/O, resuming interrupted payloads) that
   // the run queue uses from its first tick.
-  return [listenersModule(), flowsModule()];
+  return [listenersModule(), flowsModule(), schedulerModule(), notificationsModule()];
 }

@@ -3,6 +3,7 @@ import { bootstrapAdmin, type Context, createContext } from '../context.js';
 import { buildApp } from './app.js';
 import type { App } from './app-types.js';
 import { featureModules } from './modules.js';
+import { buildWorkerApp } from './worker-app.js';
 
 export interface RunningServer {
   app: App;
@@ -16,14 +17,23 @@ export interface RunningServer {
  * one-time lines a person must see (the generated admin password).
  */
 export async function startServer(settings: Settings, print: (line: string) => void): Promise<RunningServer> {
+  if (settings.role !== 'all' && !settings.databaseUrl) {
+    throw new Error(
+      `--role ${settings.role} needs INTEGRATOR_DATABASE_URL: api and worker processes share a PostgreSQL store`,
+    );
+  }
   const ctx = await createContext(settings);
   await bootstrapAdmin(ctx, print);
   const modules = featureModules();
   for (const m of modules) await m.init?.(ctx);
-  const app = await buildApp(
-    ctx,
-    modules.flatMap((m) => (m.routes ? [m.routes] : [])),
-  );
+  // A worker answers probes and metrics only; the API lives in the api processes.
+  const app =
+    settings.role === 'worker'
+      ? await buildWorkerApp(ctx)
+      : await buildApp(
+          ctx,
+          modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+        );
   const url = await app.listen({ port: settings.port, host: settings.host });
   const retention = settings.auditRetentionDays;
   const pruneTimer =
@@ -36,7 +46,10 @@ export async function startServer(settings: Settings, print: (line: string) => v
       : undefined;
   pruneTimer?.unref();
   if (retention > 0) await ctx.audit.prune(retention);
-  ctx.logger.info({ url, store: ctx.store.location }, 'Integrator is listening');
+  ctx.logger.info(
+    { url, store: ctx.store.location, role: settings.role, queue: ctx.runQueue?.transport },
+    'Integrator is listening',
+  );
   let stopping: Promise<void> | undefined;
   return {
     app,

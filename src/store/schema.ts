@@ -71,6 +71,25 @@ export interface RunsTable {
   steps: string | null;
   log: string | null;
   worker: string | null;
+  /** Earliest start of a queued run (retry backoff); null means at once. */
+  not_before?: string | null;
+  /** Last sign of life from the process executing the run; a stale one means the run was interrupted. */
+  heartbeat_at?: string | null;
+  /** The schedule that fired the run. */
+  schedule?: string | null;
+  /** Runs sharing a lane run one at a time (a schedule with overlap `queue`). */
+  lane?: string | null;
+}
+
+export interface ScheduleFiresTable {
+  schedule: string;
+  /** The tick (ISO time) this row claims; the primary key makes each tick fire once. */
+  fire_time: string;
+  fired_at: string;
+  /** pending, queued, skipped or failed. */
+  outcome: string;
+  run_id: string | null;
+  error: string | null;
 }
 
 /** A payload an async listener accepted; see migrations/003-listeners.ts. */
@@ -92,4 +111,5 @@ export interface Database {
   definitions: DefinitionsTable;
   runs: RunsTable;
   listener_payloads: ListenerPayloadsTable;
+  schedule_fires: ScheduleFiresTable;
 }
