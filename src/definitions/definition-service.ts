@@ -17,6 +17,8 @@ export interface Definition<Spec = Record<string, unknown>> {
   updatedBy: string | null;
 }
 
+const CACHE_MS = 1000;
+
 export type ChangeListener = (change: { kind: KindName; name: string; deleted: boolean }) => void;
 
 function parseObject(text: string): Record<string, unknown> {
@@ -34,6 +36,7 @@ function parseObject(text: string): Record<string, unknown> {
 export class DefinitionService {
   private readonly kinds = new Map<KindName, DefinitionKind>();
   private readonly listeners: ChangeListener[] = [];
+  private readonly cache = new Map<string, { def: Definition | undefined; at: number }>();
 
   constructor(
     private readonly store: Store,
@@ -78,14 +81,26 @@ export class DefinitionService {
 
   /** With secrets decrypted: for the engine only, never for a response. */
   async resolve<S = Record<string, unknown>>(kind: KindName, name: string): Promise<Definition<S>> {
-    const row = await this.row(kind, name);
-    if (!row) throw notFound(this.kind(kind).title, name);
-    return this.toDefinition(row, true) as Definition<S>;
+    const def = await this.find(kind, name);
+    if (!def) throw notFound(this.kind(kind).title, name);
+    return def as Definition<S>;
   }
 
+  /**
+   * With secrets decrypted, for the engine. Runs ask for the same flows and connections over and over,
+   * so answers are kept for a second: a change made in this process is seen at once (the entry is
+   * dropped), one made by another process of a cluster within a second. Callers must not mutate it.
+   */
   async find(kind: KindName, name: string): Promise<Definition | undefined> {
+    const key = `${kind}\u0000${name}`;
+    const hit = this.cache.get(key);
+    const now = Date.now();
+    if (hit && now - hit.at < CACHE_MS) return hit.def;
     const row = await this.row(kind, name);
-    return row ? this.toDefinition(row, true) : undefined;
+    const def = row ? this.toDefinition(row, true) : undefined;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { def, at: now });
+    return def;
   }
 
   /** Creates (POST): 409 when the name is taken. */
@@ -185,6 +200,7 @@ export class DefinitionService {
   }
 
   private announce(kind: KindName, name: string, deleted: boolean): void {
+    this.cache.delete(`${kind}\u0000${name}`);
     for (const l of this.listeners) l({ kind, name, deleted });
   }
 

@@ -37,10 +37,17 @@ export class FlowEngine {
     private readonly pool: ConnectorPool,
   ) {}
 
+  /** Validated flows by name and version: a flow is checked once per version, not once per run. */
+  private readonly validated = new Map<string, { version: number; spec: FlowSpec }>();
+
   async load(name: string): Promise<FlowSpec> {
     const def = await this.definitions.find('flow', name);
     if (!def) throw new AppError('NOT_FOUND', `Flow '${name}' does not exist`);
-    return flowKind.validate(def.spec, name);
+    const hit = this.validated.get(name);
+    if (hit && hit.version === def.version) return hit.spec;
+    const spec = await flowKind.validate(def.spec, name);
+    this.validated.set(name, { version: def.version, spec });
+    return spec;
   }
 
   async execute(spec: FlowSpec, opts: ExecuteOptions): Promise<ExecuteResult> {

@@ -28,6 +28,7 @@ export async function prepareTarget(
   client: pg.PoolClient,
   spec: DestinationSpec,
   columns: readonly Column[],
+  stage = true,
 ): Promise<{ into: string; keys: string[] }> {
   const table = requireTable(spec);
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
@@ -41,7 +42,7 @@ export async function prepareTarget(
     // TRUNCATE is transactional here: readers keep seeing the old rows until commit.
     await client.query(`truncate table ${quotePgIdent(table)}`);
   }
-  if (spec.mode !== 'upsert') return { into: quotePgIdent(table), keys };
+  if (spec.mode !== 'upsert' || !stage) return { into: quotePgIdent(table), keys };
   await client.query(
     `create temp table ${STAGE} (like ${quotePgIdent(table)} including defaults) on commit drop`,
   );
@@ -70,6 +71,92 @@ export async function mergeStage(
   return res.rowCount ?? 0;
 }
 
+/** Tables this process has seen exist, per pool: a small write into one skips the catalog query. */
+const knownTables = new WeakMap<pg.Pool, Set<string>>();
+
+/** A write of at most this many rows (in all) is one INSERT with bound values instead of a COPY. */
+function smallLimit(columnCount: number): number {
+  // PostgreSQL takes at most 65535 bind parameters per statement.
+  return Math.max(1, Math.min(500, Math.floor(60_000 / Math.max(columnCount, 1))));
+}
+
+/** A bound value as node-postgres sends it, converted the way the COPY path converts it. */
+function pgParam(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (v instanceof Date || v === null || typeof v !== 'object')
+    return typeof v === 'bigint' ? v.toString() : v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return JSON.stringify(v);
+}
+
+/** For upsert: one row per key, the last one winning, as the staging merge does. */
+function lastPerKey(rows: readonly Row[], keys: readonly string[]): Row[] {
+  const byKey = new Map<string, Row>();
+  for (const r of rows) byKey.set(JSON.stringify(keys.map((k) => r[k] ?? null)), r);
+  return [...byKey.values()];
+}
+
+function insertSql(
+  table: string,
+  names: readonly string[],
+  keys: readonly string[],
+  rowCount: number,
+): string {
+  const cols = names.map(quotePgColumn).join(', ');
+  const tuples: string[] = [];
+  for (let r = 0; r < rowCount; r++) {
+    tuples.push(`(${names.map((_, c) => `$${r * names.length + c + 1}`).join(', ')})`);
+  }
+  let sql = `insert into ${quotePgIdent(table)} (${cols}) values ${tuples.join(', ')}`;
+  if (keys.length > 0) {
+    const updates = names.filter((n) => !keys.includes(n));
+    const keyList = keys.map(quotePgColumn).join(', ');
+    sql +=
+      updates.length === 0
+        ? ` on conflict (${keyList}) do nothing`
+        : ` on conflict (${keyList}) do update set ${updates.map((n) => `${quotePgColumn(n)} = excluded.${quotePgColumn(n)}`).join(', ')}`;
+  }
+  return sql;
+}
+
+/**
+ * The small-write path: a few rows (a listener call, a trickle) as one INSERT … ON CONFLICT with bound
+ * values. Into a table known to exist, outside replace mode, that single statement is the whole
+ * transaction; otherwise it runs inside begin/commit after the table is created or emptied.
+ */
+async function writeSmall(
+  pool: pg.Pool,
+  client: pg.PoolClient,
+  spec: DestinationSpec,
+  rows: Row[],
+): Promise<number> {
+  const table = requireTable(spec);
+  const columns = writeColumns(spec, rows);
+  const names = columns.map((c) => c.name);
+  const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
+  const values = keys.length > 0 ? lastPerKey(rows, keys) : rows;
+  const params = values.flatMap((r) => names.map((n) => pgParam(r[n])));
+  const sql = insertSql(table, names, keys, values.length);
+  let known = knownTables.get(pool);
+  if (!known) {
+    known = new Set();
+    knownTables.set(pool, known);
+  }
+  try {
+    if (known.has(table) && spec.mode !== 'replace') return (await client.query(sql, params)).rowCount ?? 0;
+    await client.query('begin');
+    await prepareTarget(client, spec, columns, false);
+    const res = await client.query(sql, params);
+    await client.query('commit');
+    known.add(table);
+    return res.rowCount ?? 0;
+  } catch (e) {
+    // The table may have been dropped behind our back: ask the catalog next time.
+    known.delete(table);
+    throw e;
+  }
+}
+
 export async function openPgWriter(
   pool: pg.Pool,
   spec: DestinationSpec,
@@ -86,6 +173,8 @@ export async function openPgWriter(
   let names: string[] = [];
   let keys: string[] = [];
   let rows = 0;
+  /** Rows held back while the write is still small enough for one INSERT. */
+  let pending: Row[] = [];
   const what = `writing to table '${table}'`;
   const unhook = onAbort(signal, () => {
     void cancelBackend(pool, client).then(() => finish(cancelledError()));
@@ -158,7 +247,19 @@ export async function openPgWriter(
         throw signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
       if (batch.length === 0) return;
       try {
-        if (!stream) await start(batch);
+        if (!stream) {
+          const width = Object.keys(pending[0] ?? batch[0] ?? {}).length;
+          if (pending.length + batch.length <= smallLimit(width)) {
+            for (const r of batch) pending.push(r);
+            return;
+          }
+          await start(pending.length > 0 ? pending : batch);
+          if (pending.length > 0) {
+            await push(copyTextBatch(pending, names));
+            rows += pending.length;
+            pending = [];
+          }
+        }
         await push(copyTextBatch(batch, names));
         rows += batch.length;
       } catch (e) {
@@ -171,6 +272,13 @@ export async function openPgWriter(
       if (state !== 'open')
         throw signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
       try {
+        if (!stream && pending.length > 0) {
+          const written = await writeSmall(pool, client, spec, pending);
+          state = 'done';
+          unhook();
+          client.release();
+          return { rowsWritten: written };
+        }
         if (!stream) {
           // Nothing written: still honour replace (empty the table) and create-when-missing.
           await start([]).catch((e: unknown) => {
