@@ -9,7 +9,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { loadSettings } from '../src/config.js';
@@ -33,35 +32,36 @@ interface Result {
 
 let nextId = 1_000_000;
 
+/** Runs the load generator in its own process (bench/_load.ts) and returns its summary. */
 async function load(
   name: string,
   url: string,
   opts: { method?: 'POST'; headers: Record<string, string> },
 ): Promise<Result> {
-  const r = await autocannon({
+  const firstId = nextId;
+  nextId += 10_000_000;
+  const args = JSON.stringify({
     url,
+    method: opts.method ?? 'GET',
+    headers: opts.headers,
+    seconds: SECONDS,
     connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [
-      {
-        method: opts.method ?? 'GET',
-        headers: opts.headers,
-        // A distinct id per request so every insert is a new row.
-        setupRequest: (req) =>
-          opts.method === 'POST'
-            ? { ...req, body: JSON.stringify({ patientid: ++nextId, name: 'bench' }) }
-            : req,
-      },
-    ],
+    firstId,
   });
-  const result = {
-    name,
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-  };
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_load.ts'), args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`)),
+    );
+  });
+  const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<Result, 'name'>;
+  const result = { name, ...summary };
   console.log(JSON.stringify(result));
   return result;
 }

@@ -27,6 +27,8 @@ export interface Settings {
   loginWindowSeconds: number;
   /** Queued runs one process executes at once. */
   workers: number;
+  /** Connections to a PostgreSQL metadata store, per process. */
+  storePoolSize: number;
   /** Trust X-Forwarded-For from a reverse proxy for client addresses. */
   trustProxy: boolean;
   /** What this process does in a cluster: everything, the HTTP API (and scheduler), or runs only. */
@@ -97,6 +99,7 @@ export function loadSettings(env: Env = process.env): Settings {
     loginMaxFailures: int(env, 'INTEGRATOR_LOGIN_MAX_FAILURES', 5, 1),
     loginWindowSeconds: int(env, 'INTEGRATOR_LOGIN_WINDOW', 900, 1),
     workers: int(env, 'INTEGRATOR_WORKERS', 4, 1),
+    storePoolSize: int(env, 'INTEGRATOR_STORE_POOL', 20, 1),
     trustProxy: bool(env, 'INTEGRATOR_TRUST_PROXY', false),
     role: parseRole(str(env, 'INTEGRATOR_ROLE')),
     runLeaseSeconds: int(env, 'INTEGRATOR_RUN_LEASE', 30, 2),

@@ -29,14 +29,23 @@ function redactUrl(url: string): string {
  * Opens the metadata store: PostgreSQL when a URL is given, otherwise the embedded SQLite file in the
  * data directory. Does not migrate; call migrateToLatest() once at start-up.
  */
-export function openStore(options: { databaseUrl?: string | undefined; dataDir: string }): Store {
+export function openStore(options: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  storePoolSize?: number;
+}): Store {
   if (options.databaseUrl) {
     // int8 (count(*), bigserial ids) as numbers: the store never holds values beyond 2^53.
     const types = {
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
         oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text'),
     };
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, types });
+    // Every run and audit commit touches the store: size the pool for concurrent requests, not for one.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.storePoolSize ?? 20,
+      types,
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy() };
   }
