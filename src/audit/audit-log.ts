@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/database.js';
 import {
@@ -22,25 +23,18 @@ export interface AuditQuery {
 
 export const MAX_AUDIT_EVENTS = 1000;
 
-interface Pending {
-  row: ChainedFields;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * The append-only audit trail. `record()` resolves once the event is committed. Events that arrive
- * while a commit is in flight are grouped into the next one (group commit), so a busy server writes one
- * transaction per burst instead of one per event, and the hash chain is extended in one place.
- */
 export class AuditLog {
-  private pending: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly group: GroupCommit<ChainedFields, void>;
 
   constructor(
     private readonly store: Store,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.group = new GroupCommit((rows) => this.commit(rows).then(() => rows.map(() => undefined)), {
+      onFailure: 'all',
+      report: (err) => logger.error({ err }, 'audit events could not be written'),
+    });
+  }
 
   record(input: AuditInput): Promise<void> {
     const row: ChainedFields = {
@@ -53,33 +47,12 @@ export class AuditLog {
       duration_ms: input.durationMs == null ? null : Math.round(input.durationMs),
       details: input.details ? JSON.stringify(input.details) : null,
     };
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ row, resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
+    return this.group.submit(row);
   }
 
   /** Waits for every recorded event to be committed. */
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
-
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        try {
-          await this.commit(batch.map((p) => p.row));
-          for (const p of batch) p.resolve();
-        } catch (err) {
-          this.logger.error({ err }, 'audit events could not be written');
-          for (const p of batch) p.reject(err);
-        }
-      }
-    } finally {
-      this.flushing = undefined;
-    }
+  drain(): Promise<void> {
+    return this.group.drain();
   }
 
   private async commit(rows: ChainedFields[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
 import type { RunService } from '../runs/run-service.js';
 import type { Run, RunRequest } from '../runs/run-types.js';
@@ -22,12 +23,6 @@ export interface Payload {
   run: RunRequest;
 }
 
-interface Pending {
-  payload: Payload;
-  resolve: (receipt: Receipt) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Durable intake of async listener payloads. `accept()` resolves only after the payload and its queued
  * run are committed together, so a 202 never promises what a crash could lose. Payloads that arrive
@@ -35,59 +30,39 @@ interface Pending {
  * call. A repeated Idempotency-Key returns the first call's receipt and stores nothing.
  */
 export class PayloadStore {
-  private pending: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly group: GroupCommit<Payload, Receipt>;
 
   constructor(
     private readonly store: Store,
     private readonly runs: RunService,
     private readonly logger: Logger,
-  ) {}
-
-  accept(payload: Payload): Promise<Receipt> {
-    return new Promise<Receipt>((resolve, reject) => {
-      this.pending.push({ payload, resolve, reject });
-      this.flushing ??= this.flushLoop();
+  ) {
+    // One bad item (a key another process took a moment ago) must not fail its neighbours.
+    this.group = new GroupCommit((batch) => this.commit(batch), {
+      onFailure: 'each',
+      report: (err, size) => {
+        if (size > 1) logger.warn({ err, payloads: size }, 'payload batch failed; committing one by one');
+      },
     });
   }
 
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  accept(payload: Payload): Promise<Receipt> {
+    return this.group.submit(payload);
   }
 
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        try {
-          await this.commit(batch);
-        } catch (err) {
-          // One bad item (a key another process took a moment ago) must not fail its neighbours.
-          if (batch.length === 1) {
-            batch[0]?.reject(err);
-            continue;
-          }
-          this.logger.warn({ err, payloads: batch.length }, 'payload batch failed; committing one by one');
-          for (const item of batch) await this.commit([item]).catch((e: unknown) => item.reject(e));
-        }
-      }
-    } finally {
-      this.flushing = undefined;
-    }
+  drain(): Promise<void> {
+    return this.group.drain();
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: Payload[]): Promise<Receipt[]> {
     const now = new Date().toISOString();
-    const settled: { item: Pending; receipt: Receipt; run?: Run }[] = [];
+    const settled: { payload: Payload; receipt: Receipt; run?: Run }[] = [];
     await this.store.db.transaction().execute(async (trx) => {
       settled.length = 0;
       const known = new Map<string, Receipt>();
-      const keyed = batch.filter((p) => p.payload.idempotencyKey !== undefined);
-      for (const listener of new Set(keyed.map((p) => p.payload.listener))) {
-        const keys = keyed
-          .filter((p) => p.payload.listener === listener)
-          .map((p) => p.payload.idempotencyKey ?? '');
+      const keyed = batch.filter((p) => p.idempotencyKey !== undefined);
+      for (const listener of new Set(keyed.map((p) => p.listener))) {
+        const keys = keyed.filter((p) => p.listener === listener).map((p) => p.idempotencyKey ?? '');
         const found = await trx
           .selectFrom('listener_payloads')
           .select(['message_id', 'run_id', 'idempotency_key'])
@@ -104,12 +79,11 @@ export class PayloadStore {
       }
       const runRows = [];
       const payloadRows = [];
-      for (const item of batch) {
-        const p = item.payload;
+      for (const p of batch) {
         const key = p.idempotencyKey === undefined ? undefined : `${p.listener}\n${p.idempotencyKey}`;
         const seen = key === undefined ? undefined : known.get(key);
         if (seen) {
-          settled.push({ item, receipt: { ...seen, duplicate: true } });
+          settled.push({ payload: p, receipt: { ...seen, duplicate: true } });
           continue;
         }
         const run = this.runs.newRun(p.run, 'queued');
@@ -125,7 +99,7 @@ export class PayloadStore {
           body: p.body,
           received_at: now,
         });
-        settled.push({ item, receipt, run });
+        settled.push({ payload: p, receipt, run });
       }
       // Kept under SQLite's limit on bound variables per statement.
       for (let i = 0; i < runRows.length; i += 200) {
@@ -140,13 +114,11 @@ export class PayloadStore {
       }
     });
     for (const s of settled) {
-      if (s.run) {
-        const clientIp = s.item.payload.run.clientIp ?? null;
-        void this.runs
-          .queued(s.run, clientIp)
-          .catch((err: unknown) => this.logger.error({ err }, 'audit failed'));
-      }
-      s.item.resolve(s.receipt);
+      if (!s.run) continue;
+      void this.runs
+        .queued(s.run, s.payload.run.clientIp ?? null)
+        .catch((err: unknown) => this.logger.error({ err }, 'audit failed'));
     }
+    return settled.map((s) => s.receipt);
   }
 }
