@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Logger } from '../core/logger.js';
 import { isFormatType } from '../formats/registry.js';
 import { FINAL_STATUSES, type Run, type RunIo } from '../runs/run-types.js';
