@@ -39,3 +39,37 @@ describe('sqlite connector specifics', () => {
     }
   });
 });
+
+describe('sqlite writers in one process', () => {
+  it('wait for each other without blocking the event loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
+    const c = sqliteConnectorType.create({ path: 'shared.db' }, { dataDir: dir });
+    try {
+      const spec = {
+        table: 't',
+        mode: 'append' as const,
+        columns: [{ name: 'id', type: 'integer' as const }],
+      };
+      const a = await c.writer(spec);
+      await a.write([{ id: 1 }]);
+      // b needs the write lock that a holds across an await.
+      const started = Date.now();
+      const b = c.writer(spec).then(async (w) => {
+        await w.write([{ id: 2 }]);
+        return w.commit();
+      });
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      await new Promise((r) => setTimeout(r, 100));
+      await a.commit();
+      await b;
+      clearInterval(ticker);
+      expect(ticks).toBeGreaterThan(5);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await readRows(c, { table: 't' })).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      await c.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -16,7 +16,7 @@ import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { listTables } from './sqlite-catalog.js';
 import { databaseFile, parseSqliteConfig, SqliteConfigSchema } from './sqlite-config.js';
 import { columnTypeOfDeclared, fromSqlite, toSqlite } from './sqlite-types.js';
-import { openSqlite, openSqliteWriter } from './sqlite-writer.js';
+import { beginImmediate, openSqlite, openSqliteWriter } from './sqlite-writer.js';
 
 function sourceSql(spec: SourceSpec): { text: string; values: unknown[] } {
   if ('table' in spec) {
@@ -109,15 +109,20 @@ export function createSqliteConnector(file: string): Connector {
     async execute(sql, params, signal) {
       throwIfAborted(signal);
       const statements = splitStatements(sql).map((s) => bindNamed(s, params, positionalPlaceholder));
-      return withDb('running the statements', (db) => {
-        const run = db.transaction(() => {
-          let rowsAffected = 0;
-          for (const s of statements)
-            rowsAffected += db.prepare(s.text).run(...s.values.map(toSqlite)).changes;
-          return rowsAffected;
-        });
-        return { rowsAffected: run.immediate() };
-      });
+      keepOpen();
+      const db = openSqlite(file);
+      try {
+        await beginImmediate(db, signal);
+        let rowsAffected = 0;
+        for (const s of statements) rowsAffected += db.prepare(s.text).run(...s.values.map(toSqlite)).changes;
+        db.exec('COMMIT');
+        return { rowsAffected };
+      } catch (e) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw dbError(e, 'running the statements');
+      } finally {
+        db.close();
+      }
     },
     async close() {
       keeper?.close();

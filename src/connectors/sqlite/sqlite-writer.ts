@@ -14,6 +14,38 @@ import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './sqlite-catalog.js';
 import { toSqlite } from './sqlite-types.js';
 
+/**
+ * Takes SQLite's write lock without blocking the event loop. better-sqlite3 is synchronous, so letting
+ * SQLite wait for the lock (busy_timeout) would freeze the whole process, including the writer of this
+ * same process that holds the lock across awaits and must run to release it. Instead: try at once, and
+ * on SQLITE_BUSY wait asynchronously and try again, up to `timeoutMs`.
+ */
+export async function beginImmediate(
+  db: Database.Database,
+  signal: AbortSignal | undefined,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 1;
+  db.pragma('busy_timeout = 0');
+  try {
+    for (;;) {
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        const busy = typeof e === 'object' && e !== null && 'code' in e && e.code === 'SQLITE_BUSY';
+        if (!busy || Date.now() > deadline) throw e;
+      }
+      throwIfAborted(signal);
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 50);
+    }
+  } finally {
+    db.pragma('busy_timeout = 10000');
+  }
+}
+
 export function openSqlite(file: string, readonly = false): Database.Database {
   try {
     const db = new Database(file, { readonly, fileMustExist: readonly });
@@ -49,11 +81,11 @@ export function openSqliteWriter(
   };
   signal?.addEventListener('abort', finish, { once: true });
 
-  const start = (batch: Row[]) => {
+  const start = async (batch: Row[]) => {
     const columns = writeColumns(spec, batch);
     const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
     names = columns.map((c) => c.name);
-    db.exec('BEGIN IMMEDIATE');
+    await beginImmediate(db, signal);
     state = 'open';
     if (!tableColumns(db, table)) {
       if (spec.create === false) {
@@ -87,7 +119,7 @@ export function openSqliteWriter(
       if (state === 'done') throw closed();
       if (batch.length === 0) return;
       try {
-        if (state === 'new') start(batch);
+        if (state === 'new') await start(batch);
         const stmt = insert;
         if (!stmt) return;
         const values: (string | number | bigint | Buffer | null)[] = new Array(names.length);
@@ -105,7 +137,7 @@ export function openSqliteWriter(
     async commit() {
       if (state === 'done') throw closed();
       try {
-        if (state === 'new' && spec.columns.length > 0) start([]);
+        if (state === 'new' && spec.columns.length > 0) await start([]);
         if (state === 'open') db.exec('COMMIT');
         state = 'done';
         db.close();
