@@ -1,22 +1,11 @@
 /** Connection settings for MySQL and MariaDB: a URL, or host/port/database/user/password. */
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { PoolOptions } from 'mysql2';
 import { validate } from '../../core/validate.js';
+import { serverConfigSchema } from '../server-config.js';
 import { mysqlTypeCast } from './mysql-types.js';
 
-export const MysqlConfigSchema = Type.Object(
-  {
-    url: Type.Optional(Type.String({ description: 'mysql://user:password@host:port/database' })),
-    host: Type.Optional(Type.String({ default: '127.0.0.1' })),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 3306 })),
-    database: Type.Optional(Type.String()),
-    user: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String({ writeOnly: true })),
-    ssl: Type.Optional(Type.Boolean({ description: 'Use TLS (certificate verified)' })),
-    poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-  },
-  { additionalProperties: false },
-);
+export const MysqlConfigSchema = serverConfigSchema('mysql', 3306);
 
 export type MysqlConfig = Static<typeof MysqlConfigSchema>;
 

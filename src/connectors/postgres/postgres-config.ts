@@ -1,21 +1,10 @@
 /** Connection settings for PostgreSQL: a URL, or host/port/database/user/password. */
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { PoolConfig } from 'pg';
 import { validate } from '../../core/validate.js';
+import { serverConfigSchema } from '../server-config.js';
 
-export const PostgresConfigSchema = Type.Object(
-  {
-    url: Type.Optional(Type.String({ description: 'postgres://user:password@host:port/database' })),
-    host: Type.Optional(Type.String({ default: '127.0.0.1' })),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 5432 })),
-    database: Type.Optional(Type.String()),
-    user: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String({ writeOnly: true })),
-    ssl: Type.Optional(Type.Boolean({ description: 'Use TLS (certificate verified)' })),
-    poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-  },
-  { additionalProperties: false },
-);
+export const PostgresConfigSchema = serverConfigSchema('postgres', 5432);
 
 export type PostgresConfig = Static<typeof PostgresConfigSchema>;
 
