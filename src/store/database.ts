@@ -46,6 +46,9 @@ export function openStore(options: {
       max: options.storePoolSize ?? 20,
       types,
     });
+    // An idle connection that dies (a server restart, a terminated backend) is dropped by the pool and
+    // replaced on next use; without a listener its 'error' event would crash the process.
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy() };
   }
