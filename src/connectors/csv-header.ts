@@ -4,7 +4,10 @@
  * stream that replays it, so nothing else is buffered.
  */
 import { AppError } from '../core/errors.js';
+import type { Column } from '../core/records.js';
 import type { ByteSource } from '../formats/format.js';
+import { requireTable } from './columns.js';
+import type { CsvCopyOptions, DestinationSpec } from './connector.js';
 
 export interface PeekedCsv {
   header: string[];
@@ -83,4 +86,33 @@ function splitCsvLine(line: string, delimiter: string, quote: string): string[] 
   }
   out.push(cur);
   return out.map((s) => s.trim());
+}
+
+/** What a CSV load writes: its column names and types, and the bytes to send (header still in them). */
+export interface CsvLayout {
+  names: string[];
+  /** Typed where the destination spec names the column; text otherwise. */
+  columns: Column[];
+  bytes: ByteSource;
+  crlf: boolean;
+}
+
+/**
+ * The layout of a CSV load for the byte fast paths (COPY, LOAD DATA): column names from the header line
+ * (or the spec when there is none), typed by the spec's columns.
+ */
+export async function csvLayout(
+  spec: DestinationSpec,
+  csv: ByteSource,
+  options: CsvCopyOptions,
+): Promise<CsvLayout> {
+  const peeked =
+    options.header !== false ? await peekCsvHeader(csv, options.delimiter, options.quote) : undefined;
+  const names = peeked ? peeked.header : spec.columns.map((c) => c.name);
+  if (names.length === 0) {
+    throw new AppError('BAD_REQUEST', `loading '${requireTable(spec)}': the CSV has no columns`);
+  }
+  const typed = new Map(spec.columns.map((c) => [c.name, c]));
+  const columns: Column[] = names.map((n) => typed.get(n) ?? { name: n, type: 'text', nullable: true });
+  return { names, columns, bytes: peeked ? peeked.bytes : csv, crlf: peeked?.crlf ?? false };
 }

@@ -8,14 +8,11 @@ import { apiKeyRoutes } from '../auth/api-key-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { Context } from '../context.js';
 import { AppError } from '../core/errors.js';
-import { registerRunMetrics } from '../runs/run-metrics.js';
-import { runStats } from '../runs/run-stats.js';
 import { userRoutes } from '../users/user-routes.js';
 import { installAccessControl } from './access.js';
 import type { App } from './app-types.js';
-import { healthRoutes } from './health-routes.js';
 import { sendError, toAppError } from './http-errors.js';
-import { createMetrics, installMetrics } from './metrics.js';
+import { installObservability } from './observability.js';
 import { ErrorResponse } from './schemas.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -88,14 +85,7 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
   );
 
   installAccessControl(app, ctx);
-  const metrics = createMetrics();
-  const queue = ctx.runQueue;
-  if (queue) {
-    const off = registerRunMetrics(metrics.registry, ctx.runs, () => runStats(ctx.store, queue));
-    app.addHook('onClose', async () => off());
-  }
-  installMetrics(app, metrics);
-  healthRoutes(app, ctx);
+  installObservability(app, ctx);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

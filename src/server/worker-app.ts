@@ -1,11 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Context } from '../context.js';
-import { registerRunMetrics } from '../runs/run-metrics.js';
-import { runStats } from '../runs/run-stats.js';
 import type { App } from './app-types.js';
-import { healthRoutes } from './health-routes.js';
-import { createMetrics, installMetrics } from './metrics.js';
+import { installObservability } from './observability.js';
 
 /**
  * The HTTP side of a `--role worker` process: /healthz, /readyz and /metrics only, without auth, for
@@ -17,14 +14,7 @@ export async function buildWorkerApp(ctx: Context): Promise<App> {
     loggerInstance: logger,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const metrics = createMetrics();
-  const queue = ctx.runQueue;
-  if (queue) {
-    const off = registerRunMetrics(metrics.registry, ctx.runs, () => runStats(ctx.store, queue));
-    app.addHook('onClose', async () => off());
-  }
-  installMetrics(app, metrics);
-  healthRoutes(app, ctx);
+  installObservability(app, ctx);
   await app.ready();
   return app;
 }

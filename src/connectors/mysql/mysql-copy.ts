@@ -9,12 +9,11 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { escape as sqlEscape } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
-import type { Column } from '../../core/records.js';
 import type { ByteSource } from '../../formats/format.js';
 import { throwIfAborted } from '../abort.js';
 import { requireTable, upsertKeys } from '../columns.js';
 import type { CsvCopyOptions, DestinationSpec } from '../connector.js';
-import { peekCsvHeader } from '../csv-header.js';
+import { csvLayout } from '../csv-header.js';
 import { onConnection } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
 import { mysqlSession } from './mysql-read.js';
@@ -34,11 +33,7 @@ export async function mysqlCopyIn(
   const header = options.header !== false;
   const delimiter = options.delimiter ?? ',';
   const quote = options.quote ?? '"';
-  const peeked = header ? await peekCsvHeader(csv, delimiter, quote) : undefined;
-  const names = peeked ? peeked.header : spec.columns.map((c) => c.name);
-  if (names.length === 0) throw new AppError('BAD_REQUEST', `loading '${table}': the CSV has no columns`);
-  const typed = new Map(spec.columns.map((c) => [c.name, c]));
-  const columns: Column[] = names.map((n) => typed.get(n) ?? { name: n, type: 'text', nullable: true });
+  const { names, columns, bytes, crlf } = await csvLayout(spec, csv, options);
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
   let created = false;
   return onConnection(
@@ -63,9 +58,8 @@ export async function mysqlCopyIn(
         `LOAD DATA LOCAL INFILE 'integrator.csv' ${spec.mode === 'upsert' ? 'REPLACE ' : ''}INTO TABLE ${into}` +
         ` CHARACTER SET utf8mb4 FIELDS TERMINATED BY ${sqlEscape(delimiter)} OPTIONALLY ENCLOSED BY ${sqlEscape(quote)}` +
         ` ESCAPED BY ${sqlEscape(options.escape && options.escape !== quote ? options.escape : '')}` +
-        ` LINES TERMINATED BY ${sqlEscape(peeked?.crlf ? '\r\n' : '\n')}${header ? ' IGNORE 1 LINES' : ''}` +
+        ` LINES TERMINATED BY ${sqlEscape(crlf ? '\r\n' : '\n')}${header ? ' IGNORE 1 LINES' : ''}` +
         ` (${vars.join(', ')}) SET ${sets.join(', ')}`;
-      const bytes = peeked ? peeked.bytes : csv;
       const [res] = await conn.query<ResultSetHeader>({
         sql,
         infileStreamFactory: () => Readable.from(bytes),

@@ -14,7 +14,7 @@ import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import { requireTable } from '../columns.js';
 import type { CsvCopyOptions, DestinationSpec, SourceSpec } from '../connector.js';
 import { csvEncoder } from '../csv-encode.js';
-import { peekCsvHeader } from '../csv-header.js';
+import { csvLayout } from '../csv-header.js';
 import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
@@ -45,12 +45,7 @@ export async function pgCopyIn(
   throwIfAborted(signal);
   const table = requireTable(spec);
   const header = options.header !== false;
-  const peeked = header ? await peekCsvHeader(csv, options.delimiter, options.quote) : undefined;
-  const names = peeked ? peeked.header : spec.columns.map((c) => c.name);
-  if (names.length === 0) throw new AppError('BAD_REQUEST', `loading '${table}': the CSV has no columns`);
-  // Spec columns give types when they name the CSV's columns; the rest are text.
-  const typed = new Map(spec.columns.map((c) => [c.name, c]));
-  const columns: Column[] = names.map((n) => typed.get(n) ?? { name: n, type: 'text', nullable: true });
+  const { names, columns, bytes } = await csvLayout(spec, csv, options);
   return onConnection(
     pgSession(pool),
     signal,
@@ -63,7 +58,7 @@ export async function pgCopyIn(
           `copy ${into} (${names.map(quotePgColumn).join(', ')}) from stdin with (${csvOptionsSql(options, header)})`,
         ),
       );
-      await pipeline(Readable.from(peeked ? peeked.bytes : csv), copy);
+      await pipeline(Readable.from(bytes), copy);
       let rows = copy.rowCount;
       if (spec.mode === 'upsert') rows = await mergeStage(client, table, names, keys);
       await client.query('commit');
