@@ -1,10 +1,11 @@
 /**
  * Flow benchmark: whole flows, defined through the definitions API and run through the run service,
  * against the native clients on the same machine in the same run.
- *   node --import tsx bench/flows.ts [rows] [--reps N] [--big] [--no-http]
+ *   node --import tsx bench/flows.ts [rows] [--reps N] [--big] [--no-http] [--case <text>]
  * rows defaults to 1,000,000; --reps (default 3) repeats every timed pair and reports the median;
  * --big adds the 10,000,000-row memory runs (CSV -> PostgreSQL, plain and with a mapping);
- * --big-only runs just those (and skips the HTTP part).
+ * --big-only runs just those (and skips the HTTP part); --case runs only the cases whose name contains
+ * the text (case-insensitive), e.g. --case xml.
  * Each flow runs in its own child process, so its wall time excludes Node start-up and its peak RSS
  * (getrusage maxRSS, cross-checked with /usr/bin/time when present) is that flow's alone.
  * Needs psql and mariadb on PATH and the test servers (see test/services.ts).
@@ -374,7 +375,10 @@ async function main(): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? Number(argv[i + 1]) : fallback;
   };
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--reps'));
+  const positional = argv.filter(
+    (a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps' && argv[i - 1] !== '--case',
+  );
+  const only = argv.includes('--case') ? argv[argv.indexOf('--case') + 1]?.toLowerCase() : undefined;
   const ROWS = Number(positional[0] ?? 1_000_000);
   const REPS = option('--reps', 3);
   const BIG_ONLY = flag('--big-only');
@@ -604,6 +608,7 @@ async function main(): Promise<void> {
     }
 
     for (const c of cases) {
+      if (only && !c.name.toLowerCase().includes(only)) continue;
       const r: CaseResult = {
         name: c.name,
         rows: c.rows,

@@ -1,6 +1,6 @@
 /**
  * Listener throughput: 50 connections, small JSON body, bearer token, against the real PostgreSQL.
- *   node --import tsx bench/listeners.ts [seconds]
+ *   node --import tsx bench/listeners.ts [seconds] [--no-baselines]
  * Measures, in one run: a sync listener inserting one row, an async listener accepting payloads, a GET
  * data API returning one row; and two baselines doing the same insert: a minimal Fastify route with `pg`
  * (the ceiling of this stack) and Node-RED (installed from npm into a temporary folder), if it installs.
@@ -18,7 +18,8 @@ import { buildApp } from '../src/server/app.js';
 import { featureModules } from '../src/server/modules.js';
 import { createPgDatabase } from '../test/services.js';
 
-const SECONDS = Number(process.argv[2] ?? 10);
+const SECONDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 10);
+const BASELINES = !process.argv.includes('--no-baselines');
 const CONNECTIONS = 50;
 
 interface Result {
@@ -135,24 +136,26 @@ async function main(): Promise<void> {
   results.push(await load('integrator async accept', `${base}/rest/v1/httplistener/bench/queue`, post));
   results.push(await load('integrator GET one row', `${base}/rest/v1/httplistener/bench/out/1`, { headers }));
 
-  // Baseline: the same insert in a hand-written Fastify route with pg, no auth, audit or run records.
-  const plain = Fastify();
-  plain.post('/in', async (request) => {
-    const body = request.body as { patientid: number; name: string };
-    await pool.query('insert into patient (patientid, name) values ($1, $2)', [body.patientid, body.name]);
-    return { ok: true };
-  });
-  const plainUrl = await plain.listen({ port: 0, host: '127.0.0.1' });
-  results.push(await load('fastify + pg insert', `${plainUrl}/in`, post));
-  await plain.close();
+  if (BASELINES) {
+    // Baseline: the same insert in a hand-written Fastify route with pg, no auth, audit or run records.
+    const plain = Fastify();
+    plain.post('/in', async (request) => {
+      const body = request.body as { patientid: number; name: string };
+      await pool.query('insert into patient (patientid, name) values ($1, $2)', [body.patientid, body.name]);
+      return { ok: true };
+    });
+    const plainUrl = await plain.listen({ port: 0, host: '127.0.0.1' });
+    results.push(await load('fastify + pg insert', `${plainUrl}/in`, post));
+    await plain.close();
 
-  const red = await nodeRed(target.url).catch((err: unknown) => {
-    console.log(`Node-RED baseline skipped: ${String(err)}`);
-    return undefined;
-  });
-  if (red) {
-    results.push(await load('node-red insert', `${red.url}/in`, post));
-    red.stop();
+    const red = await nodeRed(target.url).catch((err: unknown) => {
+      console.log(`Node-RED baseline skipped: ${String(err)}`);
+      return undefined;
+    });
+    if (red) {
+      results.push(await load('node-red insert', `${red.url}/in`, post));
+      red.stop();
+    }
   }
 
   await app.close();

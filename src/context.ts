@@ -90,6 +90,7 @@ export async function createContext(
     async close() {
       await runs.stop();
       await connectors.closeAll();
+      await runs.drain();
       await audit.drain();
       await store.close();
     },

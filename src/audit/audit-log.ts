@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/database.js';
+import type { Database } from '../store/schema.js';
 import {
   type AuditEvent,
   type AuditInput,
@@ -37,17 +38,15 @@ export class AuditLog {
   }
 
   record(input: AuditInput): Promise<void> {
-    const row: ChainedFields = {
-      at: (input.at ?? new Date()).toISOString(),
-      actor: input.actor ?? null,
-      action: input.action,
-      target: input.target ?? null,
-      outcome: input.outcome,
-      client_ip: input.clientIp ?? null,
-      duration_ms: input.durationMs == null ? null : Math.round(input.durationMs),
-      details: input.details ? JSON.stringify(input.details) : null,
-    };
-    return this.group.submit(row);
+    return this.group.submit(toFields(input));
+  }
+
+  /**
+   * Appends events inside a caller's transaction, so they commit (or not) with the caller's own rows:
+   * a run's final record and its `flow.run.finished` event are one write.
+   */
+  async appendWithin(trx: Transaction<Database>, inputs: AuditInput[]): Promise<void> {
+    if (inputs.length > 0) await this.append(trx, inputs.map(toFields));
   }
 
   /** Waits for every recorded event to be committed. */
@@ -56,32 +55,34 @@ export class AuditLog {
   }
 
   private async commit(rows: ChainedFields[]): Promise<void> {
-    await this.store.db.transaction().execute(async (trx) => {
-      if (this.store.dialect === 'postgres') {
-        // Serialises appends across every process sharing the store, so the chain stays linear.
-        await sql`select pg_advisory_xact_lock(7316001)`.execute(trx);
-      }
-      const last = await trx
-        .selectFrom('audit_events')
-        .select('hash')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      let prev = last?.hash ?? GENESIS_HASH;
-      const values = rows.map((row) => {
-        const hash = chainHash(prev, row);
-        const v = { ...row, prev_hash: prev, hash };
-        prev = hash;
-        return v;
-      });
-      // SQLite caps bound variables per statement; 10 columns × 500 rows stays well under it.
-      for (let i = 0; i < values.length; i += 500) {
-        await trx
-          .insertInto('audit_events')
-          .values(values.slice(i, i + 500))
-          .execute();
-      }
+    await this.store.db.transaction().execute((trx) => this.append(trx, rows));
+  }
+
+  private async append(trx: Transaction<Database>, rows: ChainedFields[]): Promise<void> {
+    if (this.store.dialect === 'postgres') {
+      // Serialises appends across every process sharing the store, so the chain stays linear.
+      await sql`select pg_advisory_xact_lock(7316001)`.execute(trx);
+    }
+    const last = await trx
+      .selectFrom('audit_events')
+      .select('hash')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    let prev = last?.hash ?? GENESIS_HASH;
+    const values = rows.map((row) => {
+      const hash = chainHash(prev, row);
+      const v = { ...row, prev_hash: prev, hash };
+      prev = hash;
+      return v;
     });
+    // SQLite caps bound variables per statement; 10 columns × 500 rows stays well under it.
+    for (let i = 0; i < values.length; i += 500) {
+      await trx
+        .insertInto('audit_events')
+        .values(values.slice(i, i + 500))
+        .execute();
+    }
   }
 
   /** Newest first, at most 1000. */
@@ -170,4 +171,17 @@ export class AuditLog {
     const res = await this.store.db.deleteFrom('audit_events').where('id', '<', keepFrom).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
+}
+
+function toFields(input: AuditInput): ChainedFields {
+  return {
+    at: (input.at ?? new Date()).toISOString(),
+    actor: input.actor ?? null,
+    action: input.action,
+    target: input.target ?? null,
+    outcome: input.outcome,
+    client_ip: input.clientIp ?? null,
+    duration_ms: input.durationMs == null ? null : Math.round(input.durationMs),
+    details: input.details ? JSON.stringify(input.details) : null,
+  };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { ServerSecret } from './server-secret.js';
 
@@ -8,16 +8,25 @@ export interface TokenClaims {
 }
 
 const ISSUER = 'integrator';
+/** Verified tokens remembered at most; the map is emptied when it grows past this. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
-/** Short-lived bearer tokens: HS256 JWTs signed with a key derived from the server secret. */
+/**
+ * Short-lived bearer tokens: HS256 JWTs signed with a key derived from the server secret.
+ *
+ * A token whose signature was verified once is remembered (by its exact text) until it expires, so a
+ * client calling many times with one token pays for the HMAC check once: only a byte-identical token
+ * that this process already verified is accepted from memory, and never past its `exp`.
+ */
 export class TokenService {
-  private readonly key: Uint8Array;
+  private readonly key: KeyObject;
+  private readonly verified = new Map<string, { claims: TokenClaims; expiresAt: number }>();
 
   constructor(
     secret: ServerSecret,
     private readonly ttlSeconds: number,
   ) {
-    this.key = secret.derive('jwt-hs256');
+    this.key = createSecretKey(secret.derive('jwt-hs256'));
   }
 
   get ttl(): number {
@@ -38,12 +47,22 @@ export class TokenService {
 
   /** Returns the claims, or a reason the token is refused (expired, bad signature, malformed). */
   async verify(token: string): Promise<{ ok: true; claims: TokenClaims } | { ok: false; reason: string }> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt) return { ok: true, claims: known.claims };
+      this.verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string' || typeof payload['login'] !== 'string') {
         return { ok: false, reason: 'Token is missing its subject' };
       }
-      return { ok: true, claims: { userId: payload.sub, login: payload['login'] } };
+      const claims = { userId: payload.sub, login: payload['login'] };
+      if (typeof payload.exp === 'number') {
+        if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+        this.verified.set(token, { claims, expiresAt: payload.exp * 1000 });
+      }
+      return { ok: true, claims };
     } catch (err) {
       if (err instanceof errors.JWTExpired)
         return { ok: false, reason: 'Token has expired; issue a new one' };

@@ -36,6 +36,24 @@ const COMMA = 44;
 const COLON = 58;
 const QUOTE = 34;
 
+/**
+ * A whole JSON document already in memory whose records are at the root (an object, or an array of
+ * objects), parsed at once. Undefined for anything else, including malformed text: the streaming reader
+ * then reads it and words the error with its line and column.
+ */
+export function parseJsonRecords(text: string): Row[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (isRow(value)) return [value];
+  if (!Array.isArray(value)) return undefined;
+  for (const item of value) if (!isRow(item)) return undefined;
+  return value as Row[];
+}
+
 /** Reads JSON records: the elements of an array, or a single object, at the root or at `recordPath`. */
 async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;

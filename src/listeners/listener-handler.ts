@@ -9,7 +9,7 @@ import type { CompiledListener, ListenerRouter } from './listener-router.js';
 import type { ListenerMethod } from './listener-schema.js';
 import type { PayloadQueue } from './payload-queue.js';
 import type { PayloadStore } from './payload-store.js';
-import { chooseFormat, limitedBody, peekFirstByte, readRecords } from './request-body.js';
+import { chooseFormat, readRequestBody } from './request-body.js';
 import { type RowsOutcome, respondWithRows } from './response-rows.js';
 import { DEFAULT_ERROR_BODY, DEFAULT_SYNC_BODY, renderTemplate } from './response-template.js';
 
@@ -86,18 +86,6 @@ export class ListenerHandler {
     resolveParameters(spec.parameters, params);
   }
 
-  private async readBody(
-    request: FastifyRequest,
-    listener: CompiledListener,
-    keep?: (c: Uint8Array) => void,
-  ) {
-    const limited = limitedBody(request.raw, listener.spec.maxBodySize);
-    const peeked = await peekFirstByte(limited);
-    const format = chooseFormat(listener.spec, request.headers['content-type'], peeked.first);
-    if (peeked.first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
-    return { format, rows: await readRecords(peeked.body, format, keep) };
-  }
-
   private async runNow(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -110,7 +98,8 @@ export class ListenerHandler {
     const io: RunIo = {
       response: (stream) => respondWithRows(request, reply, spec, stream, (o) => (rows = o)),
     };
-    if (!BODYLESS.has(request.method)) io.requestRows = (await this.readBody(request, listener)).rows;
+    if (!BODYLESS.has(request.method))
+      io.requestRows = (await readRequestBody(request.raw, spec, false)).rows;
     const run = await this.ctx.runs.runSync(req, io);
     facts.runId = run.id;
     if (reply.sent) return reply;
@@ -155,15 +144,14 @@ export class ListenerHandler {
     const key = request.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)))
       throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-200 visible ASCII characters');
-    const chunks: Uint8Array[] = [];
-    const format = BODYLESS.has(request.method)
-      ? chooseFormat(spec, 'application/json')
-      : (await this.readBody(request, listener, (c) => chunks.push(c))).format;
+    const payload = BODYLESS.has(request.method)
+      ? { format: chooseFormat(spec, 'application/json'), bytes: Buffer.alloc(0) }
+      : await readRequestBody(request.raw, spec, true);
     const receipt = await this.payloads.accept({
       listener: listener.name,
       idempotencyKey: key,
-      format,
-      body: Buffer.concat(chunks),
+      format: payload.format,
+      body: payload.bytes ?? Buffer.alloc(0),
       run: req,
     });
     if (!receipt.duplicate) this.queue.accepted();

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../core/errors.js';
 import type { Row } from '../core/records.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
-import { bindFormat, FORMAT_TYPES, formatForMediaType } from '../formats/registry.js';
+import { parseJsonRecords } from '../formats/json.js';
+import { type BoundFormat, bindFormat, FORMAT_TYPES, formatForMediaType } from '../formats/registry.js';
 import type { ListenerSpec } from './listener-schema.js';
 
 /** The format a body is read with: its type and the listener's reader options for it. */
@@ -13,6 +14,26 @@ export interface BodyFormat {
 
 /** Content types that say nothing about the records inside: the listener decides, or the bytes do. */
 const UNTYPED = new Set(['', 'text/plain', 'application/octet-stream']);
+/** A body that declares at most this many bytes is read whole and parsed in one step; larger ones stream. */
+const WHOLE_BODY_MAX = 1024 * 1024;
+/** The options of a format the listener does not configure (one object, so its binding is cached). */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+/** Bound formats by options object: a listener's options are validated once, not on every call. */
+const bound = new Map<FormatType, WeakMap<object, BoundFormat>>();
+
+function bindCached(format: BodyFormat): BoundFormat {
+  let byOptions = bound.get(format.type);
+  if (!byOptions) {
+    byOptions = new WeakMap();
+    bound.set(format.type, byOptions);
+  }
+  let b = byOptions.get(format.options);
+  if (!b) {
+    b = bindFormat(format);
+    byOptions.set(format.options, b);
+  }
+  return b;
+}
 
 /**
  * Picks the body's format: the Content-Type when it names one (415 when the listener does not accept
@@ -40,7 +61,7 @@ export function chooseFormat(
   } else {
     type = firstByte === 0x7b || firstByte === 0x5b ? 'json' : firstByte === 0x3c ? 'xml' : 'csv';
   }
-  return { type, options: spec.formatOptions?.[type] ?? {} };
+  return { type, options: spec.formatOptions?.[type] ?? NO_OPTIONS };
 }
 
 export function tooLarge(max: number): AppError {
@@ -99,6 +120,71 @@ export async function peekFirstByte(
   };
 }
 
+/** What a request body holds: its format, its records, and its bytes when asked for (async listeners keep them). */
+export interface RequestBody {
+  format: BodyFormat;
+  rows: Row[];
+  bytes: Buffer | undefined;
+}
+
+/**
+ * Reads a listener's request body into records: 413 past the listener's size limit, 415 for a content
+ * type it does not accept, 400 for an empty or malformed body (naming the line or record). A small
+ * body (Content-Length up to 1 MiB) is read whole and, when it is plain JSON, parsed in one step; any
+ * other body is parsed as its bytes arrive.
+ */
+export async function readRequestBody(
+  raw: IncomingMessage,
+  spec: ListenerSpec,
+  keepBytes: boolean,
+): Promise<RequestBody> {
+  const declared = Number(raw.headers['content-length'] ?? Number.NaN);
+  const contentType = raw.headers['content-type'];
+  if (Number.isFinite(declared) && declared <= WHOLE_BODY_MAX) {
+    const bytes = await wholeBody(limitedBody(raw, spec.maxBodySize));
+    const first = firstNonBlank(bytes);
+    const format = chooseFormat(spec, contentType, first);
+    if (first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
+    const rows = fastRecords(bytes, format) ?? (await readRecords(once(bytes), format));
+    return { format, rows, bytes: keepBytes ? bytes : undefined };
+  }
+  const peeked = await peekFirstByte(limitedBody(raw, spec.maxBodySize));
+  const format = chooseFormat(spec, contentType, peeked.first);
+  if (peeked.first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
+  const chunks: Uint8Array[] = [];
+  const rows = await readRecords(peeked.body, format, keepBytes ? (c) => chunks.push(c) : undefined);
+  return { format, rows, bytes: keepBytes ? Buffer.concat(chunks) : undefined };
+}
+
+async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+async function wholeBody(body: ByteSource): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+function firstNonBlank(bytes: Uint8Array): number | undefined {
+  return bytes.find(
+    (b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf,
+  );
+}
+
+/**
+ * Plain JSON (UTF-8, records at the root) in one JSON.parse. Undefined when the body needs the
+ * streaming reader: other formats and options, or a malformed document, whose error the reader words.
+ */
+function fastRecords(bytes: Buffer, format: BodyFormat): Row[] | undefined {
+  if (format.type !== 'json' || bytes[0] === 0xef) return undefined;
+  const { recordPath, encoding } = format.options;
+  if (recordPath !== undefined || (encoding !== undefined && encoding !== 'utf-8' && encoding !== 'utf8'))
+    return undefined;
+  return parseJsonRecords(bytes.toString('utf8'));
+}
+
 /**
  * Reads the whole body into records, parsing as bytes arrive. A body that cannot be parsed fails with
  * 400 FORMAT_ERROR naming the line or record, before any flow runs. `keep` receives every chunk (the
@@ -109,7 +195,7 @@ export async function readRecords(
   format: BodyFormat,
   keep?: (chunk: Uint8Array) => void,
 ): Promise<Row[]> {
-  const bound = bindFormat(format);
+  const reader = bindCached(format);
   const tapped = keep
     ? (async function* () {
         for await (const chunk of body) {
@@ -120,7 +206,7 @@ export async function readRecords(
       })()
     : body;
   const rows: Row[] = [];
-  for await (const batch of bound.read(tapped, { source: 'request body' })) {
+  for await (const batch of reader.read(tapped, { source: 'request body' })) {
     for (const row of batch) rows.push(row);
   }
   return rows;

@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { FlowEngine } from '../flows/flow-engine.js';
 import type { FlowSpec } from '../flows/flow-schema.js';
 import { retryDelayMs } from './retry-policy.js';
+import { type ActiveRun, RunJournal } from './run-journal.js';
 import type { RunFilter, RunStore } from './run-store.js';
 import type { LogLine, Run, RunIo, RunRequest, RunStatus } from './run-types.js';
 
 const MAX_LOG_LINES = 1000;
-
-interface Active {
-  run: Run;
-  controller: AbortController;
-  dirty: boolean;
-}
 
 /**
  * Runs flows and keeps their records: creates the run, executes it through the engine, stores the
@@ -23,10 +19,9 @@ interface Active {
  * worker and the CLI alike.
  */
 export class RunService {
-  private readonly active = new Map<string, Active>();
   /** How this process is named in runs' `worker` column (host:pid). */
   readonly workerId = `${hostname()}:${process.pid}`;
-  private readonly flusher: NodeJS.Timeout;
+  private readonly journal: RunJournal;
   /**
    * Called when a run is queued (by enqueue, or again for a retry after `delayMs`): the run queue hands
    * it to a worker. Set by the queue of this process.
@@ -53,9 +48,7 @@ export class RunService {
     private readonly logger: Logger,
     private readonly debug: boolean,
   ) {
-    // Long runs show live progress to other processes, and notice a cancel made elsewhere.
-    this.flusher = setInterval(() => void this.flushActive(), 2000);
-    this.flusher.unref();
+    this.journal = new RunJournal(runs, audit, this.workerId, logger);
   }
 
   get store(): RunStore {
@@ -88,7 +81,10 @@ export class RunService {
     };
   }
 
-  /** Runs a flow now and waits for the outcome. Throws NOT_FOUND for an unknown flow (no run is recorded). */
+  /**
+   * Runs a flow now and waits for the outcome. Throws NOT_FOUND for an unknown flow (no run is recorded).
+   * The run's record is written when it ends, or earlier if it runs long (see RunJournal).
+   */
   async runSync(
     req: RunRequest,
     io?: RunIo,
@@ -97,9 +93,7 @@ export class RunService {
   ): Promise<Run> {
     const spec = await this.engine.load(req.flow);
     const run = this.newRun(req, 'running');
-    await this.runs.insert(run);
-    this.auditStart(run, req.clientIp ?? null);
-    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null, onProgress);
+    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null, onProgress, { stored: false });
   }
 
   /** Records a queued run; a worker executes it. Throws NOT_FOUND for an unknown flow. */
@@ -135,21 +129,23 @@ export class RunService {
     return this.execute(run, undefined, undefined, undefined, null, undefined, { retry: true });
   }
 
-  /** Executes a run already marked running (by runSync or by a worker that claimed it). */
-  async execute(
+  /**
+   * Executes a run marked running: one a worker claimed (stored), or a new one from runSync (`stored:
+   * false`, written by the journal).
+   */
+  private async execute(
     run: Run,
     spec?: FlowSpec,
     io?: RunIo,
     parentSignal?: AbortSignal,
     clientIp: string | null = null,
     onProgress?: (run: Run) => void,
-    options: { retry?: boolean } = {},
+    options: { retry?: boolean; stored?: boolean } = {},
   ): Promise<Run> {
     const controller = new AbortController();
     const onParentAbort = () => controller.abort();
     parentSignal?.addEventListener('abort', onParentAbort, { once: true });
-    const entry: Active = { run, controller, dirty: false };
-    this.active.set(run.id, entry);
+    const entry = this.journal.track(run, controller, options.stored ?? true, clientIp);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
@@ -223,16 +219,16 @@ export class RunService {
     } finally {
       if (timer) clearTimeout(timer);
       parentSignal?.removeEventListener('abort', onParentAbort);
-      this.active.delete(run.id);
+      this.journal.untrack(run.id);
     }
-    if (run.status === 'failed' && options.retry && loaded) {
+    if (run.status === 'failed' && options.retry && loaded && entry.stored) {
       const delayMs = retryDelayMs(loaded, run.attempt);
       if (delayMs !== undefined) return this.retryLater(run, delayMs);
     }
     run.finishedAt = new Date().toISOString();
     run.durationMs = Math.round(performance.now() - started);
-    await this.runs.save(run, ['running', 'cancelled'], run.attempt);
-    await this.recordFinished(run, clientIp);
+    await this.journal.finish(entry, finishedEvent(run, clientIp));
+    this.notifyFinished(run);
     return run;
   }
 
@@ -271,21 +267,11 @@ export class RunService {
    * (notifications, metrics). Called by execute, and by crash recovery for a run it failed.
    */
   async recordFinished(run: Run, clientIp: string | null = null): Promise<void> {
-    await this.audit.record({
-      action: 'flow.run.finished',
-      outcome: run.status === 'succeeded' ? 'success' : 'failure',
-      actor: run.requestedBy,
-      target: run.flow,
-      clientIp,
-      durationMs: run.durationMs,
-      details: {
-        runId: run.id,
-        status: run.status,
-        rowsRead: run.rowsRead,
-        rowsWritten: run.rowsWritten,
-        ...(run.error ? { error: run.error } : {}),
-      },
-    });
+    await this.audit.record(finishedEvent(run, clientIp));
+    this.notifyFinished(run);
+  }
+
+  private notifyFinished(run: Run): void {
     for (const listener of this.finishedListeners) {
       try {
         listener(run);
@@ -313,45 +299,30 @@ export class RunService {
     this.auditStart(run, null);
   }
 
-  private appendLog(entry: Active, line: LogLine): void {
+  private appendLog(entry: ActiveRun, line: LogLine): void {
     entry.run.log.push(line);
     if (entry.run.log.length > MAX_LOG_LINES) entry.run.log.splice(0, entry.run.log.length - MAX_LOG_LINES);
     entry.dirty = true;
   }
 
-  private async flushActive(): Promise<void> {
-    // The heartbeat tells crash recovery these runs are alive; a run no longer marked running was
-    // cancelled by another process.
-    try {
-      const ids = [...this.active.keys()];
-      const alive = await this.runs.heartbeat(ids, this.workerId);
-      for (const id of ids) if (!alive.has(id)) this.active.get(id)?.controller.abort();
-    } catch (err) {
-      this.logger.warn({ err }, 'run heartbeat failed');
-    }
-    for (const entry of this.active.values()) {
-      if (!entry.dirty) continue;
-      entry.dirty = false;
-      try {
-        const still = await this.runs.save(entry.run, ['running'], entry.run.attempt);
-        if (!still) entry.controller.abort();
-      } catch (err) {
-        this.logger.warn({ err }, 'saving run progress failed');
-      }
-    }
-  }
-
   /** A live view of a run: in-process progress when it runs here, the stored record otherwise. */
   async get(id: string): Promise<Run> {
-    const live = this.active.get(id);
+    const live = this.journal.get(id);
     if (live) return live.run;
     const run = await this.runs.get(id);
     if (!run) throw new AppError('NOT_FOUND', `Run '${id}' does not exist`);
     return run;
   }
 
-  list(filter: RunFilter): Promise<Run[]> {
-    return this.runs.list(filter);
+  /** Stored runs, and the runs executing here that are not stored yet, newest first. */
+  async list(filter: RunFilter): Promise<Run[]> {
+    const stored = await this.runs.list(filter);
+    const here = this.journal.unpublished(filter);
+    if (here.length === 0) return stored;
+    const seen = new Set(stored.map((r) => r.id));
+    return [...here.filter((r) => !seen.has(r.id)), ...stored]
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .slice(0, Math.min(filter.limit ?? 100, 1000));
   }
 
   /**
@@ -359,7 +330,7 @@ export class RunService {
    * cancelled, transactions rolled back); one running in another process notices within seconds.
    */
   async cancel(id: string): Promise<Run> {
-    const live = this.active.get(id);
+    const live = this.journal.get(id);
     if (live) {
       live.controller.abort();
       return live.run;
@@ -378,16 +349,42 @@ export class RunService {
 
   /** Whether the run executes in this process. */
   isActive(id: string): boolean {
-    return this.active.has(id);
+    return this.journal.get(id) !== undefined;
   }
 
   activeCount(): number {
-    return this.active.size;
+    return this.journal.size;
+  }
+
+  /** Waits until the final records of every ended run are in the store. */
+  drain(): Promise<void> {
+    return this.journal.drain();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.flusher);
-    for (const a of this.active.values())
+    this.journal.stop();
+    for (const a of this.journal.entries())
       a.controller.abort(new AppError('RUN_CANCELLED', 'Server is shutting down'));
   }
+}
+
+/** The audit event of a run's end. */
+function finishedEvent(run: Run, clientIp: string | null): AuditInput {
+  return {
+    action: 'flow.run.finished',
+    outcome: run.status === 'succeeded' ? 'success' : 'failure',
+    actor: run.requestedBy,
+    target: run.flow,
+    clientIp,
+    durationMs: run.durationMs,
+    details: {
+      runId: run.id,
+      trigger: run.trigger,
+      status: run.status,
+      params: run.params,
+      rowsRead: run.rowsRead,
+      rowsWritten: run.rowsWritten,
+      ...(run.error ? { error: run.error } : {}),
+    },
+  };
 }

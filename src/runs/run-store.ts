@@ -1,5 +1,6 @@
+import type { Kysely, Transaction } from 'kysely';
 import type { Store } from '../store/database.js';
-import type { RunsTable } from '../store/schema.js';
+import type { Database, RunsTable } from '../store/schema.js';
 import type { LogLine, RawParams, Run, RunStatus, RunTrigger, StepStats } from './run-types.js';
 
 export interface RunFilter {
@@ -54,6 +55,31 @@ export class RunStore {
   }
 
   /**
+   * Writes ended runs in one transaction, with whatever `alongside` adds to it (their audit events):
+   * one multi-row insert for the runs never stored before, a guarded update (see `save`) for the others.
+   */
+  async writeEnded(
+    ended: { run: Run; stored: boolean }[],
+    alongside: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      const rows = ended
+        .filter((e) => !e.stored)
+        .map((e) => ({ ...this.toRow(e.run, null), heartbeat_at: null }));
+      // SQLite caps bound variables per statement; 23 columns × 500 rows stays under it.
+      for (let i = 0; i < rows.length; i += 500) {
+        await trx
+          .insertInto('runs')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      }
+      for (const e of ended)
+        if (e.stored) await this.save(e.run, ['running', 'cancelled'], e.run.attempt, trx);
+      await alongside(trx);
+    });
+  }
+
+  /**
    * Proves the runs executing in this process are alive and returns the ids still marked running: a run
    * missing from the answer was cancelled (or failed over) by another process.
    */
@@ -76,9 +102,14 @@ export class RunStore {
    * `attempt` (the attempt this process executed) against overwriting a later attempt of the run that
    * crash recovery handed to another worker.
    */
-  async save(run: Run, expect?: RunStatus[], attempt?: number): Promise<boolean> {
+  async save(
+    run: Run,
+    expect?: RunStatus[],
+    attempt?: number,
+    db: Kysely<Database> = this.store.db,
+  ): Promise<boolean> {
     const { id, ...values } = this.toRow(run, undefined);
-    let q = this.store.db.updateTable('runs').set(values).where('id', '=', id);
+    let q = db.updateTable('runs').set(values).where('id', '=', id);
     if (expect) q = q.where('status', 'in', expect);
     if (attempt !== undefined) q = q.where('attempt', '=', attempt);
     const res = await q.executeTakeFirst();

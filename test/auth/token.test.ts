@@ -167,4 +167,30 @@ describe('token expiry', () => {
       await s.close();
     }
   });
+
+  it('refuses an altered copy of a token it has already accepted', async () => {
+    const s = await createTestServer();
+    try {
+      const auth = await s.login('admin', ADMIN_PASSWORD);
+      expect((await s.app.inject({ url: '/rest/v1/me', headers: auth })).statusCode).toBe(200);
+      const token = auth.authorization.replace('Bearer ', '');
+      const [header, payload, signature = ''] = token.split('.');
+      const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
+      const elevated = Buffer.from(JSON.stringify({ ...claims, login: 'someone' })).toString('base64url');
+      for (const forged of [`${header}.${payload}.${flipped}`, `${header}.${elevated}.${signature}`]) {
+        const res = await s.app.inject({
+          url: '/rest/v1/me',
+          headers: { authorization: `Bearer ${forged}` },
+        });
+        expect(res.statusCode).toBe(401);
+      }
+      expect((await s.app.inject({ url: '/rest/v1/me', headers: auth })).statusCode).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
 });

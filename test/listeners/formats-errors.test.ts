@@ -106,6 +106,28 @@ describe('listeners: formats, parameters and every error status', () => {
     expect(await q.json(), 'path parameters win over query parameters').toEqual([]);
   });
 
+  it('reads a body sent without Content-Length (chunked) as it streams, with the same errors', async () => {
+    const chunked = (parts: string[]) =>
+      f.call('hl7/patient', {
+        method: 'POST',
+        headers: { ...f.admin, ...json },
+        body: new ReadableStream({
+          start(c) {
+            for (const part of parts) c.enqueue(new TextEncoder().encode(part));
+            c.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    expect((await chunked(['[{"patientid":60,', '"name":"S"},{"patientid":61,"name":"T"}]'])).status).toBe(200);
+    expect(
+      (await f.target.query('select count(*) as n from patient where patientid in (60, 61)')).rows[0].n,
+    ).toBe('2');
+    const bad = await chunked(['[{"patientid":62},\n', '{"patientid": }]']);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as ErrorBody).error.message).toMatch(/request body .*line 2/);
+  });
+
   it('answers 400 with the line for a body that cannot be parsed, and runs nothing', async () => {
     const runsBefore = (await f.s.ctx.runs.list({ flow: 'patient-in' })).length;
     const res = await post('hl7/patient', '[{"patientid":20},\n{"patientid": }]', json);

@@ -119,6 +119,27 @@ function insertSql(
   return sql;
 }
 
+/** Small writes of at most this many rows run as named (server-side prepared) statements. */
+const PREPARED_MAX_ROWS = 4;
+/** Statement names by SQL text; bounded, so a server with very many shapes of writes stops adding names. */
+const statementNames = new Map<string, string>();
+const MAX_STATEMENT_NAMES = 2000;
+let statementCount = 0;
+
+/**
+ * The query config for a small write: a repeated listener insert is parsed and planned once per pooled
+ * connection, then only bound and executed.
+ */
+function smallWriteQuery(sql: string, params: unknown[], rows: number): pg.QueryConfig {
+  if (rows > PREPARED_MAX_ROWS) return { text: sql, values: params };
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < MAX_STATEMENT_NAMES) {
+    name = `integrator_w${++statementCount}`;
+    statementNames.set(sql, name);
+  }
+  return name === undefined ? { text: sql, values: params } : { name, text: sql, values: params };
+}
+
 /**
  * The small-write path: a few rows (a listener call, a trickle) as one INSERT … ON CONFLICT with bound
  * values. Into a table known to exist, outside replace mode, that single statement is the whole
@@ -143,16 +164,19 @@ async function writeSmall(
     knownTables.set(pool, known);
   }
   try {
-    if (known.has(table) && spec.mode !== 'replace') return (await client.query(sql, params)).rowCount ?? 0;
+    const query = smallWriteQuery(sql, params, values.length);
+    if (known.has(table) && spec.mode !== 'replace') return (await client.query(query)).rowCount ?? 0;
     await client.query('begin');
     await prepareTarget(client, spec, columns, false);
-    const res = await client.query(sql, params);
+    const res = await client.query(query);
     await client.query('commit');
     known.add(table);
     return res.rowCount ?? 0;
   } catch (e) {
-    // The table may have been dropped behind our back: ask the catalog next time.
+    // The table may have been dropped (or recreated with other types) behind our back: ask the catalog
+    // next time, and prepare the statement afresh under a new name.
     known.delete(table);
+    statementNames.delete(sql);
     throw e;
   }
 }
