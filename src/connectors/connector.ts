@@ -91,6 +91,11 @@ export interface Connector {
     csvOptions: CsvCopyOptions,
     signal?: AbortSignal,
   ): Promise<{ rowsWritten: number }>;
+  /**
+   * Whether `copyIn` can take this destination as it stands now (a file connector appends bytes only to
+   * a missing or empty file). Absent means every mode `copyIn` supports.
+   */
+  canCopyIn?(spec: DestinationSpec): Promise<boolean>;
   /** Byte fast path out: a table or query as CSV bytes with a header row. Optional. */
   copyOut?(
     spec: SourceSpec,

@@ -190,8 +190,7 @@ async function tryCopyPath(
   if (!readDialect) return false;
   if (to.file !== undefined) {
     const writeDialect = csvFastPathOptions(formatOf(to.format, to.file, path));
-    // Bytes can only replace a file: appending or upserting needs the rows.
-    if (!writeDialect || !sameCsvDialect(writeDialect, readDialect) || to.mode !== 'replace') return false;
+    if (!writeDialect || !sameCsvDialect(writeDialect, readDialect)) return false;
   }
   const source: Connector = await env.pool.get(from.connection);
   const target: Connector = await env.pool.get(to.connection);
@@ -199,6 +198,8 @@ async function tryCopyPath(
   const spec = sourceSpec(from, env, `${path}.from`);
   // Names are expanded (and checked) before the copy stream opens, so a bad one cannot strand it.
   const draft = destinationSpec(to, [], env, `${path}.to`);
+  // Bytes replace a file, or fill one that is missing or empty; appending to lines or upserting needs rows.
+  if (target.canCopyIn && !(await target.canCopyIn(draft))) return false;
   const out = await source.copyOut(spec, readDialect, env.signal);
   const dest = { ...draft, columns: out.columns };
   stats.path = 'copy';

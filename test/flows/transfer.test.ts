@@ -60,6 +60,25 @@ describe('transfer flows against real databases and files', () => {
     expect(rows[0]).toEqual({ n: 5000, s: '18753750.0' });
   });
 
+  it('appends to a new CSV file as bytes, and to an existing one as rows without a second header', async () => {
+    await flow('pg-append-csv', {
+      type: 'transfer',
+      steps: [
+        {
+          from: { connection: 'a', query: 'select id, customer from orders where id <= {n} order by id' },
+          to: { connection: 'files', file: 'appended.csv' },
+        },
+      ],
+    });
+    const first = await run('pg-append-csv', { n: '2' });
+    expect(first.steps[0]).toMatchObject({ status: 'succeeded', path: 'copy', rowsWritten: 2 });
+    const second = await run('pg-append-csv', { n: '1' });
+    expect(second.steps[0]).toMatchObject({ status: 'succeeded', path: 'rows', rowsWritten: 1 });
+    expect(readFileSync(join(s.dataDir, 'files', 'appended.csv'), 'utf8')).toBe(
+      'id,customer\n1,customer 1\n2,customer 2\n1,customer 1\n',
+    );
+  });
+
   it('maps, filters and casts rows on the way, creating the table with typed columns', async () => {
     await flow('pg-mapped', {
       type: 'transfer',

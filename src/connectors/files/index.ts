@@ -224,6 +224,12 @@ class FilesConnector implements Connector {
     }
   }
 
+  async canCopyIn(spec: DestinationSpec): Promise<boolean> {
+    if (spec.file === undefined || spec.mode === 'upsert') return false;
+    if (spec.mode === 'replace') return true;
+    return !(await sizeOf((await this.destination(spec.file)).full));
+  }
+
   /**
    * Byte fast path in: CSV bytes written as they are to a CSV destination in the same dialect, atomically
    * (temp file + rename). Only mode replace, or append to a file that does not exist yet or is empty;
