@@ -24,29 +24,49 @@ export interface AuditQuery {
 
 export const MAX_AUDIT_EVENTS = 1000;
 
+/**
+ * Rows of another table that must commit together with an audit event (a run's final record with its
+ * `flow.run.finished`). Items with the same `write` function are written by one call per group.
+ */
+export interface Companion<T> {
+  write: (trx: Transaction<Database>, items: T[]) => Promise<void>;
+  item: T;
+}
+
+interface Pending {
+  fields: ChainedFields;
+  companion: Companion<unknown> | undefined;
+}
+
+/**
+ * The append-only, hash-chained audit trail. Events are group-committed: everything recorded while one
+ * write is in flight goes into the next transaction, so a busy server pays one store transaction per
+ * burst, and `record` resolves once its event is durable.
+ */
 export class AuditLog {
-  private readonly group: GroupCommit<ChainedFields, void>;
+  private readonly group: GroupCommit<Pending, undefined>;
 
   constructor(
     private readonly store: Store,
     logger: Logger,
   ) {
-    this.group = new GroupCommit((rows) => this.commit(rows).then(() => rows.map(() => undefined)), {
-      onFailure: 'all',
-      report: (err) => logger.error({ err }, 'audit events could not be written'),
+    // One bad companion row must not fail its neighbours: a failed group is written again item by item.
+    this.group = new GroupCommit((items) => this.commit(items).then(() => items.map(() => undefined)), {
+      onFailure: 'each',
+      report: (err, size) => logger.error({ err, size }, 'audit events could not be written'),
     });
   }
 
   record(input: AuditInput): Promise<void> {
-    return this.group.submit(toFields(input));
+    return this.group.submit({ fields: toFields(input), companion: undefined });
   }
 
   /**
-   * Appends events inside a caller's transaction, so they commit (or not) with the caller's own rows:
-   * a run's final record and its `flow.run.finished` event are one write.
+   * Records an event together with a companion row: both commit in the same transaction, or neither.
+   * Resolves once both are durable.
    */
-  async appendWithin(trx: Transaction<Database>, inputs: AuditInput[]): Promise<void> {
-    if (inputs.length > 0) await this.append(trx, inputs.map(toFields));
+  recordWith<T>(input: AuditInput, companion: Companion<T>): Promise<void> {
+    return this.group.submit({ fields: toFields(input), companion: companion as Companion<unknown> });
   }
 
   /** Waits for every recorded event to be committed. */
@@ -54,8 +74,21 @@ export class AuditLog {
     return this.group.drain();
   }
 
-  private async commit(rows: ChainedFields[]): Promise<void> {
-    await this.store.db.transaction().execute((trx) => this.append(trx, rows));
+  private async commit(items: Pending[]): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      const byWriter = new Map<Companion<unknown>['write'], unknown[]>();
+      for (const { companion } of items) {
+        if (!companion) continue;
+        const list = byWriter.get(companion.write);
+        if (list) list.push(companion.item);
+        else byWriter.set(companion.write, [companion.item]);
+      }
+      for (const [write, list] of byWriter) await write(trx, list);
+      await this.append(
+        trx,
+        items.map((i) => i.fields),
+      );
+    });
   }
 
   private async append(trx: Transaction<Database>, rows: ChainedFields[]): Promise<void> {

@@ -1,7 +1,8 @@
+import type { Transaction } from 'kysely';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
+import type { Database } from '../store/schema.js';
 import type { RunFilter, RunStore } from './run-store.js';
 import type { Run } from './run-types.js';
 
@@ -12,11 +13,10 @@ export const PUBLISH_AFTER_MS = 500;
 /** Heartbeats and live progress go to the store every this many ticks (2 s). */
 const HEARTBEAT_EVERY = 4;
 
-/** A run that ended, with the audit event that records its end. */
+/** A run that ended: its final record is written with the audit event that records its end. */
 interface Ended {
   run: Run;
   stored: boolean;
-  event: AuditInput;
 }
 
 /** A run executing in this process. */
@@ -42,15 +42,17 @@ export interface ActiveRun {
  * other processes, crash recovery and the runs list see it; until then it is visible in this process
  * only (`get`, `list` and `cancel` here see it).
  *
- * Final records are group-committed together with their `flow.run.finished` audit events: runs that end
- * while one such write is in flight share the next one, so a busy listener pays one store transaction
- * per burst of runs, and a run's record and its audit event are never one without the other.
+ * Final records go to the store with their `flow.run.finished` audit events, in the audit trail's group
+ * commit: runs (and other audit events) that end while one such write is in flight share the next one,
+ * so a busy listener pays one store transaction per burst of calls, and a run's record and its audit
+ * event are never one without the other.
  */
 export class RunJournal {
   private readonly active = new Map<string, ActiveRun>();
-  private readonly finals: GroupCommit<Ended, undefined>;
   private readonly timer: NodeJS.Timeout;
   private ticks = 0;
+  /** One function for every ended run, so the audit trail writes a whole group of them at once. */
+  private readonly writeEnded: (trx: Transaction<Database>, ended: Ended[]) => Promise<void>;
 
   constructor(
     private readonly runs: RunStore,
@@ -58,20 +60,7 @@ export class RunJournal {
     private readonly workerId: string,
     private readonly logger: Logger,
   ) {
-    const write = async (batch: Ended[]): Promise<undefined[]> => {
-      await this.runs.writeEnded(batch, (trx) =>
-        this.audit.appendWithin(
-          trx,
-          batch.map((e) => e.event),
-        ),
-      );
-      return batch.map(() => undefined);
-    };
-    this.finals = new GroupCommit(write, {
-      onFailure: 'each',
-      report: (err, size) =>
-        logger.warn({ err, size }, 'writing a group of ended runs failed; retrying one by one'),
-    });
+    this.writeEnded = (trx, ended) => this.runs.writeEnded(trx, ended);
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -114,7 +103,10 @@ export class RunJournal {
    */
   async finish(entry: ActiveRun, event: AuditInput): Promise<void> {
     if (entry.storing) await entry.storing;
-    await this.finals.submit({ run: entry.run, stored: entry.stored, event });
+    await this.audit.recordWith<Ended>(event, {
+      write: this.writeEnded,
+      item: { run: entry.run, stored: entry.stored },
+    });
   }
 
   /** Runs executing here that the store does not hold yet and that match the filter. */
@@ -134,7 +126,7 @@ export class RunJournal {
 
   /** Waits for every final record handed to `finish` so far. */
   drain(): Promise<void> {
-    return this.finals.drain();
+    return this.audit.drain();
   }
 
   stop(): void {

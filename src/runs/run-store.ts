@@ -55,28 +55,21 @@ export class RunStore {
   }
 
   /**
-   * Writes ended runs in one transaction, with whatever `alongside` adds to it (their audit events):
-   * one multi-row insert for the runs never stored before, a guarded update (see `save`) for the others.
+   * Writes ended runs inside a caller's transaction: one multi-row insert for the runs never stored
+   * before, a guarded update (see `save`) for the others.
    */
-  async writeEnded(
-    ended: { run: Run; stored: boolean }[],
-    alongside: (trx: Transaction<Database>) => Promise<void>,
-  ): Promise<void> {
-    await this.store.db.transaction().execute(async (trx) => {
-      const rows = ended
-        .filter((e) => !e.stored)
-        .map((e) => ({ ...this.toRow(e.run, null), heartbeat_at: null }));
-      // SQLite caps bound variables per statement; 23 columns × 500 rows stays under it.
-      for (let i = 0; i < rows.length; i += 500) {
-        await trx
-          .insertInto('runs')
-          .values(rows.slice(i, i + 500))
-          .execute();
-      }
-      for (const e of ended)
-        if (e.stored) await this.save(e.run, ['running', 'cancelled'], e.run.attempt, trx);
-      await alongside(trx);
-    });
+  async writeEnded(trx: Transaction<Database>, ended: { run: Run; stored: boolean }[]): Promise<void> {
+    const rows = ended
+      .filter((e) => !e.stored)
+      .map((e) => ({ ...this.toRow(e.run, null), heartbeat_at: null }));
+    // SQLite caps bound variables per statement; 23 columns × 500 rows stays under it.
+    for (let i = 0; i < rows.length; i += 500) {
+      await trx
+        .insertInto('runs')
+        .values(rows.slice(i, i + 500))
+        .execute();
+    }
+    for (const e of ended) if (e.stored) await this.save(e.run, ['running', 'cancelled'], e.run.attempt, trx);
   }
 
   /**

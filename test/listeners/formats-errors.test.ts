@@ -119,7 +119,9 @@ describe('listeners: formats, parameters and every error status', () => {
         }),
         duplex: 'half',
       } as RequestInit);
-    expect((await chunked(['[{"patientid":60,', '"name":"S"},{"patientid":61,"name":"T"}]'])).status).toBe(200);
+    expect((await chunked(['[{"patientid":60,', '"name":"S"},{"patientid":61,"name":"T"}]'])).status).toBe(
+      200,
+    );
     expect(
       (await f.target.query('select count(*) as n from patient where patientid in (60, 61)')).rows[0].n,
     ).toBe('2');
