@@ -12,7 +12,7 @@ export interface Principal {
   userId: string;
   login: string;
   role: Role;
-  via: 'token' | 'api-key';
+  via: 'token' | 'api-key' | 'password';
 }
 
 const BAD_CREDENTIALS = 'Login or password is incorrect';
@@ -38,6 +38,37 @@ export class AuthService {
     password: string,
     clientIp: string,
   ): Promise<{ token: string; expiresIn: number }> {
+    const started = performance.now();
+    const user = await this.checkPassword(login, password, clientIp);
+    const token = await this.tokens.issue({ userId: user.id, login: user.login });
+    await this.audit.record({
+      action: 'login.succeeded',
+      outcome: 'success',
+      actor: login,
+      clientIp,
+      durationMs: performance.now() - started,
+    });
+    await this.audit.record({
+      action: 'token.issued',
+      outcome: 'success',
+      actor: login,
+      clientIp,
+      details: { expiresIn: this.tokens.ttl },
+    });
+    return { token, expiresIn: this.tokens.ttl };
+  }
+
+  /**
+   * Checks HTTP Basic credentials (listeners that use `auth: basic`) without issuing a token: the same
+   * failed-login throttle, and the same audit of failures and lock-outs, as a login.
+   */
+  async authenticatePassword(login: string, password: string, clientIp: string): Promise<Principal> {
+    const user = await this.checkPassword(login, password, clientIp);
+    return { userId: user.id, login: user.login, role: user.role, via: 'password' };
+  }
+
+  /** The user whose password this is; throws 429 while throttled, 401 for a wrong pair, 403 when disabled. */
+  private async checkPassword(login: string, password: string, clientIp: string): Promise<User> {
     const started = performance.now();
     const wait = this.throttle.retryAfter(login, clientIp);
     if (wait > 0) {
@@ -80,22 +111,7 @@ export class AuthService {
       throw new AppError('FORBIDDEN', 'This user is disabled');
     }
     this.throttle.succeed(login, clientIp);
-    const token = await this.tokens.issue({ userId: user.id, login: user.login });
-    await this.audit.record({
-      action: 'login.succeeded',
-      outcome: 'success',
-      actor: login,
-      clientIp,
-      durationMs,
-    });
-    await this.audit.record({
-      action: 'token.issued',
-      outcome: 'success',
-      actor: login,
-      clientIp,
-      details: { expiresIn: this.tokens.ttl },
-    });
-    return { token, expiresIn: this.tokens.ttl };
+    return user;
   }
 
   /**

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/auth-service.js';
-import { verifyPassword } from '../auth/passwords.js';
 import { roleAtLeast } from '../auth/roles.js';
 import type { Context } from '../context.js';
-import { AppError, forbidden, unauthorized } from '../core/errors.js';
+import { forbidden, unauthorized } from '../core/errors.js';
 import type { ListenerSpec } from './listener-schema.js';
 
 /** A verified Basic credential is trusted this long, so each call does not pay for a password hash. */
@@ -28,7 +27,7 @@ export class ListenerAuth {
     const credential = request.headers.authorization ?? queryCredential(request.query);
     const principal =
       spec.auth === 'basic' && credential !== undefined && /^Basic\s/i.test(credential)
-        ? await this.basic(credential)
+        ? await this.basic(credential, request.ip)
         : await this.ctx.auth.authenticate(bearer(credential));
     const required = spec.role ?? 'api';
     if (!roleAtLeast(principal.role, required)) {
@@ -45,18 +44,33 @@ export class ListenerAuth {
     return { login: principal.login, principal };
   }
 
-  private async basic(header: string): Promise<Principal> {
+  /**
+   * A verified pair is remembered for 30 s (by a hash of the header), so a client calling often does not
+   * pay for a password hash each time; failures go through the login throttle (429 after repeated ones).
+   */
+  /**
+   * Who calls a path where no listener is: anyone with a valid credential of any kind learns that
+   * (404); anyone else gets 401, so listener paths cannot be probed without a credential.
+   */
+  async identify(request: FastifyRequest): Promise<Principal> {
+    const credential = request.headers.authorization ?? queryCredential(request.query);
+    return credential !== undefined && /^Basic\s/i.test(credential)
+      ? this.basic(credential, request.ip)
+      : this.ctx.auth.authenticate(bearer(credential));
+  }
+
+  private async basic(header: string, clientIp: string): Promise<Principal> {
     const key = createHash('sha256').update(header).digest('hex');
     const hit = this.basicCache.get(key);
     if (hit && Date.now() - hit.at < BASIC_CACHE_MS) return hit.principal;
     const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw unauthorized('Authorization: Basic needs base64 of login:password');
-    const user = await this.ctx.users.findByLogin(decoded.slice(0, colon));
-    const ok = await verifyPassword(user?.passwordHash, decoded.slice(colon + 1));
-    if (!user || !ok) throw unauthorized('Login or password is incorrect');
-    if (user.disabled) throw new AppError('FORBIDDEN', 'This user is disabled');
-    const principal: Principal = { userId: user.id, login: user.login, role: user.role, via: 'token' };
+    const principal = await this.ctx.auth.authenticatePassword(
+      decoded.slice(0, colon),
+      decoded.slice(colon + 1),
+      clientIp,
+    );
     if (this.basicCache.size > 10_000) this.basicCache.clear();
     this.basicCache.set(key, { principal, at: Date.now() });
     return principal;

@@ -47,7 +47,11 @@ export class ListenerHandler {
     const facts: CallFacts = {};
     try {
       const match = await this.router.match(path);
-      if (!match) throw new AppError('NOT_FOUND', `No listener at /${path.replace(/^\/+/, '')}`);
+      if (!match) {
+        const principal = await this.auth.identify(request);
+        facts.caller = { login: principal.login, principal };
+        throw new AppError('NOT_FOUND', `No listener at /${path.replace(/^\/+/, '')}`);
+      }
       const { listener } = match;
       facts.listener = listener.name;
       const spec = listener.spec;

@@ -5,6 +5,7 @@ import { ListenerHandler } from './listener-handler.js';
 import { ListenerRouter } from './listener-router.js';
 import { listenerEndpoints } from './listener-routes.js';
 import { PayloadQueue } from './payload-queue.js';
+import { payloadRoutes } from './payload-routes.js';
 import { PayloadStore } from './payload-store.js';
 
 /**
@@ -32,6 +33,7 @@ export function listenersModule(): FeatureModule {
     async routes(app, ctx) {
       const { router, payloads, queue } = setUp(ctx);
       definitionRoutes(app, ctx, ctx.definitions.kind('listener'));
+      payloadRoutes(app, ctx, router, payloads, queue);
       await listenerEndpoints(app, new ListenerHandler(ctx, router, payloads, queue));
     },
     async stop() {

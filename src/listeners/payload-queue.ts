@@ -1,9 +1,8 @@
 import type { Logger } from '../core/logger.js';
-import { isFormatType } from '../formats/registry.js';
 import { FINAL_STATUSES, type Run, type RunIo } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
 import type { ListenerRouter } from './listener-router.js';
-import type { BodyFormat } from './request-body.js';
+import { parseBodyFormat } from './request-body.js';
 
 /**
  * The queue side of async listeners: hands a queued run its stored payload, puts runs a killed process
@@ -52,7 +51,7 @@ export class PayloadQueue {
       .where('run_id', '=', run.id)
       .executeTakeFirst();
     if (!row) return undefined;
-    const format = parseFormat(row.format);
+    const format = parseBodyFormat(row.format);
     const body = row.body;
     return {
       request: {
@@ -109,14 +108,4 @@ export class PayloadQueue {
     }
     return deleted;
   }
-}
-
-function parseFormat(text: string): BodyFormat {
-  const value: unknown = JSON.parse(text);
-  const type: unknown = typeof value === 'object' && value !== null ? Reflect.get(value, 'type') : undefined;
-  const options: unknown =
-    typeof value === 'object' && value !== null ? Reflect.get(value, 'options') : undefined;
-  if (typeof type !== 'string' || !isFormatType(type))
-    throw new Error(`stored payload format is not valid: ${text}`);
-  return { type, options: typeof options === 'object' && options !== null ? { ...options } : {} };
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { AppError, conflict } from '../core/errors.js';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
 import type { RunService } from '../runs/run-service.js';
-import type { Run, RunRequest } from '../runs/run-types.js';
+import type { RawParams, Run, RunRequest } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
-import type { BodyFormat } from './request-body.js';
+import { type BodyFormat, parseBodyFormat } from './request-body.js';
 
 /** What an async listener answers with 202, and again for a repeated Idempotency-Key. */
 export interface Receipt {
@@ -13,6 +14,17 @@ export interface Receipt {
   runId: string;
   /** True when an earlier call with the same Idempotency-Key was accepted already. */
   duplicate?: boolean;
+}
+
+/** What the payloads list shows of a kept payload (never its body). */
+export interface KeptPayload {
+  messageId: string;
+  runId: string;
+  idempotencyKey: string | null;
+  format: string;
+  bytes: number;
+  receivedAt: string;
+  runStatus: string | null;
 }
 
 export interface Payload {
@@ -52,6 +64,67 @@ export class PayloadStore {
 
   drain(): Promise<void> {
     return this.group.drain();
+  }
+
+  /** The payloads a listener still keeps (see retainPayloadDays), newest first, without their bodies. */
+  async list(listener: string, limit: number): Promise<KeptPayload[]> {
+    const rows = await this.store.db
+      .selectFrom('listener_payloads as p')
+      .leftJoin('runs as r', 'r.id', 'p.run_id')
+      .select([
+        'p.message_id',
+        'p.run_id',
+        'p.idempotency_key',
+        'p.format',
+        'p.received_at',
+        'r.status',
+        (eb) => eb.fn('length', ['p.body']).as('bytes'),
+      ])
+      .where('p.listener', '=', listener)
+      .orderBy('p.received_at', 'desc')
+      .orderBy('p.message_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      messageId: r.message_id,
+      runId: r.run_id,
+      idempotencyKey: r.idempotency_key,
+      format: parseBodyFormat(r.format).type,
+      bytes: Number(r.bytes),
+      receivedAt: r.received_at,
+      runStatus: r.status ?? null,
+    }));
+  }
+
+  /**
+   * Accepts a kept payload again as a new message with a new queued run, with the parameters of the
+   * original call. NOT_FOUND when the payload is no longer kept; CONFLICT while its first run has not
+   * finished (it is still going to run).
+   */
+  async replay(listener: string, messageId: string, flow: string, requestedBy: string): Promise<Receipt> {
+    const row = await this.store.db
+      .selectFrom('listener_payloads as p')
+      .leftJoin('runs as r', 'r.id', 'p.run_id')
+      .select(['p.format', 'p.body', 'r.status', 'r.params'])
+      .where('p.listener', '=', listener)
+      .where('p.message_id', '=', messageId)
+      .executeTakeFirst();
+    if (!row) {
+      throw new AppError(
+        'NOT_FOUND',
+        `Listener '${listener}' keeps no payload '${messageId}' (raise retainPayloadDays to keep payloads for replay)`,
+      );
+    }
+    if (row.status === 'queued' || row.status === 'running')
+      throw conflict(`Payload '${messageId}' has not finished its first run yet (${row.status})`);
+    const params = row.params ? (JSON.parse(row.params) as RawParams) : {};
+    return this.accept({
+      listener,
+      idempotencyKey: undefined,
+      format: parseBodyFormat(row.format),
+      body: row.body,
+      run: { flow, params, trigger: 'listener', requestedBy },
+    });
   }
 
   private async commit(batch: Payload[]): Promise<Receipt[]> {

@@ -3,7 +3,13 @@ import { AppError } from '../core/errors.js';
 import type { Row } from '../core/records.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import { parseJsonRecords } from '../formats/json.js';
-import { type BoundFormat, bindFormat, FORMAT_TYPES, formatForMediaType } from '../formats/registry.js';
+import {
+  type BoundFormat,
+  bindFormat,
+  FORMAT_TYPES,
+  formatForMediaType,
+  isFormatType,
+} from '../formats/registry.js';
 import type { ListenerSpec } from './listener-schema.js';
 
 /** The format a body is read with: its type and the listener's reader options for it. */
@@ -62,6 +68,17 @@ export function chooseFormat(
     type = firstByte === 0x7b || firstByte === 0x5b ? 'json' : firstByte === 0x3c ? 'xml' : 'csv';
   }
   return { type, options: spec.formatOptions?.[type] ?? NO_OPTIONS };
+}
+
+/** A stored payload's format (kept as JSON next to its body). */
+export function parseBodyFormat(text: string): BodyFormat {
+  const value: unknown = JSON.parse(text);
+  const type: unknown = typeof value === 'object' && value !== null ? Reflect.get(value, 'type') : undefined;
+  const options: unknown =
+    typeof value === 'object' && value !== null ? Reflect.get(value, 'options') : undefined;
+  if (typeof type !== 'string' || !isFormatType(type))
+    throw new Error(`stored payload format is not valid: ${text}`);
+  return { type, options: typeof options === 'object' && options !== null ? { ...options } : {} };
 }
 
 export function tooLarge(max: number): AppError {

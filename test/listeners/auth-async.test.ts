@@ -79,6 +79,35 @@ describe('listeners: auth per role, CORS, async intake', () => {
     expect((await f.call('open/1')).status).toBe(200);
   });
 
+  it('throttles repeated wrong Basic passwords like failed logins', async () => {
+    const login = users.get('viewer')?.login ?? '';
+    const wrong = `Basic ${Buffer.from(`${login}:not-the-password`).toString('base64')}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++)
+      statuses.push((await f.call('basic/1', { headers: { authorization: wrong } })).status);
+    // INTEGRATOR_LOGIN_MAX_FAILURES defaults to 5: the sixth attempt is refused before any password check.
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    const right = `Basic ${Buffer.from(`${login}:password-123`).toString('base64')}`;
+    const locked = await f.call('basic/1', { headers: { authorization: right } });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    await f.s.ctx.audit.drain();
+    const failed = await f.s.ctx.audit.query({ action: 'login.failed', actor: login });
+    expect(failed.length).toBe(5);
+  });
+
+  it('tells only callers with a valid credential that no listener is at a path', async () => {
+    expect((await f.call('no/such/path')).status).toBe(401);
+    expect((await f.call('no/such/path', { headers: { authorization: 'Bearer forged' } })).status).toBe(401);
+    const wrongBasic = `Basic ${Buffer.from('ghost:nope-nope').toString('base64')}`;
+    expect((await f.call('no/such/path', { headers: { authorization: wrongBasic } })).status).toBe(401);
+    const api = users.get('api') ?? { authorization: '' };
+    expect((await f.call('no/such/path', { headers: { authorization: api.authorization } })).status).toBe(
+      404,
+    );
+  });
+
   it('answers CORS preflights for allowed origins only', async () => {
     const ok = await f.call('patients/1', {
       method: 'OPTIONS',
