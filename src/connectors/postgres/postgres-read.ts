@@ -59,6 +59,44 @@ export function pgSession(pool: pg.Pool): PoolSession<pg.PoolClient> {
   };
 }
 
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** The socket under a pg connection (pg does not type it), when it can be corked. */
+function socketOf(connection: unknown): Corkable | undefined {
+  const stream: unknown = connection ? Reflect.get(connection as object, 'stream') : undefined;
+  if (typeof stream !== 'object' || stream === null) return undefined;
+  const { cork, uncork } = stream as Partial<Corkable>;
+  return typeof cork === 'function' && typeof uncork === 'function' ? (stream as Corkable) : undefined;
+}
+
+/** Runs `fn` with the connection's socket corked, so the protocol messages it writes leave as one packet. */
+function corked<T>(connection: unknown, fn: () => T): T {
+  const socket = socketOf(connection);
+  socket?.cork();
+  try {
+    return fn();
+  } finally {
+    socket?.uncork();
+  }
+}
+
+const closePortal: unknown = Reflect.get(Cursor.prototype, '_closePortal');
+
+/**
+ * pg-cursor writes every protocol message (parse, bind, describe, execute, flush; close, sync) with its
+ * own socket write. This cursor sends those of one step as one packet: a short read (a data API answering
+ * one row) costs two writes instead of eight.
+ */
+class PacketCursor extends Cursor<Row> {
+  _closePortal(): void {
+    if (typeof closePortal !== 'function') return;
+    corked(Reflect.get(this, 'connection'), () => closePortal.call(this));
+  }
+}
+
 export async function readCursor(
   pool: pg.Pool,
   spec: SourceSpec,
@@ -81,14 +119,18 @@ export async function readCursor(
     cancelled = true;
     void cancelBackend(pool, client);
   });
-  // Cursors live inside a transaction; a read-only one also guards against a query with side effects.
-  const cursor = client.query(new Cursor<Row>(q.text, q.values));
   let first: Row[];
   let fields: pg.FieldDef[] = [];
-  try {
-    first = await readBatch(cursor, batchSize, (f) => {
+  // Submitted and asked for its first batch in one packet (execute does not wait for the row description).
+  const { cursor, firstRead } = corked(Reflect.get(client, 'connection'), () => {
+    const c = client.query(new PacketCursor(q.text, q.values));
+    const read = readBatch(c, batchSize, (f) => {
       fields = f;
     });
+    return { cursor: c, firstRead: read };
+  });
+  try {
+    first = await firstRead;
   } catch (e) {
     unhook();
     release(e instanceof Error ? e : new Error(String(e)));
