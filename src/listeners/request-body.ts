@@ -158,7 +158,7 @@ export async function readRequestBody(
   const declared = Number(raw.headers['content-length'] ?? Number.NaN);
   const contentType = raw.headers['content-type'];
   if (Number.isFinite(declared) && declared <= WHOLE_BODY_MAX) {
-    const bytes = await wholeBody(limitedBody(raw, spec.maxBodySize));
+    const bytes = await wholeBody(raw, spec.maxBodySize);
     const first = firstNonBlank(bytes);
     const format = chooseFormat(spec, contentType, first);
     if (first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
@@ -177,11 +177,44 @@ async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes;
 }
 
-async function wholeBody(body: ByteSource): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+/**
+ * A small body in one buffer, read with plain stream events (cheaper per call than an async iterator):
+ * 413 once it passes `max`, 400 when the client goes away before it ends.
+ */
+function wholeBody(raw: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const done = (err?: Error) => {
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('error', onError);
+      raw.off('aborted', onAborted);
+      if (err) reject(err);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      total += bytes.byteLength;
+      if (total > max) {
+        done(tooLarge(max));
+        raw.resume();
+        return;
+      }
+      chunks.push(bytes);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+    };
+    const cutOff = (cause?: unknown) =>
+      done(new AppError('INVALID_PAYLOAD', 'The request body was cut off before it ended', { cause }));
+    const onError = (err: Error) => cutOff(err);
+    const onAborted = () => cutOff();
+    raw.on('data', onData);
+    raw.on('end', onEnd);
+    raw.on('error', onError);
+    raw.on('aborted', onAborted);
+  });
 }
 
 function firstNonBlank(bytes: Uint8Array): number | undefined {
