@@ -3,6 +3,7 @@ import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../store/schema.js';
+import { runEvent } from './run-records.js';
 import type { RunFilter, RunStore } from './run-store.js';
 import type { Run } from './run-types.js';
 
@@ -150,15 +151,7 @@ export class RunJournal {
           () => {
             entry.stored = true;
             this.audit
-              .record({
-                action: 'flow.run.started',
-                outcome: 'success',
-                actor: run.requestedBy,
-                target: run.flow,
-                clientIp: entry.clientIp,
-                at: new Date(run.startedAt ?? run.createdAt),
-                details: { runId: run.id, trigger: run.trigger, params: run.params },
-              })
+              .record(runEvent('flow.run.started', run, entry.clientIp))
               .catch((err: unknown) => this.logger.error({ err }, 'audit of run start failed'));
           },
           (err: unknown) => this.logger.warn({ err, runId: entry.run.id }, 'publishing a running run failed'),

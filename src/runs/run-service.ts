@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -8,6 +6,7 @@ import type { FlowEngine } from '../flows/flow-engine.js';
 import type { FlowSpec } from '../flows/flow-schema.js';
 import { retryDelayMs } from './retry-policy.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
+import { newRun, runEvent } from './run-records.js';
 import type { RunFilter, RunStore } from './run-store.js';
 import type { LogLine, Run, RunIo, RunRequest, RunStatus } from './run-types.js';
 
@@ -57,28 +56,7 @@ export class RunService {
 
   /** A new run record, not yet stored. */
   newRun(req: RunRequest, status: RunStatus): Run {
-    const now = new Date().toISOString();
-    return {
-      id: randomUUID(),
-      flow: req.flow,
-      trigger: req.trigger,
-      status,
-      params: req.params ?? {},
-      requestedBy: req.requestedBy ?? null,
-      parentId: req.parentId ?? null,
-      schedule: req.schedule ?? null,
-      lane: req.lane ?? null,
-      attempt: 1,
-      createdAt: now,
-      startedAt: status === 'running' ? now : null,
-      finishedAt: null,
-      durationMs: null,
-      rowsRead: 0,
-      rowsWritten: 0,
-      error: null,
-      steps: [],
-      log: [],
-    };
+    return newRun(req, status);
   }
 
   /**
@@ -110,14 +88,7 @@ export class RunService {
    * commit a queued run together with their own rows (async listeners).
    */
   async queued(run: Run, clientIp: string | null): Promise<void> {
-    await this.audit.record({
-      action: 'flow.run.queued',
-      outcome: 'success',
-      actor: run.requestedBy,
-      target: run.flow,
-      clientIp,
-      details: { runId: run.id, trigger: run.trigger },
-    });
+    await this.audit.record(runEvent('flow.run.queued', run, clientIp));
     this.onQueued?.(run, 0);
   }
 
@@ -227,7 +198,7 @@ export class RunService {
     }
     run.finishedAt = new Date().toISOString();
     run.durationMs = Math.round(performance.now() - started);
-    await this.journal.finish(entry, finishedEvent(run, clientIp));
+    await this.journal.finish(entry, runEvent('flow.run.finished', run, clientIp));
     this.notifyFinished(run);
     return run;
   }
@@ -267,7 +238,7 @@ export class RunService {
    * (notifications, metrics). Called by execute, and by crash recovery for a run it failed.
    */
   async recordFinished(run: Run, clientIp: string | null = null): Promise<void> {
-    await this.audit.record(finishedEvent(run, clientIp));
+    await this.audit.record(runEvent('flow.run.finished', run, clientIp));
     this.notifyFinished(run);
   }
 
@@ -281,22 +252,11 @@ export class RunService {
     }
   }
 
-  private auditStart(run: Run, clientIp: string | null): void {
-    this.audit
-      .record({
-        action: 'flow.run.started',
-        outcome: 'success',
-        actor: run.requestedBy,
-        target: run.flow,
-        clientIp,
-        details: { runId: run.id, trigger: run.trigger, params: run.params },
-      })
-      .catch((err: unknown) => this.logger.error({ err }, 'audit of run start failed'));
-  }
-
   /** Marks a worker-claimed run as started in the trail. */
   started(run: Run): void {
-    this.auditStart(run, null);
+    this.audit
+      .record(runEvent('flow.run.started', run, null))
+      .catch((err: unknown) => this.logger.error({ err }, 'audit of run start failed'));
   }
 
   private appendLog(entry: ActiveRun, line: LogLine): void {
@@ -366,25 +326,4 @@ export class RunService {
     for (const a of this.journal.entries())
       a.controller.abort(new AppError('RUN_CANCELLED', 'Server is shutting down'));
   }
-}
-
-/** The audit event of a run's end. */
-function finishedEvent(run: Run, clientIp: string | null): AuditInput {
-  return {
-    action: 'flow.run.finished',
-    outcome: run.status === 'succeeded' ? 'success' : 'failure',
-    actor: run.requestedBy,
-    target: run.flow,
-    clientIp,
-    durationMs: run.durationMs,
-    details: {
-      runId: run.id,
-      trigger: run.trigger,
-      status: run.status,
-      params: run.params,
-      rowsRead: run.rowsRead,
-      rowsWritten: run.rowsWritten,
-      ...(run.error ? { error: run.error } : {}),
-    },
-  };
 }
