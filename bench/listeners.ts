@@ -6,8 +6,8 @@
  * (the ceiling of this stack) and Node-RED (installed from npm into a temporary folder), if it installs.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -173,14 +173,33 @@ async function main(): Promise<void> {
 
   const ceiling = results.find((r) => r.name.startsWith('fastify'));
   const redResult = results.find((r) => r.name.startsWith('node-red'));
-  console.log(
-    '\n| Scenario | req/s | p50 ms | p99 ms | errors | non-2xx |\n| --- | ---: | ---: | ---: | ---: | ---: |',
+  const lines = [
+    '| Scenario | req/s | p50 ms | p99 ms | errors | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`),
+    '',
+    `Async backlog left when the load stopped: ${drained.backlog} runs, processed in ${drained.seconds} s (${drained.runsPerSecond} runs/s).`,
+  ];
+  const [sync, accept] = results;
+  if (sync && ceiling) lines.push(`sync insert / fastify+pg: ${(sync.rps / ceiling.rps).toFixed(2)}x`);
+  if (sync && redResult) lines.push(`sync insert / node-red: ${(sync.rps / redResult.rps).toFixed(2)}x`);
+  if (accept && redResult) lines.push(`async accept / node-red: ${(accept.rps / redResult.rps).toFixed(2)}x`);
+  console.log(`\n${lines.join('\n')}`);
+  const header = [
+    '# Listener benchmark',
+    '',
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`node --import tsx bench/listeners.ts ${SECONDS}\`: ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per scenario, Node ${process.version}, ${cpus().length} cores, ` +
+      `load average at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join('/')}.`,
+    '',
+  ];
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(
+    join(import.meta.dirname, 'results', 'listeners.md'),
+    `${[...header, ...lines].join('\n')}\n`,
   );
-  for (const r of results)
-    console.log(`| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
-  const sync = results[0];
-  if (sync && ceiling) console.log(`\nsync insert / fastify+pg: ${(sync.rps / ceiling.rps).toFixed(2)}x`);
-  if (sync && redResult) console.log(`sync insert / node-red: ${(sync.rps / redResult.rps).toFixed(2)}x`);
 }
 
 /** Waits until no listener run is queued or running; returns the backlog it found and how fast it went. */
