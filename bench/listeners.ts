@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       INTEGRATOR_DATABASE_URL: store.url,
       INTEGRATOR_ADMIN_PASSWORD: 'bench-password',
       INTEGRATOR_DEMO: 'false',
+      ...(process.env.INTEGRATOR_WORKERS ? { INTEGRATOR_WORKERS: process.env.INTEGRATOR_WORKERS } : {}),
     }),
     createLogger('warn'),
   );

@@ -98,7 +98,7 @@ export function loadSettings(env: Env = process.env): Settings {
     bodyLimit: int(env, 'INTEGRATOR_BODY_LIMIT', 1024 * 1024, 1024),
     loginMaxFailures: int(env, 'INTEGRATOR_LOGIN_MAX_FAILURES', 5, 1),
     loginWindowSeconds: int(env, 'INTEGRATOR_LOGIN_WINDOW', 900, 1),
-    workers: int(env, 'INTEGRATOR_WORKERS', 4, 1),
+    workers: int(env, 'INTEGRATOR_WORKERS', 10, 1),
     storePoolSize: int(env, 'INTEGRATOR_STORE_POOL', 20, 1),
     trustProxy: bool(env, 'INTEGRATOR_TRUST_PROXY', false),
     role: parseRole(str(env, 'INTEGRATOR_ROLE')),

@@ -71,9 +71,9 @@ export class EmbeddedQueue implements RunQueue {
       do {
         this.again = false;
         while (!this.stopped && this.running < this.concurrency) {
-          const run = await this.claimNext();
-          if (!run) break;
-          this.launch(run);
+          const runs = await this.claimNext(this.concurrency - this.running);
+          if (runs.length === 0) break;
+          for (const run of runs) this.launch(run);
         }
       } while (this.again && !this.stopped && this.running < this.concurrency);
     } catch (err) {
@@ -97,23 +97,41 @@ export class EmbeddedQueue implements RunQueue {
     this.inflight.add(job);
   }
 
-  /** The oldest run that may start now, skipping flows at their concurrency limit and busy lanes. */
-  private async claimNext(): Promise<Run | undefined> {
+  /**
+   * Up to `slots` of the oldest runs that may start now, skipping flows at their concurrency limit and
+   * busy lanes. Runs without a limit or lane are claimed together in one update (a backlog of listener
+   * payloads starts as fast as workers free up); a run with one is claimed alone, under its locks.
+   */
+  private async claimNext(slots: number): Promise<Run[]> {
     const fullFlows = new Set<string>();
     for (;;) {
       const candidates = await this.claims.ready(WINDOW, [...fullFlows]);
-      if (candidates.length === 0) return undefined;
+      if (candidates.length === 0) return [];
       let lostAny = false;
+      const free: string[] = [];
       for (const c of candidates) {
         // Still executing here under an earlier attempt (another process failed it over): wait for it.
         if (fullFlows.has(c.flow) || this.runs.isActive(c.id)) continue;
-        const result = await this.claims.claim(c, this.workerId, await this.limits.get(c.flow));
-        if ('claimed' in result) return result.claimed;
+        const limit = await this.limits.get(c.flow);
+        if (limit === undefined && !c.lane) {
+          free.push(c.id);
+          if (free.length >= slots) break;
+          continue;
+        }
+        // Oldest first: the unlimited runs queued before this one go first.
+        if (free.length > 0) break;
+        const result = await this.claims.claim(c, this.workerId, limit);
+        if ('claimed' in result) return [result.claimed];
         if ('busy' in result && result.busy === 'flow') fullFlows.add(c.flow);
         if ('lost' in result) lostAny = true;
       }
+      if (free.length > 0) {
+        const claimed = await this.claims.takeMany(free, this.workerId);
+        if (claimed.length > 0) return claimed;
+        lostAny = true;
+      }
       // Every candidate was held back by a limit: nothing can start until a run finishes.
-      if (!lostAny) return undefined;
+      if (!lostAny) return [];
     }
   }
 

@@ -77,6 +77,25 @@ export class RunClaims {
     });
   }
 
+  /**
+   * Claims several queued runs without limits in one guarded update; returns those that were still
+   * queued (another worker may have taken some), oldest first.
+   */
+  async takeMany(ids: string[], worker: string): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    const now = new Date().toISOString();
+    const rows = await this.store.db
+      .updateTable('runs')
+      .set({ status: 'running', started_at: now, heartbeat_at: now, worker })
+      .where('id', 'in', ids)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .execute();
+    return rows
+      .map(toRun)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
   private async take(
     db: Transaction<Database> | Store['db'],
     id: string,
