@@ -22,6 +22,8 @@ interface CallFacts {
   caller?: Caller;
   runId?: string;
   messageId?: string;
+  /** The status of the error the call failed with, for a caller that is gone before it is answered. */
+  errorStatus?: number;
 }
 
 /**
@@ -75,6 +77,9 @@ export class ListenerHandler {
       return spec.mode === 'async'
         ? await this.accept(request, reply, listener, run, facts)
         : await this.runNow(request, reply, listener, run, facts);
+    } catch (err) {
+      facts.errorStatus = err instanceof AppError ? err.status : 500;
+      throw err;
     } finally {
       this.audit(request, reply, facts, started);
     }
@@ -195,7 +200,9 @@ export class ListenerHandler {
           this.ctx.logger.error({ err: errorMessage(err) }, 'audit of listener call failed'),
         );
     if (reply.sent) done(reply.statusCode);
-    else reply.raw.once('close', () => done(reply.statusCode));
+    // The caller went away (mid-body, say): nothing will be sent, but the call is audited all the same.
+    else if (reply.raw.destroyed) done(facts.errorStatus ?? 499);
+    else reply.raw.once('close', () => done(reply.sent ? reply.statusCode : (facts.errorStatus ?? 499)));
   }
 }
 

@@ -190,6 +190,7 @@ function wholeBody(raw: IncomingMessage, max: number): Promise<Buffer> {
       raw.off('end', onEnd);
       raw.off('error', onError);
       raw.off('aborted', onAborted);
+      raw.off('close', onAborted);
       if (err) reject(err);
     };
     const onData = (chunk: Buffer | string) => {
@@ -214,6 +215,8 @@ function wholeBody(raw: IncomingMessage, max: number): Promise<Buffer> {
     raw.on('end', onEnd);
     raw.on('error', onError);
     raw.on('aborted', onAborted);
+    // A connection closed before the body ended (whichever of these Node reports first).
+    raw.on('close', onAborted);
   });
 }
 

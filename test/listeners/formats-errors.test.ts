@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListenerFixture, listenerFixture, patientFlows } from './fixture.js';
 
@@ -128,6 +129,44 @@ describe('listeners: formats, parameters and every error status', () => {
     const bad = await chunked(['[{"patientid":62},\n', '{"patientid": }]']);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as ErrorBody).error.message).toMatch(/request body .*line 2/);
+  });
+
+  it('runs nothing when the client goes away before its body ends', async () => {
+    const runsBefore = (await f.s.ctx.runs.list({ flow: 'patient-in' })).length;
+    await f.s.ctx.audit.drain();
+    const lastEvent = (await f.s.ctx.audit.query({ limit: 1 }))[0]?.id ?? 0;
+    const { hostname, port } = new URL(f.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          [
+            'POST /rest/v1/httplistener/hl7/patient HTTP/1.1',
+            `Host: ${hostname}`,
+            `Authorization: ${f.admin.authorization}`,
+            'Content-Type: application/json',
+            'Content-Length: 200',
+            '',
+            '[{"patientid": 90, "name": "half',
+          ].join('\r\n'),
+        );
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    let audited: { details: Record<string, unknown> | null } | undefined;
+    for (let i = 0; i < 40 && !audited; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await f.s.ctx.audit.drain();
+      audited = (await f.s.ctx.audit.query({ action: 'listener.called' })).find(
+        (e) => e.id > lastEvent && e.details?.['status'] === 400 && e.target === 'in',
+      );
+    }
+    expect(audited).toBeDefined();
+    expect((await f.s.ctx.runs.list({ flow: 'patient-in' })).length).toBe(runsBefore);
+    expect((await f.target.query('select count(*) as n from patient where patientid = 90')).rows[0].n).toBe(
+      '0',
+    );
   });
 
   it('answers 400 with the line for a body that cannot be parsed, and runs nothing', async () => {
