@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
+import { insertRows } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import {
@@ -23,6 +24,19 @@ export interface AuditQuery {
 }
 
 export const MAX_AUDIT_EVENTS = 1000;
+
+const AUDIT_COLUMNS = [
+  'at',
+  'actor',
+  'action',
+  'target',
+  'outcome',
+  'client_ip',
+  'duration_ms',
+  'details',
+  'prev_hash',
+  'hash',
+] as const;
 
 /**
  * Rows of another table that must commit together with an audit event (a run's final record with its
@@ -109,13 +123,7 @@ export class AuditLog {
       prev = hash;
       return v;
     });
-    // SQLite caps bound variables per statement; 10 columns × 500 rows stays well under it.
-    for (let i = 0; i < values.length; i += 500) {
-      await trx
-        .insertInto('audit_events')
-        .values(values.slice(i, i + 500))
-        .execute();
-    }
+    await insertRows(trx, this.store.dialect, 'audit_events', AUDIT_COLUMNS, values);
   }
 
   /** Newest first, at most 1000. */

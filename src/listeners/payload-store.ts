@@ -3,9 +3,21 @@ import { AppError, conflict } from '../core/errors.js';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
 import type { RunService } from '../runs/run-service.js';
+import { RUN_COLUMNS } from '../runs/run-store.js';
 import type { RawParams, Run, RunRequest } from '../runs/run-types.js';
+import { insertRows } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import { type BodyFormat, parseBodyFormat } from './request-body.js';
+
+const PAYLOAD_COLUMNS = [
+  'message_id',
+  'listener',
+  'run_id',
+  'idempotency_key',
+  'format',
+  'body',
+  'received_at',
+] as const;
 
 /** What an async listener answers with 202, and again for a repeated Idempotency-Key. */
 export interface Receipt {
@@ -174,17 +186,8 @@ export class PayloadStore {
         });
         settled.push({ payload: p, receipt, run });
       }
-      // Kept under SQLite's limit on bound variables per statement.
-      for (let i = 0; i < runRows.length; i += 200) {
-        await trx
-          .insertInto('runs')
-          .values(runRows.slice(i, i + 200))
-          .execute();
-        await trx
-          .insertInto('listener_payloads')
-          .values(payloadRows.slice(i, i + 200))
-          .execute();
-      }
+      await insertRows(trx, this.store.dialect, 'runs', RUN_COLUMNS, runRows);
+      await insertRows(trx, this.store.dialect, 'listener_payloads', PAYLOAD_COLUMNS, payloadRows);
     });
     for (const s of settled) {
       if (!s.run) continue;

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { insertRows } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
 import type { LogLine, RawParams, Run, RunStatus, RunTrigger, StepStats } from './run-types.js';
@@ -42,6 +43,31 @@ export function toRun(r: RunsTable): Run {
   };
 }
 
+/** Every column of a run's row but its heartbeat (a run inserted as ended or queued has none). */
+export const RUN_COLUMNS = [
+  'id',
+  'flow',
+  'trigger',
+  'status',
+  'params',
+  'requested_by',
+  'parent_id',
+  'attempt',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'rows_read',
+  'rows_written',
+  'error',
+  'steps',
+  'log',
+  'worker',
+  'schedule',
+  'lane',
+  'not_before',
+] as const satisfies readonly (keyof RunsTable)[];
+
 /** Run records in the metadata store. */
 export class RunStore {
   constructor(private readonly store: Store) {}
@@ -59,16 +85,8 @@ export class RunStore {
    * before, a guarded update (see `save`) for the others.
    */
   async writeEnded(trx: Transaction<Database>, ended: { run: Run; stored: boolean }[]): Promise<void> {
-    const rows = ended
-      .filter((e) => !e.stored)
-      .map((e) => ({ ...this.toRow(e.run, null), heartbeat_at: null }));
-    // SQLite caps bound variables per statement; 23 columns × 500 rows stays under it.
-    for (let i = 0; i < rows.length; i += 500) {
-      await trx
-        .insertInto('runs')
-        .values(rows.slice(i, i + 500))
-        .execute();
-    }
+    const rows = ended.filter((e) => !e.stored).map((e) => this.toRow(e.run, null));
+    await insertRows(trx, this.store.dialect, 'runs', RUN_COLUMNS, rows);
     for (const e of ended) if (e.stored) await this.save(e.run, ['running', 'cancelled'], e.run.attempt, trx);
   }
 
