@@ -125,6 +125,8 @@ const PREPARED_MAX_ROWS = 4;
 const statementNames = new Map<string, string>();
 const MAX_STATEMENT_NAMES = 2000;
 let statementCount = 0;
+/** The INSERT text of a small write by its shape (table, columns, keys, rows), so it is quoted once. */
+const smallWriteSql = new Map<string, string>();
 
 /**
  * The query config for a small write: a repeated listener insert is parsed and planned once per pooled
@@ -157,7 +159,13 @@ async function writeSmall(
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
   const values = keys.length > 0 ? lastPerKey(rows, keys) : rows;
   const params = values.flatMap((r) => names.map((n) => pgParam(r[n])));
-  const sql = insertSql(table, names, keys, values.length);
+  const shape = `${table}\u0000${names.join('\u0001')}\u0000${keys.join('\u0001')}\u0000${values.length}`;
+  let sql = smallWriteSql.get(shape);
+  if (sql === undefined) {
+    sql = insertSql(table, names, keys, values.length);
+    if (smallWriteSql.size >= MAX_STATEMENT_NAMES) smallWriteSql.clear();
+    smallWriteSql.set(shape, sql);
+  }
   let known = knownTables.get(pool);
   if (!known) {
     known = new Set();
