@@ -10,7 +10,7 @@ import type { Run } from './run-types.js';
 /** How often the journal looks at the runs executing in this process. */
 const TICK_MS = 500;
 /** A run started here is written to the store once it has run this long (short runs only when they end). */
-export const PUBLISH_AFTER_MS = 500;
+const PUBLISH_AFTER_MS = 500;
 /** Heartbeats and live progress go to the store every this many ticks (2 s). */
 const HEARTBEAT_EVERY = 4;
 
