@@ -52,6 +52,7 @@ export class RunJournal {
   private readonly active = new Map<string, ActiveRun>();
   private readonly timer: NodeJS.Timeout;
   private ticks = 0;
+  private ticking = false;
   /** One function for every ended run, so the audit trail writes a whole group of them at once. */
   private readonly writeEnded: (trx: Transaction<Database>, ended: Ended[]) => Promise<void>;
 
@@ -135,8 +136,15 @@ export class RunJournal {
   }
 
   private async tick(): Promise<void> {
-    await this.publish();
-    if (++this.ticks % HEARTBEAT_EVERY === 0) await this.heartbeat();
+    // A slow store must not pile up passes: a tick that finds the last one still going skips its turn.
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.publish();
+      if (++this.ticks % HEARTBEAT_EVERY === 0) await this.heartbeat();
+    } finally {
+      this.ticking = false;
+    }
   }
 
   /** Writes the runs that have been going for a while as running, so everyone can see them. */
