@@ -223,7 +223,7 @@ async function drain(
   while ((await waiting()) > 0 && performance.now() - started < 300_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  await ctx.runs.drain();
+  await ctx.audit.drain();
   await client.end();
   const seconds = (performance.now() - started) / 1000;
   return { backlog, seconds: Number(seconds.toFixed(1)), runsPerSecond: Math.round(backlog / seconds) };

@@ -90,7 +90,6 @@ export async function createContext(
     async close() {
       await runs.stop();
       await connectors.closeAll();
-      await runs.drain();
       await audit.drain();
       await store.close();
     },

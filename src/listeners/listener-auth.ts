@@ -45,10 +45,6 @@ export class ListenerAuth {
   }
 
   /**
-   * A verified pair is remembered for 30 s (by a hash of the header), so a client calling often does not
-   * pay for a password hash each time; failures go through the login throttle (429 after repeated ones).
-   */
-  /**
    * Who calls a path where no listener is: anyone with a valid credential of any kind learns that
    * (404); anyone else gets 401, so listener paths cannot be probed without a credential.
    */
@@ -59,6 +55,10 @@ export class ListenerAuth {
       : this.ctx.auth.authenticate(bearer(credential));
   }
 
+  /**
+   * A verified pair is remembered for 30 s (by a hash of the header), so a client calling often does not
+   * pay for a password hash each time; failures go through the login throttle (429 after repeated ones).
+   */
   private async basic(header: string, clientIp: string): Promise<Principal> {
     const key = createHash('sha256').update(header).digest('hex');
     const hit = this.basicCache.get(key);

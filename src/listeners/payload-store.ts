@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, conflict } from '../core/errors.js';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
+import { newRun } from '../runs/run-records.js';
 import type { RunService } from '../runs/run-service.js';
 import { RUN_COLUMNS } from '../runs/run-store.js';
 import type { RawParams, Run, RunRequest } from '../runs/run-types.js';
@@ -171,7 +172,7 @@ export class PayloadStore {
           settled.push({ payload: p, receipt: { ...seen, duplicate: true } });
           continue;
         }
-        const run = this.runs.newRun(p.run, 'queued');
+        const run = newRun(p.run, 'queued');
         const receipt: Receipt = { status: 'received', messageId: randomUUID(), runId: run.id };
         if (key !== undefined) known.set(key, receipt);
         runRows.push(this.runs.store.toRow(run, null));

@@ -106,10 +106,14 @@ export function limitedBody(raw: IncomingMessage, max: number): ByteSource {
       }
     } catch (err) {
       if (err instanceof AppError) throw err;
-      // The client went away mid-body: its fault, not a server error worth a stack trace.
-      throw new AppError('INVALID_PAYLOAD', 'The request body was cut off before it ended', { cause: err });
+      throw cutOff(err);
     }
   })();
+}
+
+/** The client went away mid-body: its fault, not a server error worth a stack trace. */
+function cutOff(cause?: unknown): AppError {
+  return new AppError('INVALID_PAYLOAD', 'The request body was cut off before it ended', { cause });
 }
 
 /** Peeks at the first non-blank byte without losing it. */
@@ -124,9 +128,7 @@ export async function peekFirstByte(
     if (next.done) break;
     const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
     head.push(chunk);
-    first = chunk.find(
-      (b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf,
-    );
+    first = firstNonBlank(chunk);
   }
   return {
     first,
@@ -157,6 +159,7 @@ export async function readRequestBody(
 ): Promise<RequestBody> {
   const declared = Number(raw.headers['content-length'] ?? Number.NaN);
   const contentType = raw.headers['content-type'];
+  if (Number.isFinite(declared) && declared > spec.maxBodySize) throw tooLarge(spec.maxBodySize);
   if (Number.isFinite(declared) && declared <= WHOLE_BODY_MAX) {
     const bytes = await wholeBody(raw, spec.maxBodySize);
     const first = firstNonBlank(bytes);
@@ -207,10 +210,8 @@ function wholeBody(raw: IncomingMessage, max: number): Promise<Buffer> {
       done();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
     };
-    const cutOff = (cause?: unknown) =>
-      done(new AppError('INVALID_PAYLOAD', 'The request body was cut off before it ended', { cause }));
-    const onError = (err: Error) => cutOff(err);
-    const onAborted = () => cutOff();
+    const onError = (err: Error) => done(cutOff(err));
+    const onAborted = () => done(cutOff());
     raw.on('data', onData);
     raw.on('end', onEnd);
     raw.on('error', onError);

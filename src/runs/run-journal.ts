@@ -126,11 +126,6 @@ export class RunJournal {
     return out;
   }
 
-  /** Waits for every final record handed to `finish` so far. */
-  drain(): Promise<void> {
-    return this.audit.drain();
-  }
-
   stop(): void {
     clearInterval(this.timer);
   }

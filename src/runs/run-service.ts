@@ -8,7 +8,7 @@ import { retryDelayMs } from './retry-policy.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
 import { newRun, runEvent } from './run-records.js';
 import type { RunFilter, RunStore } from './run-store.js';
-import type { LogLine, Run, RunIo, RunRequest, RunStatus } from './run-types.js';
+import type { LogLine, Run, RunIo, RunRequest } from './run-types.js';
 
 const MAX_LOG_LINES = 1000;
 
@@ -54,11 +54,6 @@ export class RunService {
     return this.runs;
   }
 
-  /** A new run record, not yet stored. */
-  newRun(req: RunRequest, status: RunStatus): Run {
-    return newRun(req, status);
-  }
-
   /**
    * Runs a flow now and waits for the outcome. Throws NOT_FOUND for an unknown flow (no run is recorded).
    * The run's record is written when it ends, or earlier if it runs long (see RunJournal).
@@ -70,14 +65,14 @@ export class RunService {
     onProgress?: (run: Run) => void,
   ): Promise<Run> {
     const spec = await this.engine.load(req.flow);
-    const run = this.newRun(req, 'running');
+    const run = newRun(req, 'running');
     return this.execute(run, spec, io, parentSignal, req.clientIp ?? null, onProgress, { stored: false });
   }
 
   /** Records a queued run; a worker executes it. Throws NOT_FOUND for an unknown flow. */
   async enqueue(req: RunRequest): Promise<Run> {
     await this.engine.load(req.flow);
-    const run = this.newRun(req, 'queued');
+    const run = newRun(req, 'queued');
     await this.runs.insert(run);
     await this.queued(run, req.clientIp ?? null);
     return run;
@@ -314,11 +309,6 @@ export class RunService {
 
   activeCount(): number {
     return this.journal.size;
-  }
-
-  /** Waits until the final records of every ended run are in the store. */
-  drain(): Promise<void> {
-    return this.journal.drain();
   }
 
   async stop(): Promise<void> {

@@ -121,26 +121,14 @@ function insertSql(
 
 /** Small writes of at most this many rows run as named (server-side prepared) statements. */
 const PREPARED_MAX_ROWS = 4;
-/** Statement names by SQL text; bounded, so a server with very many shapes of writes stops adding names. */
-const statementNames = new Map<string, string>();
-const MAX_STATEMENT_NAMES = 2000;
-let statementCount = 0;
-/** The INSERT text of a small write by its shape (table, columns, keys, rows), so it is quoted once. */
-const smallWriteSql = new Map<string, string>();
-
 /**
- * The query config for a small write: a repeated listener insert is parsed and planned once per pooled
- * connection, then only bound and executed.
+ * Small-write statements by shape (table, columns, keys, rows): the INSERT text, quoted once, and for
+ * few rows the name it is prepared under on each pooled connection (parsed and planned once per
+ * connection, then only bound and executed). Bounded: past the limit the map starts over.
  */
-function smallWriteQuery(sql: string, params: unknown[], rows: number): pg.QueryConfig {
-  if (rows > PREPARED_MAX_ROWS) return { text: sql, values: params };
-  let name = statementNames.get(sql);
-  if (name === undefined && statementNames.size < MAX_STATEMENT_NAMES) {
-    name = `integrator_w${++statementCount}`;
-    statementNames.set(sql, name);
-  }
-  return name === undefined ? { text: sql, values: params } : { name, text: sql, values: params };
-}
+const smallWrites = new Map<string, { sql: string; name: string | undefined }>();
+const MAX_SMALL_WRITES = 2000;
+let statementCount = 0;
 
 /**
  * The small-write path: a few rows (a listener call, a trickle) as one INSERT … ON CONFLICT with bound
@@ -160,19 +148,22 @@ async function writeSmall(
   const values = keys.length > 0 ? lastPerKey(rows, keys) : rows;
   const params = values.flatMap((r) => names.map((n) => pgParam(r[n])));
   const shape = `${table}\u0000${names.join('\u0001')}\u0000${keys.join('\u0001')}\u0000${values.length}`;
-  let sql = smallWriteSql.get(shape);
-  if (sql === undefined) {
-    sql = insertSql(table, names, keys, values.length);
-    if (smallWriteSql.size >= MAX_STATEMENT_NAMES) smallWriteSql.clear();
-    smallWriteSql.set(shape, sql);
+  let statement = smallWrites.get(shape);
+  if (statement === undefined) {
+    const sql = insertSql(table, names, keys, values.length);
+    const name = values.length <= PREPARED_MAX_ROWS ? `integrator_w${++statementCount}` : undefined;
+    if (smallWrites.size >= MAX_SMALL_WRITES) smallWrites.clear();
+    statement = { sql, name };
+    smallWrites.set(shape, statement);
   }
+  const query: pg.QueryConfig = { text: statement.sql, values: params };
+  if (statement.name !== undefined) query.name = statement.name;
   let known = knownTables.get(pool);
   if (!known) {
     known = new Set();
     knownTables.set(pool, known);
   }
   try {
-    const query = smallWriteQuery(sql, params, values.length);
     if (known.has(table) && spec.mode !== 'replace') return (await client.query(query)).rowCount ?? 0;
     await client.query('begin');
     await prepareTarget(client, spec, columns, false);
@@ -184,7 +175,7 @@ async function writeSmall(
     // The table may have been dropped (or recreated with other types) behind our back: ask the catalog
     // next time, and prepare the statement afresh under a new name.
     known.delete(table);
-    statementNames.delete(sql);
+    smallWrites.delete(shape);
     throw e;
   }
 }

@@ -81,10 +81,14 @@ export class RunClaims {
    * Claims several queued runs without limits in one guarded update; returns those that were still
    * queued (another worker may have taken some), oldest first.
    */
-  async takeMany(ids: string[], worker: string): Promise<Run[]> {
+  async takeMany(
+    ids: string[],
+    worker: string,
+    db: Transaction<Database> | Store['db'] = this.store.db,
+  ): Promise<Run[]> {
     if (ids.length === 0) return [];
     const now = new Date().toISOString();
-    const rows = await this.store.db
+    const rows = await db
       .updateTable('runs')
       .set({ status: 'running', started_at: now, heartbeat_at: now, worker })
       .where('id', 'in', ids)
@@ -101,15 +105,8 @@ export class RunClaims {
     id: string,
     worker: string,
   ): Promise<ClaimResult> {
-    const now = new Date().toISOString();
-    const row = await db
-      .updateTable('runs')
-      .set({ status: 'running', started_at: now, heartbeat_at: now, worker })
-      .where('id', '=', id)
-      .where('status', '=', 'queued')
-      .returningAll()
-      .executeTakeFirst();
-    return row ? { claimed: toRun(row) } : { lost: true };
+    const [claimed] = await this.takeMany([id], worker, db);
+    return claimed ? { claimed } : { lost: true };
   }
 
   private async lock(trx: Transaction<Database>, key: string): Promise<void> {
