@@ -268,7 +268,9 @@ function sh(cmd: string): Promise<{ seconds: number; stdout: string }> {
 
 /** Runs this script as a child in the given mode; parses the RESULT line and /usr/bin/time's max RSS. */
 function child<T>(args: string[]): Promise<T & { timeMaxRssMb?: number }> {
-  const node = [process.execPath, '--expose-gc', '--import', 'tsx', SELF, ...args];
+  // BENCH_NODE_ARGS adds Node options to each child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const node = [process.execPath, '--expose-gc', ...extra, '--import', 'tsx', SELF, ...args];
   const useTime = existsSync(TIME_BIN);
   const [cmd, ...rest] = useTime ? [TIME_BIN, '-f', 'TIME_MAXRSS_KB %M', ...node] : node;
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@ import { CsvScanner, CsvSyntaxError } from './csv-scan.js';
 import { writeCsv } from './csv-writer.js';
 import type { ByteSource, Format, ReadContext } from './format.js';
 import { formatError } from './format-error.js';
+import { setField } from './rows.js';
 import { decodeText, EncodingSchema } from './text.js';
 import { TextCursor } from './text-cursor.js';
 
@@ -51,6 +52,7 @@ async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): Row
   const scanner = new CsvScanner(cur, o);
   const { nullValue } = o;
   let names: string[] | undefined = o.header ? undefined : o.columns ? [...o.columns] : [];
+  let protoName = names?.includes('__proto__') ?? false;
   /** Every record has as many fields as the first one (the header when there is one). */
   let width = -1;
   let batch: Row[] = [];
@@ -78,11 +80,13 @@ async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): Row
       }
       if (names === undefined) {
         names = o.columns ? [...o.columns] : fields.map((f) => f ?? nullValue);
+        protoName = names.includes('__proto__');
         continue;
       }
       while (names.length < n) names.push(`col${names.length + 1}`);
       const row: Row = {};
-      for (let i = 0; i < n; i++) row[names[i]!] = fields[i];
+      if (protoName) for (let i = 0; i < n; i++) setField(row, names[i]!, fields[i]);
+      else for (let i = 0; i < n; i++) row[names[i]!] = fields[i];
       batch.push(row);
       if (batch.length >= batchSize) {
         ctx.signal?.throwIfAborted();

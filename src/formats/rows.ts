@@ -13,3 +13,10 @@ export function columnNames(
   if (declared && declared.length > 0) return declared.map((c) => c.name);
   return first ? Object.keys(first) : [];
 }
+
+/** Sets an own field, even one named `__proto__`, which plain assignment would take as the prototype. */
+export function setField(target: Row, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else target[key] = value;
+}

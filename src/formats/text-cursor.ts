@@ -25,7 +25,8 @@ export class TextCursor {
       return false;
     }
     this.drop();
-    this.buf = this.pos === this.buf.length ? next.value : this.buf + next.value;
+    // join() builds one flat string; `+` would make a rope that every charCodeAt must walk through.
+    this.buf = this.pos === this.buf.length ? next.value : [this.buf, next.value].join('');
     this.pos = 0;
     return true;
   }

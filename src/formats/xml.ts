@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import type { ByteSource, Format, ReadContext } from './format.js';
 import { formatError } from './format-error.js';
+import { setField } from './rows.js';
 import { decodeText, EncodingSchema } from './text.js';
 import { TextCursor } from './text-cursor.js';
 import { XmlScanner, XmlSyntaxError } from './xml-scan.js';
@@ -54,8 +55,8 @@ interface Frame {
 }
 
 function addField(target: Row, key: string, value: unknown): void {
-  if (!(key in target)) {
-    target[key] = value;
+  if (!Object.hasOwn(target, key)) {
+    setField(target, key, value);
     return;
   }
   // A repeated child element becomes an array of its values, in document order.
@@ -112,7 +113,7 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
           }
           if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
           fields ??= {};
-          fields[attributePrefix + key] = value;
+          setField(fields, attributePrefix + key, value);
         }
       }
       if (open > 0) frames[open - 1]!.fields ??= {};
@@ -136,7 +137,7 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
       if (frame.nil) value = null;
       else if (frame.fields) {
         // Whitespace between child elements is layout, not data; real mixed text is kept under textKey.
-        if (frame.text.trim() !== '') frame.fields[textKey] = frame.text;
+        if (frame.text.trim() !== '') setField(frame.fields, textKey, frame.text);
         value = frame.fields;
       } else value = frame.text === '' && emptyAsNull ? null : frame.text;
       if (parent) {

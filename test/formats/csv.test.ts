@@ -27,6 +27,12 @@ describe('csv format', () => {
     ]);
   });
 
+  it('keeps a column named __proto__ as an own field', async () => {
+    const rows = await readAll('csv', '__proto__,constructor\n1,2\n');
+    expect(rows).toEqual([JSON.parse('{"__proto__":"1","constructor":"2"}')]);
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+  });
+
   it('names fields col1..n or by `columns` when header=false', async () => {
     expect(await readAll('csv', '1,2\n3,4\n', { header: false })).toEqual([
       { col1: '1', col2: '2' },

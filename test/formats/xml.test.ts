@@ -145,6 +145,30 @@ describe('xml scanner', () => {
     ]);
   });
 
+  it('keeps fields named like Object.prototype members as plain own fields', async () => {
+    const doc =
+      '<r><p __proto__="a"><constructor>1</constructor><toString>2</toString><__proto__>3</__proto__></p>' +
+      '<p><constructor>4</constructor><constructor>5</constructor></p></r>';
+    const rows = await readAll('xml', doc);
+    expect(rows[0]).toEqual(JSON.parse('{"__proto__":["a","3"],"constructor":"1","toString":"2"}'));
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+    expect(rows[1]).toEqual({ constructor: ['4', '5'] });
+  });
+
+  it('decodes entities and line breaks only where they are, whatever the chunk size', async () => {
+    const parts: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const v = i % 3 === 0 ? `a &amp; b ${i}` : i % 3 === 1 ? `x\r\ny ${i}` : `plain ${i}`;
+      parts.push(`<p><v>${v}</v><w>${i}</w></p>`);
+    }
+    const doc = `<r>${parts.join('\n')}</r>`;
+    const expected = Array.from({ length: 40 }, (_, i) => ({
+      v: i % 3 === 0 ? `a & b ${i}` : i % 3 === 1 ? `x\ny ${i}` : `plain ${i}`,
+      w: String(i),
+    }));
+    for (const chunk of [1, 7, 64, 4096]) expect(await readAll('xml', doc, {}, chunk)).toEqual(expected);
+  });
+
   it('refuses malformed documents with line and column', async () => {
     const bad: [string, RegExp][] = [
       ['<r><p></pp></r>', /line 1 column 7: closing tag <\/pp> does not match <p>/],
