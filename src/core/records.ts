@@ -38,5 +38,9 @@ export interface Column {
   primaryKey?: boolean;
 }
 
-/** Default number of rows in a batch when a producer is free to choose. */
-export const DEFAULT_BATCH_SIZE = 5000;
+/**
+ * Default number of rows in a batch when a producer is free to choose. Batches in flight are what a
+ * young-generation collection finds alive and promotes; at 5,000 rows the old generation's sawtooth
+ * took a 10M-row mapped load to 290 MB peak RSS, at 2,000 to 262 MB, with no loss of speed.
+ */
+export const DEFAULT_BATCH_SIZE = 2000;
