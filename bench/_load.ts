@@ -35,6 +35,7 @@ const r = await autocannon({
 console.log(
   JSON.stringify({
     rps: Math.round(r.requests.average),
+    total: r.requests.total,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,

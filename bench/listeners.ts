@@ -1,6 +1,6 @@
 /**
  * Listener throughput: 50 connections, small JSON body, bearer token, against the real PostgreSQL.
- *   node --import tsx bench/listeners.ts [seconds] [--no-baselines]
+ *   node --import tsx bench/listeners.ts [seconds] [--no-baselines] [--only sync|async|get]
  * Measures, in one run: a sync listener inserting one row, an async listener accepting payloads, a GET
  * data API returning one row; and two baselines doing the same insert: a minimal Fastify route with `pg`
  * (the ceiling of this stack) and Node-RED (installed from npm into a temporary folder), if it installs.
@@ -19,12 +19,17 @@ import { featureModules } from '../src/server/modules.js';
 import { createPgDatabase } from '../test/services.js';
 
 const SECONDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 10);
-const BASELINES = !process.argv.includes('--no-baselines');
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+/** `--only` runs one scenario of the server under test (for profiling it), without the baselines. */
+const BASELINES = !process.argv.includes('--no-baselines') && ONLY === undefined;
+const runs = (scenario: 'sync' | 'async' | 'get') => ONLY === undefined || ONLY === scenario;
 const CONNECTIONS = 50;
 
 interface Result {
   name: string;
   rps: number;
+  /** CPU time this process spent per request (the server under test, or the in-process baseline). */
+  cpuMs?: number;
   p50: number;
   p99: number;
   errors: number;
@@ -38,6 +43,7 @@ async function load(
   name: string,
   url: string,
   opts: { method?: 'POST'; headers: Record<string, string> },
+  inProcess = true,
 ): Promise<Result> {
   const firstId = nextId;
   nextId += 10_000_000;
@@ -49,6 +55,7 @@ async function load(
     connections: CONNECTIONS,
     firstId,
   });
+  const cpuBefore = process.cpuUsage();
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_load.ts'), args], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -61,8 +68,12 @@ async function load(
       code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`)),
     );
   });
-  const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<Result, 'name'>;
-  const result = { name, ...summary };
+  const { total, ...summary } = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Omit<Result, 'name'> & {
+    total: number;
+  };
+  const cpu = process.cpuUsage(cpuBefore);
+  const result: Result = { name, ...summary };
+  if (inProcess && total > 0) result.cpuMs = Number(((cpu.user + cpu.system) / 1000 / total).toFixed(3));
   console.log(JSON.stringify(result));
   return result;
 }
@@ -133,13 +144,20 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   const post = { method: 'POST' as const, headers };
-  results.push(await load('integrator sync insert', `${base}/rest/v1/httplistener/bench/in`, post));
-  results.push(await load('integrator async accept', `${base}/rest/v1/httplistener/bench/queue`, post));
-  // The accepted payloads are still being processed: measure how long that takes, and let it finish so
-  // that nothing else competes with the next scenarios.
-  const drained = await drain(ctx, store.url);
-  console.log(JSON.stringify({ name: 'async backlog processed', ...drained }));
-  results.push(await load('integrator GET one row', `${base}/rest/v1/httplistener/bench/out/1`, { headers }));
+  if (runs('sync'))
+    results.push(await load('integrator sync insert', `${base}/rest/v1/httplistener/bench/in`, post));
+  let drained = { backlog: 0, seconds: 0, runsPerSecond: 0 };
+  if (runs('async')) {
+    results.push(await load('integrator async accept', `${base}/rest/v1/httplistener/bench/queue`, post));
+    // The accepted payloads are still being processed: measure how long that takes, and let it finish so
+    // that nothing else competes with the next scenarios.
+    drained = await drain(ctx, store.url);
+    console.log(JSON.stringify({ name: 'async backlog processed', ...drained }));
+  }
+  if (runs('get'))
+    results.push(
+      await load('integrator GET one row', `${base}/rest/v1/httplistener/bench/out/1`, { headers }),
+    );
   // The server under test stops before the baselines run, so they have the machine to themselves.
   await app.close();
   for (const m of [...modules].reverse()) await m.stop?.();
@@ -162,7 +180,7 @@ async function main(): Promise<void> {
       return undefined;
     });
     if (red) {
-      results.push(await load('node-red insert', `${red.url}/in`, post));
+      results.push(await load('node-red insert', `${red.url}/in`, post, false));
       red.stop();
     }
   }
@@ -175,17 +193,21 @@ async function main(): Promise<void> {
   const ceiling = results.find((r) => r.name.startsWith('fastify'));
   const redResult = results.find((r) => r.name.startsWith('node-red'));
   const lines = [
-    '| Scenario | req/s | p50 ms | p99 ms | errors | non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`),
+    '| Scenario | req/s | p50 ms | p99 ms | errors | non-2xx | server CPU ms/request |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map(
+      (r) => `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.cpuMs ?? '–'} |`,
+    ),
     '',
     `Async backlog left when the load stopped: ${drained.backlog} runs, processed in ${drained.seconds} s (${drained.runsPerSecond} runs/s).`,
   ];
-  const [sync, accept] = results;
+  const sync = results.find((r) => r.name === 'integrator sync insert');
+  const accept = results.find((r) => r.name === 'integrator async accept');
   if (sync && ceiling) lines.push(`sync insert / fastify+pg: ${(sync.rps / ceiling.rps).toFixed(2)}x`);
   if (sync && redResult) lines.push(`sync insert / node-red: ${(sync.rps / redResult.rps).toFixed(2)}x`);
   if (accept && redResult) lines.push(`async accept / node-red: ${(accept.rps / redResult.rps).toFixed(2)}x`);
   console.log(`\n${lines.join('\n')}`);
+  if (ONLY !== undefined) return;
   const header = [
     '# Listener benchmark',
     '',

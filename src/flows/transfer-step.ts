@@ -1,11 +1,17 @@
 import { inferColumns } from '../connectors/columns.js';
-import type { Connector, CsvCopyOptions, DestinationSpec, SourceSpec } from '../connectors/connector.js';
+import type {
+  Connector,
+  CsvCopyOptions,
+  DestinationSpec,
+  SourceSpec,
+  Writer,
+} from '../connectors/connector.js';
 import { csvFastPathOptions, sameCsvDialect } from '../connectors/files/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Column, Row, RowStream } from '../core/records.js';
 import { bindFormat, formatForExtension } from '../formats/registry.js';
 import type { StepStats } from '../runs/run-types.js';
-import { compileTransforms } from '../transforms/compile-transforms.js';
+import { type CompiledTransforms, compileTransforms } from '../transforms/compile-transforms.js';
 import {
   REQUEST_SOURCE,
   RESPONSE_TARGET,
@@ -246,8 +252,35 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
   }
 }
 
+/**
+ * Compiled transforms by step: a step object belongs to one validated flow version (the engine caches
+ * those), so its expressions are compiled once, not once per run.
+ */
+const compiled = new WeakMap<TransferStep, CompiledTransforms>();
+
+function transformsOf(step: TransferStep, path: string): CompiledTransforms {
+  let t = compiled.get(step);
+  if (!t) {
+    t = compileTransforms(step.transforms ?? [], `${path}.transforms`);
+    compiled.set(step, t);
+  }
+  return t;
+}
+
 async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
-  const transforms = compileTransforms(step.transforms ?? [], `${path}.transforms`);
+  const transforms = transformsOf(step, path);
+  const inMemory = step.from.connection === REQUEST_SOURCE ? env.io?.requestRows : undefined;
+  if (inMemory && step.to.connection !== RESPONSE_TARGET) {
+    // A listener call's rows are all here already: transform and write them as one batch, without the
+    // stream stages (read-ahead, counting, peeking) a source of unknown length needs.
+    stats.rowsRead = inMemory.length;
+    const rows = transforms.applyAll(inMemory, env.params);
+    const columns = transforms.outputColumns(inferColumns(inMemory));
+    stats.rowsWritten = await writeCommitted(step, env, columns, path, async (writer) => {
+      if (rows.length > 0) await writer.write(rows);
+    });
+    return;
+  }
   const source = await openSource(step, env, path);
   const { first, rest, close } = await peek(counted(prefetch(source.batches), stats, 'rowsRead', env));
   try {
@@ -270,7 +303,7 @@ async function writeRows(
   env: StepEnv,
   stats: StepStats,
   path: string,
-  transforms: ReturnType<typeof compileTransforms>,
+  transforms: CompiledTransforms,
   inputColumns: Column[],
   rows: RowStream,
 ): Promise<void> {
@@ -283,14 +316,26 @@ async function writeRows(
     await env.io.response(transformed);
     return;
   }
-  const target = await env.pool.get(step.to.connection);
-  const writer = await target.writer(destinationSpec(step.to, outputColumns, env, `${path}.to`), env.signal);
-  try {
+  stats.rowsWritten = await writeCommitted(step, env, outputColumns, path, async (writer) => {
     for await (const batch of transformed) {
       if (batch.length > 0) await writer.write(batch);
     }
-    const { rowsWritten } = await writer.commit();
-    stats.rowsWritten = rowsWritten;
+  });
+}
+
+/** Opens the step's destination, lets `fill` write into it, then commits; rolls back if anything fails. */
+async function writeCommitted(
+  step: TransferStep,
+  env: StepEnv,
+  columns: Column[],
+  path: string,
+  fill: (writer: Writer) => Promise<void>,
+): Promise<number> {
+  const target = await env.pool.get(step.to.connection);
+  const writer = await target.writer(destinationSpec(step.to, columns, env, `${path}.to`), env.signal);
+  try {
+    await fill(writer);
+    return (await writer.commit()).rowsWritten;
   } catch (err) {
     await writer
       .rollback()

@@ -18,6 +18,8 @@ import type { TransformDef } from './transform-def.js';
 
 export interface CompiledTransforms {
   apply(stream: RowStream, params: Record<string, unknown>): RowStream;
+  /** The same for rows already in memory, as one batch: no stream machinery (a listener call's body). */
+  applyAll(rows: Row[], params: Record<string, unknown>): Row[];
   /** The destination's column layout for a given source layout; VALIDATION_FAILED on unknown columns. */
   outputColumns(input: Column[]): Column[];
 }
@@ -44,6 +46,14 @@ export function compileTransforms(defs: TransformDef[], path: string): CompiledT
     apply(stream, params) {
       if (stages.length === 0) return stream;
       return run(stream, stages, params);
+    },
+    applyAll(rows, params) {
+      let out = rows;
+      for (const stage of stages) {
+        if (out.length === 0) break;
+        out = stage.start(params)(out, 1);
+      }
+      return out;
     },
     outputColumns(input) {
       return stages.reduce((columns, stage) => stage.outputColumns(columns), input);

@@ -33,4 +33,58 @@ describe('listeners: push and pull over HTTP', () => {
     expect(got.status).toBe(200);
     expect(await got.json()).toEqual({ patientid: 1, name: 'Ada', birthdate: '1984-03-09' });
   });
+
+  it("runs the flow's transforms on a pushed body, and a failing one writes nothing", async () => {
+    await f.put('flows', 'patient-shaped', {
+      type: 'transfer',
+      parameters: { minimum: { type: 'integer', default: 100 } },
+      steps: [
+        {
+          from: { connection: '@request' },
+          transforms: [
+            { type: 'filter', where: 'id >= {minimum}' },
+            { type: 'dedupe', keys: ['id'] },
+            { type: 'map', rename: { id: 'patientid' }, compute: { name: "upper(who) & '!'" } },
+            { type: 'map', select: ['patientid', 'name'] },
+          ],
+          to: { connection: 'pgtarget', table: 'patient' },
+        },
+      ],
+    });
+    await f.put('listeners', 'patient-shaped', { path: 'shaped', flow: 'patient-shaped' });
+    const post = (body: unknown, query = '') =>
+      f.call(`shaped${query}`, {
+        method: 'POST',
+        headers: { ...f.admin, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const rows = [
+      { id: 101, who: 'ann' },
+      { id: 5, who: 'too small' },
+      { id: 102, who: 'bo' },
+      { id: 101, who: 'again' },
+    ];
+    const res = await post(rows);
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ status: 'succeeded', rowsWritten: 2 });
+    const { rows: stored } = await f.target.query(
+      'select patientid, name from patient where patientid > 100 order by patientid',
+    );
+    expect(stored).toEqual([
+      { patientid: 101, name: 'ANN!' },
+      { patientid: 102, name: 'BO!' },
+    ]);
+    // Run twice more: the compiled transforms are reused, and parameters still bind per call.
+    expect((await (await post([{ id: 7, who: 'low' }], '?minimum=5')).json()).rowsWritten).toBe(1);
+    const failed = await post([
+      { id: 201, who: 'x' },
+      { id: 101, who: 'duplicate key' },
+    ]);
+    expect(failed.status).toBe(500);
+    const { rows: after } = await f.target.query(
+      'select count(*)::int as n from patient where patientid in (7, 201)',
+    );
+    expect(after[0].n).toBe(1);
+  });
 });
