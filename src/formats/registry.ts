@@ -89,8 +89,25 @@ export function bindFormat(spec: {
   type: string;
   options?: Record<string, unknown> | undefined;
 }): BoundFormat {
-  return getEntry(spec.type).bind(spec.options ?? {});
+  const entry = getEntry(spec.type);
+  // Bindings are cached by options object (definitions keep theirs for the life of a version) and per
+  // type without options: validating options on every listener call costs more than parsing its body.
+  const key = spec.options ?? entry;
+  let b = bound.get(key)?.get(spec.type);
+  if (!b) {
+    b = entry.bind(spec.options ?? {});
+    let byType = bound.get(key);
+    if (!byType) {
+      byType = new Map();
+      bound.set(key, byType);
+    }
+    byType.set(spec.type, b);
+  }
+  return b;
 }
+
+/** Bound formats by options object (or by registry entry when there are none), then by type. */
+const bound = new WeakMap<object, Map<string, BoundFormat>>();
 
 /** The format for a Content-Type header value (parameters such as charset are ignored), if any. */
 export function formatForMediaType(contentType: string): Format<unknown> | undefined {

@@ -3,13 +3,7 @@ import { AppError } from '../core/errors.js';
 import type { Row } from '../core/records.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import { parseJsonRecords } from '../formats/json.js';
-import {
-  type BoundFormat,
-  bindFormat,
-  FORMAT_TYPES,
-  formatForMediaType,
-  isFormatType,
-} from '../formats/registry.js';
+import { bindFormat, FORMAT_TYPES, formatForMediaType, isFormatType } from '../formats/registry.js';
 import type { ListenerSpec } from './listener-schema.js';
 
 /** The format a body is read with: its type and the listener's reader options for it. */
@@ -24,23 +18,6 @@ const UNTYPED = new Set(['', 'text/plain', 'application/octet-stream']);
 const WHOLE_BODY_MAX = 1024 * 1024;
 /** The options of a format the listener does not configure (one object, so its binding is cached). */
 const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
-/** Bound formats by options object: a listener's options are validated once, not on every call. */
-const bound = new Map<FormatType, WeakMap<object, BoundFormat>>();
-
-function bindCached(format: BodyFormat): BoundFormat {
-  let byOptions = bound.get(format.type);
-  if (!byOptions) {
-    byOptions = new WeakMap();
-    bound.set(format.type, byOptions);
-  }
-  let b = byOptions.get(format.options);
-  if (!b) {
-    b = bindFormat(format);
-    byOptions.set(format.options, b);
-  }
-  return b;
-}
-
 /**
  * Picks the body's format: the Content-Type when it names one (415 when the listener does not accept
  * it), otherwise the listener's first format, otherwise a look at the first byte ({ or [ → JSON,
@@ -249,7 +226,7 @@ export async function readRecords(
   format: BodyFormat,
   keep?: (chunk: Uint8Array) => void,
 ): Promise<Row[]> {
-  const reader = bindCached(format);
+  const reader = bindFormat(format);
   const tapped = keep
     ? (async function* () {
         for await (const chunk of body) {

@@ -76,7 +76,8 @@ describe('listeners: push and pull over HTTP', () => {
       { patientid: 102, name: 'BO!' },
     ]);
     // Run twice more: the compiled transforms are reused, and parameters still bind per call.
-    expect((await (await post([{ id: 7, who: 'low' }], '?minimum=5')).json()).rowsWritten).toBe(1);
+    const low = (await (await post([{ id: 7, who: 'low' }], '?minimum=5')).json()) as { rowsWritten: number };
+    expect(low.rowsWritten).toBe(1);
     const failed = await post([
       { id: 201, who: 'x' },
       { id: 101, who: 'duplicate key' },

@@ -17,6 +17,14 @@ describe('HTTP server basics', () => {
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
     expect(metrics.body).toContain('integrator_http_requests_total');
     expect(metrics.body).toContain('integrator_process_cpu_seconds_total');
+    await s.app.inject({ url: '/healthz' });
+    const again = (await s.app.inject({ url: '/metrics' })).body;
+    expect(again).toMatch(
+      /integrator_http_requests_total\{method="GET",route="\/healthz",status="200"\} 2\n/,
+    );
+    expect(again).toMatch(
+      /integrator_http_request_duration_seconds_count\{method="GET",route="\/healthz"\} 2\n/,
+    );
   });
 
   it('gives every response a request id, and keeps a sane one the client sent', async () => {
