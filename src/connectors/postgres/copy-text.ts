@@ -4,14 +4,16 @@
  */
 import type { Row } from '../../core/records.js';
 
-const NEEDS_ESCAPE = /[\\\n\r\t]/;
+/** Anything escapeText changes: one scan decides for the common text that needs nothing. */
+const SPECIAL = /[\\\n\r\t\0]/;
 const ESCAPES = /[\\\n\r\t]/g;
 const REPLACE: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escapeText(s: string): string {
+  if (!SPECIAL.test(s)) return s;
   // NUL cannot be stored in PostgreSQL text; drop it rather than fail a whole load on a stray byte.
   const clean = s.includes('\0') ? s.replaceAll('\0', '') : s;
-  return NEEDS_ESCAPE.test(clean) ? clean.replace(ESCAPES, (c) => REPLACE[c] ?? c) : clean;
+  return clean.replace(ESCAPES, (c) => REPLACE[c] ?? c);
 }
 
 export function copyTextField(v: unknown): string {
