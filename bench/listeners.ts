@@ -1,9 +1,12 @@
 /**
  * Listener throughput: 50 connections, small JSON body, bearer token, against the real PostgreSQL.
- *   node --import tsx bench/listeners.ts [seconds] [--no-baselines] [--only sync|async|get]
+ *   node --import tsx bench/listeners.ts [seconds] [--no-baselines] [--only floor|echo|sync|async|get]
  * Measures, in one run: a sync listener inserting one row, an async listener accepting payloads, a GET
  * data API returning one row; and two baselines doing the same insert: a minimal Fastify route with `pg`
  * (the ceiling of this stack) and Node-RED (installed from npm into a temporary folder), if it installs.
+ * Two more scenarios split the server's own cost: `GET /healthz` (the HTTP floor of the app) and a sync
+ * listener that answers with the rows it was sent (the listener and run path without any database
+ * write but the run record and audit trail).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +25,8 @@ const SECONDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 10)
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 /** `--only` runs one scenario of the server under test (for profiling it), without the baselines. */
 const BASELINES = !process.argv.includes('--no-baselines') && ONLY === undefined;
-const runs = (scenario: 'sync' | 'async' | 'get') => ONLY === undefined || ONLY === scenario;
+const runs = (scenario: 'floor' | 'echo' | 'sync' | 'async' | 'get') =>
+  ONLY === undefined || ONLY === scenario;
 const CONNECTIONS = 50;
 
 interface Result {
@@ -126,6 +130,13 @@ async function main(): Promise<void> {
   );
   await ctx.definitions.put('listener', 'in', { path: 'bench/in', flow: 'in' }, sys);
   await ctx.definitions.put(
+    'flow',
+    'echo',
+    steps({ connection: '@request' }, { connection: '@response' }),
+    sys,
+  );
+  await ctx.definitions.put('listener', 'echo', { path: 'bench/echo', flow: 'echo' }, sys);
+  await ctx.definitions.put(
     'listener',
     'queue',
     { path: 'bench/queue', flow: 'in', mode: 'async', queueLimit: 1e9 },
@@ -144,6 +155,12 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   const post = { method: 'POST' as const, headers };
+  if (runs('floor'))
+    results.push(await load('integrator GET /healthz (HTTP floor)', `${base}/healthz`, { headers }));
+  if (runs('echo'))
+    results.push(
+      await load('integrator sync echo, no database', `${base}/rest/v1/httplistener/bench/echo`, post),
+    );
   if (runs('sync'))
     results.push(await load('integrator sync insert', `${base}/rest/v1/httplistener/bench/in`, post));
   let drained = { backlog: 0, seconds: 0, runsPerSecond: 0 };

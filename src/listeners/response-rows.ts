@@ -55,24 +55,52 @@ export async function respondWithRows(
   }
   const it = rows[Symbol.asyncIterator]();
   const head = await it.next();
+  const type = outputFormat(spec, request.headers.accept);
+  const format = bindFormat({ type });
+  const mediaType = getFormat(type).mediaTypes[0] ?? 'application/octet-stream';
+  const second = head.done ? head : await it.next();
+  if (second.done) {
+    // The whole answer is one batch (a data API's usual few rows): one string with a Content-Length,
+    // not a stream with chunked encoding.
+    const all = head.done ? [] : head.value;
+    const body = await collect(format.write(oneBatch(all), {}));
+    void reply
+      .code(spec.response?.status ?? 200)
+      .type(mediaType)
+      .send(body);
+    outcome({ kind: 'streamed', rows: all.length });
+    return all.length;
+  }
   let count = 0;
   const counted: RowStream = (async function* () {
-    if (!head.done) {
-      count += head.value.length;
-      yield head.value;
+    for (const n of [head, second]) {
+      if (n.done) continue;
+      count += n.value.length;
+      yield n.value;
     }
     for (let n = await it.next(); !n.done; n = await it.next()) {
       count += n.value.length;
       yield n.value;
     }
   })();
-  const type = outputFormat(spec, request.headers.accept);
-  const bytes = Readable.from(bindFormat({ type }).write(counted, {}));
+  const bytes = Readable.from(format.write(counted, {}));
   void reply
     .code(spec.response?.status ?? 200)
-    .type(getFormat(type).mediaTypes[0] ?? 'application/octet-stream')
+    .type(mediaType)
     .send(bytes);
   await finished(bytes);
   outcome({ kind: 'streamed', rows: count });
   return count;
+}
+
+async function* oneBatch(rows: Row[]): RowStream {
+  if (rows.length > 0) yield rows;
+}
+
+/** A writer's whole output: one string, or bytes when it writes another encoding than UTF-8. */
+async function collect(chunks: AsyncIterable<string | Uint8Array>): Promise<string | Buffer> {
+  const parts: (string | Uint8Array)[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  if (parts.every((p) => typeof p === 'string')) return parts.join('');
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
 }

@@ -88,4 +88,34 @@ describe('listeners: push and pull over HTTP', () => {
     );
     expect(after[0].n).toBe(1);
   });
+
+  it('answers a short list in one piece and streams a long one', async () => {
+    await f.put('flows', 'numbers', {
+      type: 'transfer',
+      parameters: { count: { type: 'integer' } },
+      steps: [
+        {
+          from: { connection: 'pgtarget', query: 'select g as n from generate_series(1, {count}) g' },
+          to: { connection: '@response' },
+        },
+      ],
+    });
+    await f.put('listeners', 'numbers', { path: 'numbers/{count}', methods: ['GET'], flow: 'numbers' });
+    const short = await f.call('numbers/3', { headers: f.admin });
+    expect(short.status).toBe(200);
+    expect(short.headers.get('content-length')).not.toBeNull();
+    expect(await short.json()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const none = await f.call('numbers/0', { headers: f.admin });
+    expect(await none.json()).toEqual([]);
+    // More rows than one batch: streamed (chunked), all of them, in order.
+    const long = await f.call('numbers/4500', { headers: f.admin });
+    expect(long.status).toBe(200);
+    expect(long.headers.get('transfer-encoding')).toBe('chunked');
+    const rows = (await long.json()) as { n: number }[];
+    expect(rows).toHaveLength(4500);
+    expect(rows[4499]).toEqual({ n: 4500 });
+    const csv = await f.call('numbers/2', { headers: { ...f.admin, accept: 'text/csv' } });
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(await csv.text()).toBe('n\n1\n2\n');
+  });
 });
