@@ -8,7 +8,7 @@ import type {
 } from '../connectors/connector.js';
 import { csvFastPathOptions, sameCsvDialect } from '../connectors/files/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
-import type { Column, Row, RowStream } from '../core/records.js';
+import { type Column, oneBatch, type Row, type RowStream } from '../core/records.js';
 import { bindFormat, formatForExtension } from '../formats/registry.js';
 import type { StepStats } from '../runs/run-types.js';
 import { type CompiledTransforms, compileTransforms } from '../transforms/compile-transforms.js';
@@ -122,15 +122,8 @@ async function openSource(
   path: string,
 ): Promise<{ columns?: Column[]; batches: RowStream }> {
   if (step.from.connection === REQUEST_SOURCE) {
+    // (Rows already parsed, io.requestRows, never get here: moveRows writes them as one batch.)
     const io = env.io;
-    if (io?.requestRows) {
-      const rows = io.requestRows;
-      return {
-        batches: (async function* () {
-          if (rows.length > 0) yield rows;
-        })(),
-      };
-    }
     if (!io?.request)
       throw new AppError(
         'BAD_REQUEST',
@@ -270,12 +263,17 @@ function transformsOf(step: TransferStep, path: string): CompiledTransforms {
 async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
   const transforms = transformsOf(step, path);
   const inMemory = step.from.connection === REQUEST_SOURCE ? env.io?.requestRows : undefined;
-  if (inMemory && step.to.connection !== RESPONSE_TARGET) {
+  if (inMemory) {
     // A listener call's rows are all here already: transform and write them as one batch, without the
     // stream stages (read-ahead, counting, peeking) a source of unknown length needs.
     stats.rowsRead = inMemory.length;
+    const columns = outputColumnsOf(transforms, inferColumns(inMemory));
     const rows = transforms.applyAll(inMemory, env.params);
-    const columns = transforms.outputColumns(inferColumns(inMemory));
+    if (step.to.connection === RESPONSE_TARGET) {
+      await respond(env, path, oneBatch(rows));
+      stats.rowsWritten = rows.length;
+      return;
+    }
     stats.rowsWritten = await writeCommitted(step, env, columns, path, async (writer) => {
       if (rows.length > 0) await writer.write(rows);
     });
@@ -307,13 +305,11 @@ async function writeRows(
   inputColumns: Column[],
   rows: RowStream,
 ): Promise<void> {
-  const outputColumns = transforms.outputColumns(inputColumns);
+  const outputColumns = outputColumnsOf(transforms, inputColumns);
   const transformed = counted(transforms.apply(rows, env.params), stats, 'rowsWritten', env);
 
   if (step.to.connection === RESPONSE_TARGET) {
-    if (!env.io?.response)
-      throw new AppError('BAD_REQUEST', `${path}.to: ${RESPONSE_TARGET} is only available to a listener`);
-    await env.io.response(transformed);
+    await respond(env, path, transformed);
     return;
   }
   stats.rowsWritten = await writeCommitted(step, env, outputColumns, path, async (writer) => {
@@ -321,6 +317,22 @@ async function writeRows(
       if (batch.length > 0) await writer.write(batch);
     }
   });
+}
+
+/**
+ * The columns the destination gets. A source that told no columns and sent no rows (an empty body, a
+ * file with a header line only) has unknown columns, not none: the transforms cannot be checked against
+ * them, and there is nothing for them to fail on.
+ */
+function outputColumnsOf(transforms: CompiledTransforms, input: Column[]): Column[] {
+  return input.length === 0 ? [] : transforms.outputColumns(input);
+}
+
+/** Hands the step's rows to the listener that answers with them. */
+async function respond(env: StepEnv, path: string, rows: RowStream): Promise<void> {
+  if (!env.io?.response)
+    throw new AppError('BAD_REQUEST', `${path}.to: ${RESPONSE_TARGET} is only available to a listener`);
+  await env.io.response(rows);
 }
 
 /** Opens the step's destination, lets `fill` write into it, then commits; rolls back if anything fails. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Row, RowStream } from '../core/records.js';
+import { oneBatch, type Row, type RowStream } from '../core/records.js';
 import type { FormatType } from '../formats/format.js';
 import { bindFormat, getFormat } from '../formats/registry.js';
 import type { ListenerSpec } from './listener-schema.js';
@@ -91,10 +91,6 @@ export async function respondWithRows(
   await finished(bytes);
   outcome({ kind: 'streamed', rows: count });
   return count;
-}
-
-async function* oneBatch(rows: Row[]): RowStream {
-  if (rows.length > 0) yield rows;
 }
 
 /** A writer's whole output: one string, or bytes when it writes another encoding than UTF-8. */

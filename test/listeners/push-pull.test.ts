@@ -118,4 +118,30 @@ describe('listeners: push and pull over HTTP', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(await csv.text()).toBe('n\n1\n2\n');
   });
+
+  it('answers a push with the transformed rows it was sent (@request to @response)', async () => {
+    await f.put('flows', 'shout', {
+      type: 'transfer',
+      steps: [
+        {
+          from: { connection: '@request' },
+          transforms: [{ type: 'map', compute: { loud: "upper(word) & '!'" }, exclude: ['word'] }],
+          to: { connection: '@response' },
+        },
+      ],
+    });
+    await f.put('listeners', 'shout', { path: 'shout', flow: 'shout' });
+    await f.put('listeners', 'shout-one', { path: 'shout/one', flow: 'shout', response: { single: true } });
+    const send = (path: string, body: string, type: string, accept = 'application/json') =>
+      f.call(path, { method: 'POST', headers: { ...f.admin, 'content-type': type, accept }, body });
+    const json = await send('shout', JSON.stringify([{ word: 'hi' }, { word: 'yo' }]), 'application/json');
+    expect(json.status).toBe(200);
+    expect(await json.json()).toEqual([{ loud: 'HI!' }, { loud: 'YO!' }]);
+    const csv = await send('shout', 'word\nab\n', 'text/csv', 'text/csv');
+    expect(await csv.text()).toBe('loud\nAB!\n');
+    const one = await send('shout/one', JSON.stringify({ word: 'solo' }), 'application/json');
+    expect(await one.json()).toEqual({ loud: 'SOLO!' });
+    const empty = await send('shout', '[]', 'application/json');
+    expect(await empty.json()).toEqual([]);
+  });
 });
