@@ -1,6 +1,6 @@
 /**
  * Listener throughput: 50 connections, small JSON body, bearer token, against the real PostgreSQL.
- *   node --import tsx bench/listeners.ts [seconds] [--no-baselines] [--only floor|echo|sync|async|get]
+ *   node --import tsx bench/listeners.ts [seconds] [--no-baselines] [--scenario floor|echo|sync|async|get]
  * Measures, in one run: a sync listener inserting one row, an async listener accepting payloads, a GET
  * data API returning one row; and two baselines doing the same insert: a minimal Fastify route with `pg`
  * (the ceiling of this stack) and Node-RED (installed from npm into a temporary folder), if it installs.
@@ -22,8 +22,10 @@ import { featureModules } from '../src/server/modules.js';
 import { createPgDatabase } from '../test/services.js';
 
 const SECONDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 10);
-const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-/** `--only` runs one scenario of the server under test (for profiling it), without the baselines. */
+const ONLY = process.argv.includes('--scenario')
+  ? process.argv[process.argv.indexOf('--scenario') + 1]
+  : undefined;
+/** `--scenario` runs one scenario of the server under test (for profiling it), without the baselines. */
 const BASELINES = !process.argv.includes('--no-baselines') && ONLY === undefined;
 const runs = (scenario: 'floor' | 'echo' | 'sync' | 'async' | 'get') =>
   ONLY === undefined || ONLY === scenario;
