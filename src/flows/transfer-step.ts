@@ -268,7 +268,10 @@ async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path
     // stream stages (read-ahead, counting, peeking) a source of unknown length needs.
     stats.rowsRead = inMemory.length;
     const columns = outputColumnsOf(transforms, inferColumns(inMemory));
-    const rows = transforms.applyAll(inMemory, env.params);
+    // Transforms may convert values in place (cast, defaults); another step of the flow may read the
+    // same body, so it gets the rows as they came, not as this step left them.
+    const input = (step.transforms?.length ?? 0) > 0 ? inMemory.map((r) => ({ ...r })) : inMemory;
+    const rows = transforms.applyAll(input, env.params);
     if (step.to.connection === RESPONSE_TARGET) {
       await respond(env, path, oneBatch(rows));
       stats.rowsWritten = rows.length;

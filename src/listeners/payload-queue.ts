@@ -55,9 +55,12 @@ export class PayloadQueue {
     const body = row.body;
     return {
       request: {
-        body: (async function* () {
-          yield body;
-        })(),
+        // Re-readable: every step of the flow that reads `@request` iterates the stored body afresh.
+        body: {
+          async *[Symbol.asyncIterator]() {
+            yield body;
+          },
+        },
         format,
         source: `payload ${row.message_id}`,
       },

@@ -169,6 +169,59 @@ describe('listeners: auth per role, CORS, async intake', () => {
     ).toBe(400);
   });
 
+  it('gives every step that reads the body the body as sent, in sync and async runs', async () => {
+    await f.target.query('create table patient_log (patientid integer, name text)');
+    await f.put('flows', 'two-steps', {
+      type: 'transfer',
+      steps: [
+        {
+          from: { connection: '@request' },
+          transforms: [{ type: 'defaults', values: { name: 'anon' } }],
+          to: { connection: 'pgtarget', table: 'patient' },
+        },
+        {
+          from: { connection: '@request' },
+          transforms: [{ type: 'map', select: ['patientid', 'name'] }],
+          to: { connection: 'pgtarget', table: 'patient_log' },
+        },
+      ],
+    });
+    await f.put('listeners', 'two-sync', { path: 'two/sync', flow: 'two-steps' });
+    await f.put('listeners', 'two-async', { path: 'two/async', flow: 'two-steps', mode: 'async' });
+    const sync = await f.call('two/sync', {
+      method: 'POST',
+      headers: { ...f.admin, ...json },
+      body: '{"patientid":41,"name":""}',
+    });
+    expect(sync.status, await sync.clone().text()).toBe(200);
+    const accepted = await f.call('two/async', {
+      method: 'POST',
+      headers: { ...f.admin, ...json },
+      body: '{"patientid":42,"name":""}',
+    });
+    const { runId } = (await accepted.json()) as { runId: string };
+    let run = await f.s.ctx.runs.get(runId);
+    for (let i = 0; i < 100 && run.status !== 'succeeded' && run.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = await f.s.ctx.runs.get(runId);
+    }
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    expect(run.steps.map((s) => s.rowsWritten)).toEqual([1, 1]);
+    const stored = await f.target.query(
+      'select patientid, name from patient where patientid in (41, 42) order by 1',
+    );
+    expect(stored.rows).toEqual([
+      { patientid: 41, name: 'anon' },
+      { patientid: 42, name: 'anon' },
+    ]);
+    // The second step read the body as sent, not as the first step's defaults left it.
+    const logged = await f.target.query('select patientid, name from patient_log order by 1');
+    expect(logged.rows).toEqual([
+      { patientid: 41, name: '' },
+      { patientid: 42, name: '' },
+    ]);
+  });
+
   it('answers 429 when the queue is over the listener limit', async () => {
     await f.put('flows', 'slow', { type: 'sql', connection: 'pgtarget', sql: 'select pg_sleep(1.5)' });
     await f.put('listeners', 'slow', { path: 'slow', flow: 'slow', mode: 'async', queueLimit: 2 });
