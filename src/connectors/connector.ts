@@ -13,10 +13,17 @@ export interface FormatSpec {
  * In `query`, `{name}` placeholders are bound from `params` as real bind parameters (see sql-params.ts),
  * never spliced into the text.
  */
-export type SourceSpec =
+export type SourceSpec = (
   | { table: string; columns?: string[] }
   | { query: string; params?: Record<string, unknown> }
-  | { file: string; format: FormatSpec };
+  | { file: string; format: FormatSpec }
+) & {
+  /**
+   * The reader's consumer takes at most this many rows (a data API answering one object). A hint: a
+   * connector may fetch no more than that, or ignore it; either way rows come in order.
+   */
+  maxRows?: number;
+};
 
 export type WriteMode = 'append' | 'replace' | 'upsert';
 

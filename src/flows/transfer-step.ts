@@ -133,7 +133,13 @@ async function openSource(
     return { batches: format.read(io.request.body, { source: io.request.source, signal: env.signal }) };
   }
   const connector = await env.pool.get(step.from.connection);
-  return connector.read(sourceSpec(step.from, env, `${path}.from`), env.signal);
+  const spec = sourceSpec(step.from, env, `${path}.from`);
+  // A listener answering one object takes one row; without transforms (a filter could drop it) the
+  // source need not fetch more.
+  const maxRows = env.io?.responseRows;
+  if (maxRows !== undefined && step.to.connection === RESPONSE_TARGET && !step.transforms?.length)
+    spec.maxRows = maxRows;
+  return connector.read(spec, env.signal);
 }
 
 /**

@@ -107,6 +107,7 @@ export class ListenerHandler {
     const io: RunIo = {
       response: (stream) => respondWithRows(request, reply, spec, stream, (o) => (rows = o)),
     };
+    if (spec.response?.single) io.responseRows = 1;
     if (!BODYLESS.has(request.method))
       io.requestRows = (await readRequestBody(request.raw, spec, false)).rows;
     const run = await this.ctx.runs.runSync(req, io);

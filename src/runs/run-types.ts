@@ -79,4 +79,6 @@ export interface RunIo {
   requestRows?: Row[];
   /** Receives the `@response` target's rows as they are produced. */
   response?: (rows: RowStream) => Promise<number>;
+  /** The most rows `response` takes (1 for a listener answering one object), when it stops early. */
+  responseRows?: number;
 }

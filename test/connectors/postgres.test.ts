@@ -39,6 +39,38 @@ describe('postgres connector specifics', () => {
     await drop();
   });
 
+  it('reads no more than maxRows in one exchange, and the connection stays usable', async () => {
+    const first = async (query: string, maxRows: number, params: Record<string, unknown> = {}) => {
+      const r = await connector.read({ query, params, maxRows });
+      const batches: Record<string, unknown>[][] = [];
+      for await (const b of r.batches) batches.push(b);
+      return { columns: (r.columns ?? []).map((c) => c.name), batches };
+    };
+    const many = 'select g as n, now()::date as d from generate_series(1, 50000) g order by g';
+    expect(await first(many, 1)).toMatchObject({ columns: ['n', 'd'], batches: [[{ n: 1 }]] });
+    // Values parse exactly as on the cursor path.
+    const typed =
+      "select g as n, date '2024-01-02' as d, 1.5::numeric as x, timestamptz '2024-01-02 03:04:05+00' as t " +
+      'from generate_series(1, 5) g order by g';
+    const cursor = (await connector.read({ query: typed, params: {} })).batches;
+    const whole: Record<string, unknown>[] = [];
+    for await (const b of cursor) whole.push(...b);
+    expect((await first(typed, 3)).batches).toEqual([whole.slice(0, 3)]);
+    expect(await first('select 1 as n where false', 1)).toEqual({ columns: ['n'], batches: [] });
+    expect(await first('select {x}::int * 2 as n', 1, { x: 21 })).toMatchObject({ batches: [[{ n: 42 }]] });
+    await expect(first('select 1 / 0 as n', 1)).rejects.toMatchObject({
+      message: expect.stringMatching(/division by zero/),
+    });
+    await expect(first('selec 1', 1)).rejects.toMatchObject({ message: expect.stringMatching(/syntax/) });
+    // Every connection of the pool is still in a clean state: many more reads, with and without limit.
+    for (let i = 0; i < 20; i++) expect((await first(many, 1)).batches[0]).toHaveLength(1);
+    const all = await readRows(connector, {
+      query: 'select g as id from generate_series(1, 4500) g',
+      params: {},
+    });
+    expect(all).toHaveLength(4500);
+  });
+
   const csv = (s: string) => Readable.from([Buffer.from(s)]);
   const collect = async (it: AsyncIterable<Uint8Array>) => {
     const parts: Buffer[] = [];

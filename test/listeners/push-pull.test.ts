@@ -114,6 +114,16 @@ describe('listeners: push and pull over HTTP', () => {
     const rows = (await long.json()) as { n: number }[];
     expect(rows).toHaveLength(4500);
     expect(rows[4499]).toEqual({ n: 4500 });
+    // As one object: the first row of however many, and 404 for none.
+    await f.put('listeners', 'first-number', {
+      path: 'numbers/{count}/first',
+      methods: ['GET'],
+      flow: 'numbers',
+      response: { single: true },
+    });
+    const firstOfMany = await f.call('numbers/100000/first', { headers: f.admin });
+    expect(await firstOfMany.json()).toEqual({ n: 1 });
+    expect((await f.call('numbers/0/first', { headers: f.admin })).status).toBe(404);
     const csv = await f.call('numbers/2', { headers: { ...f.admin, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(await csv.text()).toBe('n\n1\n2\n');
