@@ -10,7 +10,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { AppError } from '../../core/errors.js';
 import type { Column } from '../../core/records.js';
 import type { ByteSource } from '../../formats/format.js';
-import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
+import { cancelledError, throwIfAborted } from '../abort.js';
 import { requireTable } from '../columns.js';
 import type { CsvCopyOptions, DestinationSpec, SourceSpec } from '../connector.js';
 import { csvEncoder } from '../csv-encode.js';
@@ -19,7 +19,7 @@ import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { tableColumns } from './postgres-catalog.js';
-import { cancelBackend, fieldsToColumns, pgSession, readCursor, sourceQuery } from './postgres-read.js';
+import { connectCancellable, fieldsToColumns, pgSession, readCursor, sourceQuery } from './postgres-read.js';
 import { mergeStage, prepareTarget } from './postgres-writer.js';
 
 function literal(s: string): string {
@@ -106,14 +106,7 @@ export async function pgCopyOut(
   }
   const sql = `${copySql} with (${csvOptionsSql(options, options.header !== false)})`;
   async function* bytes(): AsyncGenerator<Uint8Array> {
-    const client = await pool.connect().catch((e: unknown) => {
-      throw dbError(e, 'connecting');
-    });
-    let cancelled = false;
-    const unhook = onAbort(signal, () => {
-      cancelled = true;
-      void cancelBackend(pool, client);
-    });
+    const { client, cancelled, unhook } = await connectCancellable(pool, signal);
     let healthy = false;
     try {
       const stream = client.query(copyTo(sql));
@@ -123,7 +116,7 @@ export async function pgCopyOut(
       }
       healthy = true;
     } catch (e) {
-      throw cancelled ? cancelledError() : dbError(e, q.what);
+      throw cancelled() ? cancelledError() : dbError(e, q.what);
     } finally {
       unhook();
       client.release(healthy ? undefined : new Error('copy out stopped'));

@@ -59,6 +59,30 @@ export function pgSession(pool: pg.Pool): PoolSession<pg.PoolClient> {
   };
 }
 
+/** A pooled connection whose running statement a signal cancels on the server (see cancelBackend). */
+export interface CancellableClient {
+  client: pg.PoolClient;
+  /** Whether the signal fired while the connection was checked out. */
+  cancelled(): boolean;
+  /** Stops listening to the signal; call before releasing the connection. */
+  unhook(): void;
+}
+
+export async function connectCancellable(
+  pool: pg.Pool,
+  signal: AbortSignal | undefined,
+): Promise<CancellableClient> {
+  const client = await pool.connect().catch((e: unknown) => {
+    throw dbError(e, 'connecting');
+  });
+  let cancelled = false;
+  const unhook = onAbort(signal, () => {
+    cancelled = true;
+    void cancelBackend(pool, client);
+  });
+  return { client, cancelled: () => cancelled, unhook };
+}
+
 interface Corkable {
   cork(): void;
   uncork(): void;
@@ -142,14 +166,7 @@ async function readFirstRows(
   limit: number,
   signal: AbortSignal | undefined,
 ): Promise<SourceResult> {
-  const client = await pool.connect().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
-  });
-  let cancelled = false;
-  const unhook = onAbort(signal, () => {
-    cancelled = true;
-    void cancelBackend(pool, client);
-  });
+  const { client, cancelled, unhook } = await connectCancellable(pool, signal);
   try {
     const { rows, fields } = await new Promise<{ rows: Row[]; fields: pg.FieldDef[] }>((resolve, reject) => {
       client.query(
@@ -164,7 +181,7 @@ async function readFirstRows(
   } catch (e) {
     unhook();
     client.release(e instanceof Error ? e : new Error(String(e)));
-    throw cancelled ? cancelledError() : dbError(e, q.what);
+    throw cancelled() ? cancelledError() : dbError(e, q.what);
   }
 }
 
@@ -178,20 +195,13 @@ export async function readCursor(
   const q = sourceQuery(spec);
   if (spec.maxRows !== undefined && spec.maxRows >= 1 && spec.maxRows <= batchSize)
     return readFirstRows(pool, q, spec.maxRows, signal);
-  const client = await pool.connect().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
-  });
+  const { client, cancelled, unhook } = await connectCancellable(pool, signal);
   let released = false;
   const release = (err?: Error) => {
     if (released) return;
     released = true;
     client.release(err);
   };
-  let cancelled = false;
-  const unhook = onAbort(signal, () => {
-    cancelled = true;
-    void cancelBackend(pool, client);
-  });
   let first: Row[];
   let fields: pg.FieldDef[] = [];
   // Submitted and asked for its first batch in one packet (execute does not wait for the row description).
@@ -207,7 +217,7 @@ export async function readCursor(
   } catch (e) {
     unhook();
     release(e instanceof Error ? e : new Error(String(e)));
-    throw cancelled ? cancelledError() : dbError(e, q.what);
+    throw cancelled() ? cancelledError() : dbError(e, q.what);
   }
   async function* batches(): AsyncGenerator<Row[]> {
     let failed = false;
@@ -221,10 +231,10 @@ export async function readCursor(
       }
     } catch (e) {
       failed = true;
-      throw cancelled || signal?.aborted ? cancelledError() : dbError(e, q.what);
+      throw cancelled() || signal?.aborted ? cancelledError() : dbError(e, q.what);
     } finally {
       unhook();
-      if (failed || cancelled) {
+      if (failed || cancelled()) {
         // The connection may be mid-statement or in an aborted state: never reuse it.
         release(new Error('read failed or was cancelled'));
       } else {
