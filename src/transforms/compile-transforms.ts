@@ -48,12 +48,7 @@ export function compileTransforms(defs: TransformDef[], path: string): CompiledT
       return run(stream, stages, params);
     },
     applyAll(rows, params) {
-      let out = rows;
-      for (const stage of stages) {
-        if (out.length === 0) break;
-        out = stage.start(params)(out, 1);
-      }
-      return out;
+      return throughStages(started(stages, params), rows);
     },
     outputColumns(input) {
       return stages.reduce((columns, stage) => stage.outputColumns(columns), input);
@@ -61,17 +56,31 @@ export function compileTransforms(defs: TransformDef[], path: string): CompiledT
   };
 }
 
+/** The stages of one run, with the rows each has seen so far (for record numbers in error messages). */
+interface Started {
+  fns: BatchFn[];
+  seen: number[];
+}
+
+function started(stages: Stage[], params: Record<string, unknown>): Started {
+  return { fns: stages.map((s) => s.start(params)), seen: stages.map(() => 0) };
+}
+
+/** One batch through every stage, in order; stops early once no rows are left. */
+function throughStages({ fns, seen }: Started, batch: Row[]): Row[] {
+  let rows = batch;
+  for (let s = 0; s < fns.length && rows.length > 0; s++) {
+    const count = rows.length;
+    rows = fns[s]!(rows, seen[s]! + 1);
+    seen[s]! += count;
+  }
+  return rows;
+}
+
 async function* run(stream: RowStream, stages: Stage[], params: Record<string, unknown>): RowStream {
-  const fns: BatchFn[] = stages.map((s) => s.start(params));
-  // Rows seen so far at each stage's input, for record numbers in error messages.
-  const seen: number[] = fns.map(() => 0);
+  const state = started(stages, params);
   for await (const batch of stream) {
-    let rows: Row[] = batch;
-    for (let s = 0; s < fns.length && rows.length > 0; s++) {
-      const count = rows.length;
-      rows = fns[s]!(rows, seen[s]! + 1);
-      seen[s]! += count;
-    }
+    const rows = throughStages(state, batch);
     if (rows.length > 0) yield rows;
   }
 }

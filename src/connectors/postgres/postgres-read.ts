@@ -167,6 +167,7 @@ async function readFirstRows(
   signal: AbortSignal | undefined,
 ): Promise<SourceResult> {
   const { client, cancelled, unhook } = await connectCancellable(pool, signal);
+  let failure: Error | undefined;
   try {
     const { rows, fields } = await new Promise<{ rows: Row[]; fields: pg.FieldDef[] }>((resolve, reject) => {
       client.query(
@@ -175,13 +176,13 @@ async function readFirstRows(
         ),
       );
     });
-    unhook();
-    client.release();
     return { columns: fieldsToColumns(fields), batches: oneBatch(rows.slice(0, limit)) };
   } catch (e) {
-    unhook();
-    client.release(e instanceof Error ? e : new Error(String(e)));
+    failure = e instanceof Error ? e : new Error(String(e));
     throw cancelled() ? cancelledError() : dbError(e, q.what);
+  } finally {
+    unhook();
+    client.release(failure);
   }
 }
 
