@@ -57,5 +57,5 @@ export function chainHash(prevHash: string, e: ChainedFields): string {
     e.duration_ms,
     e.details,
   ]);
-  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+  return createHash('sha256').update(`${prevHash}\n${canonical}`).digest('hex');
 }

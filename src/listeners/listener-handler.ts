@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditInput } from '../audit/audit-event.js';
 import type { Context } from '../context.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { resolveParameters } from '../flows/parameters.js';
@@ -6,7 +7,7 @@ import type { RawParams, Run, RunIo, RunRequest } from '../runs/run-types.js';
 import { applyCors, preflight } from './cors.js';
 import { type Caller, ListenerAuth } from './listener-auth.js';
 import type { CompiledListener, ListenerRouter } from './listener-router.js';
-import type { ListenerMethod } from './listener-schema.js';
+import type { ListenerMethod, ListenerSpec } from './listener-schema.js';
 import type { PayloadQueue } from './payload-queue.js';
 import type { PayloadStore } from './payload-store.js';
 import { chooseFormat, readRequestBody } from './request-body.js';
@@ -24,6 +25,14 @@ interface CallFacts {
   messageId?: string;
   /** The status of the error the call failed with, for a caller that is gone before it is answered. */
   errorStatus?: number;
+  /** Recorded already, with the run the call started. */
+  audited?: boolean;
+}
+
+/** The status and body a sync call answers with. */
+interface Answer {
+  status: number;
+  body: unknown;
 }
 
 /**
@@ -76,7 +85,7 @@ export class ListenerHandler {
       await this.checkParameters(spec.flow, params);
       return spec.mode === 'async'
         ? await this.accept(request, reply, listener, run, facts)
-        : await this.runNow(request, reply, listener, run, facts);
+        : await this.runNow(request, reply, listener, run, facts, started);
     } catch (err) {
       facts.errorStatus = err instanceof AppError ? err.status : 500;
       throw err;
@@ -101,11 +110,22 @@ export class ListenerHandler {
     listener: CompiledListener,
     req: RunRequest,
     facts: CallFacts,
+    started: number,
   ): Promise<FastifyReply> {
     const spec = listener.spec;
     let rows: RowsOutcome | undefined;
+    let answer: Answer | undefined;
     const io: RunIo = {
       response: (stream) => respondWithRows(request, reply, spec, stream, (o) => (rows = o)),
+      // The call and its run are one audit event, committed with the run's record: decide the answer
+      // here, so the event carries the status the caller gets.
+      endEvent: (run) => {
+        answer = reply.sent ? undefined : this.answer(request, spec, req, run, rows);
+        facts.runId = run.id;
+        facts.audited = true;
+        const status = reply.sent ? reply.statusCode : reply.raw.destroyed ? 499 : (answer?.status ?? 500);
+        return this.callEvent(request, facts, status, started, run);
+      },
     };
     if (spec.response?.single) io.responseRows = 1;
     if (!BODYLESS.has(request.method))
@@ -113,25 +133,43 @@ export class ListenerHandler {
     const run = await this.ctx.runs.runSync(req, io);
     facts.runId = run.id;
     if (reply.sent) return reply;
+    answer ??= this.answer(request, spec, req, run, rows);
+    return reply.code(answer.status).send(answer.body);
+  }
+
+  /** What a sync call answers once its run has ended (unless the rows were streamed already). */
+  private answer(
+    request: FastifyRequest,
+    spec: ListenerSpec,
+    req: RunRequest,
+    run: Run,
+    rows: RowsOutcome | undefined,
+  ): Answer {
     const values = { ...req.params, ...runFacts(run), requestId: request.id };
     if (run.status !== 'succeeded') {
-      const body = renderTemplate(spec.error?.body ?? DEFAULT_ERROR_BODY, {
-        ...values,
-        error: run.error ?? run.status,
-      });
-      return reply.code(spec.error?.status ?? 500).send(body);
+      return {
+        status: spec.error?.status ?? 500,
+        body: renderTemplate(spec.error?.body ?? DEFAULT_ERROR_BODY, {
+          ...values,
+          error: run.error ?? run.status,
+        }),
+      };
     }
     if (rows?.kind === 'single') {
       if (rows.row === undefined) {
-        return reply.code(spec.response?.notFoundStatus ?? 404).send({
-          error: { code: 'NOT_FOUND', message: 'No record matches', requestId: request.id, runId: run.id },
-        });
+        return {
+          status: spec.response?.notFoundStatus ?? 404,
+          body: {
+            error: { code: 'NOT_FOUND', message: 'No record matches', requestId: request.id, runId: run.id },
+          },
+        };
       }
-      return reply.code(spec.response?.status ?? 200).send(rows.row);
+      return { status: spec.response?.status ?? 200, body: rows.row };
     }
-    return reply
-      .code(spec.response?.status ?? 200)
-      .send(renderTemplate(spec.response?.body ?? DEFAULT_SYNC_BODY, values));
+    return {
+      status: spec.response?.status ?? 200,
+      body: renderTemplate(spec.response?.body ?? DEFAULT_SYNC_BODY, values),
+    };
   }
 
   private async accept(
@@ -179,24 +217,11 @@ export class ListenerHandler {
   }
 
   private audit(request: FastifyRequest, reply: FastifyReply, facts: CallFacts, started: number): void {
+    if (facts.audited) return;
     // The status is final once the handler has sent or thrown; thrown errors are mapped to theirs here.
     const done = (status: number) =>
       void this.ctx.audit
-        .record({
-          action: 'listener.called',
-          outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
-          actor: facts.caller?.login ?? null,
-          target: facts.listener ?? null,
-          clientIp: request.ip,
-          durationMs: performance.now() - started,
-          details: {
-            method: request.method as ListenerMethod,
-            path: request.url.split('?')[0],
-            status,
-            ...(facts.runId ? { runId: facts.runId } : {}),
-            ...(facts.messageId ? { messageId: facts.messageId } : {}),
-          },
-        })
+        .record(this.callEvent(request, facts, status, started))
         .catch((err: unknown) =>
           this.ctx.logger.error({ err: errorMessage(err) }, 'audit of listener call failed'),
         );
@@ -204,6 +229,39 @@ export class ListenerHandler {
     // The caller went away (mid-body, say): nothing will be sent, but the call is audited all the same.
     else if (reply.raw.destroyed) done(facts.errorStatus ?? 499);
     else reply.raw.once('close', () => done(reply.sent ? reply.statusCode : (facts.errorStatus ?? 499)));
+  }
+
+  /** The audit event of one call (never the payload); with the run it started, when it ran one. */
+  private callEvent(
+    request: FastifyRequest,
+    facts: CallFacts,
+    status: number,
+    started: number,
+    run?: Run,
+  ): AuditInput {
+    return {
+      action: 'listener.called',
+      outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
+      actor: facts.caller?.login ?? null,
+      target: facts.listener ?? null,
+      clientIp: request.ip,
+      durationMs: performance.now() - started,
+      details: {
+        method: request.method as ListenerMethod,
+        path: request.url.split('?')[0],
+        status,
+        ...(facts.runId ? { runId: facts.runId } : {}),
+        ...(facts.messageId ? { messageId: facts.messageId } : {}),
+        ...(run
+          ? {
+              runStatus: run.status,
+              rowsRead: run.rowsRead,
+              rowsWritten: run.rowsWritten,
+              ...(run.error ? { error: run.error } : {}),
+            }
+          : {}),
+      },
+    };
   }
 }
 

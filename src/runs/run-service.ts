@@ -193,7 +193,7 @@ export class RunService {
     }
     run.finishedAt = new Date().toISOString();
     run.durationMs = Math.round(performance.now() - started);
-    await this.journal.finish(entry, runEvent('flow.run.finished', run, clientIp));
+    await this.journal.finish(entry, io?.endEvent?.(run) ?? runEvent('flow.run.finished', run, clientIp));
     this.notifyFinished(run);
     return run;
   }

@@ -1,3 +1,4 @@
+import type { AuditInput } from '../audit/audit-event.js';
 import type { Row, RowStream } from '../core/records.js';
 import type { ByteSource } from '../formats/format.js';
 
@@ -81,4 +82,10 @@ export interface RunIo {
   response?: (rows: RowStream) => Promise<number>;
   /** The most rows `response` takes (1 for a listener answering one object), when it stops early. */
   responseRows?: number;
+  /**
+   * The audit event that records the run's end, in place of `flow.run.finished`: a sync listener call
+   * is one event, the call with its run, committed with the run's final record. Called once, when the
+   * run has ended and before its record is written.
+   */
+  endEvent?: (run: Run) => AuditInput;
 }

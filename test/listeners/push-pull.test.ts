@@ -154,4 +154,45 @@ describe('listeners: push and pull over HTTP', () => {
     const empty = await send('shout', '[]', 'application/json');
     expect(await empty.json()).toEqual([]);
   });
+
+  it('records a sync call and its run as one audit event, committed before the answer', async () => {
+    const events = async (runId: string) =>
+      (await f.s.ctx.audit.query({})).filter((e) => e.details?.['runId'] === runId);
+    const ok = await f.call('hl7/patient', {
+      method: 'POST',
+      headers: { ...f.admin, 'content-type': 'application/json' },
+      body: JSON.stringify([{ patientid: 61, name: 'Eve' }]),
+    });
+    const { runId } = (await ok.json()) as { runId: string };
+    // No drain: the event and the run's record are durable once the caller has its answer.
+    expect((await f.s.ctx.runs.store.get(runId))?.status).toBe('succeeded');
+    const [event, ...more] = await events(runId);
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      action: 'listener.called',
+      outcome: 'success',
+      actor: 'admin',
+      target: 'patient-in',
+      details: { method: 'POST', path: '/rest/v1/httplistener/hl7/patient', status: 200, rowsWritten: 1 },
+    });
+    // A failed run: the event has the status the caller got and the run's error.
+    const failed = await f.call('hl7/patient', {
+      method: 'POST',
+      headers: { ...f.admin, 'content-type': 'application/json' },
+      body: JSON.stringify([{ patientid: 'not a number' }]),
+    });
+    expect(failed.status).toBe(500);
+    const failure = (await failed.json()) as { error: { runId: string } };
+    const [failedEvent] = await events(failure.error.runId);
+    expect(failedEvent).toMatchObject({ outcome: 'failure', details: { status: 500, runStatus: 'failed' } });
+    expect(String(failedEvent?.details?.['error'])).toMatch(/not a number|invalid/i);
+    // A data API call that finds nothing: 404 in the event too.
+    const missing = await f.call('patients/999999', { headers: f.admin });
+    expect(missing.status).toBe(404);
+    const notFound = (await missing.json()) as { error: { runId: string } };
+    expect((await events(notFound.error.runId))[0]).toMatchObject({
+      outcome: 'failure',
+      details: { method: 'GET', status: 404, runStatus: 'succeeded' },
+    });
+  });
 });
