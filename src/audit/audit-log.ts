@@ -1,16 +1,10 @@
-import { sql, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Transaction } from 'kysely';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
-import { insertRows } from '../store/bulk-insert.js';
+import { insertRows, insertSql, ROWS_PER_STATEMENT, rowValues } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
-import {
-  type AuditEvent,
-  type AuditInput,
-  type ChainedFields,
-  chainHash,
-  GENESIS_HASH,
-} from './audit-event.js';
+import { type AuditEvent, type AuditInput, type ChainedFields, chainHash } from './audit-event.js';
 
 export interface AuditQuery {
   action?: string | undefined;
@@ -52,6 +46,9 @@ interface Pending {
   companion: Companion<unknown> | undefined;
 }
 
+/** Another process appended since this one last did: the group is written again from the new head. */
+class ChainMoved extends Error {}
+
 /**
  * The append-only, hash-chained audit trail. Events are group-committed: everything recorded while one
  * write is in flight goes into the next transaction, so a busy server pays one store transaction per
@@ -59,6 +56,11 @@ interface Pending {
  */
 export class AuditLog {
   private readonly group: GroupCommit<Pending, undefined>;
+  /**
+   * The chain head this process committed last, or undefined when it must be read (at start, after a
+   * failed write, or when another process appended).
+   */
+  private head: string | undefined;
 
   constructor(
     private readonly store: Store,
@@ -89,7 +91,19 @@ export class AuditLog {
   }
 
   private async commit(items: Pending[]): Promise<void> {
-    await this.store.db.transaction().execute(async (trx) => {
+    const cached = this.head;
+    this.head = undefined;
+    try {
+      this.head = await this.commitOnce(items, cached);
+    } catch (err) {
+      if (!(err instanceof ChainMoved)) throw err;
+      this.head = await this.commitOnce(items, undefined);
+    }
+  }
+
+  /** Writes a group in one transaction and returns the new chain head. */
+  private commitOnce(items: Pending[], cached: string | undefined): Promise<string> {
+    return this.store.db.transaction().execute(async (trx) => {
       const byWriter = new Map<Companion<unknown>['write'], unknown[]>();
       for (const { companion } of items) {
         if (!companion) continue;
@@ -98,32 +112,58 @@ export class AuditLog {
         else byWriter.set(companion.write, [companion.item]);
       }
       for (const [write, list] of byWriter) await write(trx, list);
-      await this.append(
+      return this.append(
         trx,
         items.map((i) => i.fields),
+        cached,
       );
     });
   }
 
-  private async append(trx: Transaction<Database>, rows: ChainedFields[]): Promise<void> {
-    if (this.store.dialect === 'postgres') {
-      // Serialises appends across every process sharing the store, so the chain stays linear.
-      await sql`select pg_advisory_xact_lock(7316001)`.execute(trx);
+  /**
+   * Chains the events onto the head and moves the head (audit_chain, see migration 005). With the head
+   * this process wrote last (`cached`), on PostgreSQL one statement moves it — only if it is still
+   * there — and inserts the first rows; if another process appended meanwhile it throws ChainMoved and
+   * the group is written again. Without it, the head row is read and locked first.
+   */
+  private async append(
+    trx: Transaction<Database>,
+    rows: ChainedFields[],
+    cached: string | undefined,
+  ): Promise<string> {
+    const pg = this.store.dialect === 'postgres';
+    let from = cached;
+    if (from === undefined) {
+      const read = pg
+        ? sql<{ hash: string }>`select hash from audit_chain where id = 1 for update`
+        : sql<{ hash: string }>`select hash from audit_chain where id = 1`;
+      from = (await read.execute(trx)).rows[0]?.hash;
+      if (from === undefined) throw new Error('The audit trail has no chain head (table audit_chain, row 1)');
     }
-    const last = await trx
-      .selectFrom('audit_events')
-      .select('hash')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    let prev = last?.hash ?? GENESIS_HASH;
+    let prev = from;
     const values = rows.map((row) => {
       const hash = chainHash(prev, row);
       const v = { ...row, prev_hash: prev, hash };
       prev = hash;
       return v;
     });
-    await insertRows(trx, this.store.dialect, 'audit_events', AUDIT_COLUMNS, values);
+    if (cached === undefined || !pg) {
+      await sql`update audit_chain set hash = ${prev} where id = 1`.execute(trx);
+      await insertRows(trx, this.store.dialect, 'audit_events', AUDIT_COLUMNS, values);
+      return prev;
+    }
+    const first = Math.min(values.length, ROWS_PER_STATEMENT);
+    const moved = await trx.executeQuery<{ moved: number }>(
+      CompiledQuery.raw(
+        'with head as (update audit_chain set hash = $1 where id = 1 and hash = $2 returning 1), ' +
+          `added as (${insertSql('postgres', 'audit_events', AUDIT_COLUMNS, first, 2)}) ` +
+          'select count(*)::int as moved from head',
+        rowValues(values, AUDIT_COLUMNS, 0, first, [prev, from]),
+      ),
+    );
+    if (moved.rows[0]?.moved !== 1) throw new ChainMoved();
+    await insertRows(trx, this.store.dialect, 'audit_events', AUDIT_COLUMNS, values.slice(first));
+    return prev;
   }
 
   /** Newest first, at most 1000. */

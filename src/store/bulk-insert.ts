@@ -3,7 +3,41 @@ import type { StoreDialect } from './database.js';
 import type { Database } from './schema.js';
 
 /** Rows per INSERT: 23 columns × 400 rows stays under SQLite's limit of bound values per statement. */
-const ROWS_PER_STATEMENT = 400;
+export const ROWS_PER_STATEMENT = 400;
+
+/**
+ * Statement texts by table, dialect and row count: the same few shapes recur on every call, and
+ * building the placeholders anew for each row was a large part of the allocation of a write.
+ */
+const statements = new Map<string, string>();
+const MAX_STATEMENTS = 4000;
+
+/**
+ * The INSERT of `rows` rows with placeholders; on PostgreSQL they are numbered from `offset + 1`, so the
+ * statement can follow other bound values (a CTE before it).
+ */
+export function insertSql(
+  dialect: StoreDialect,
+  table: string,
+  columns: readonly string[],
+  rows: number,
+  offset = 0,
+): string {
+  const key = `${dialect}\u0000${table}\u0000${columns.join(',')}\u0000${rows}\u0000${offset}`;
+  let sql = statements.get(key);
+  if (sql !== undefined) return sql;
+  const tuples: string[] = [];
+  let n = offset;
+  for (let r = 0; r < rows; r++) {
+    const marks: string[] = [];
+    for (let c = 0; c < columns.length; c++) marks.push(dialect === 'postgres' ? `$${++n}` : '?');
+    tuples.push(`(${marks.join(', ')})`);
+  }
+  sql = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+  if (statements.size >= MAX_STATEMENTS) statements.clear();
+  statements.set(key, sql);
+  return sql;
+}
 
 /**
  * Inserts rows into one of the store's own tables as multi-row INSERTs with bound values, written as SQL
@@ -19,19 +53,27 @@ export async function insertRows<R extends object>(
   columns: readonly (keyof R & string)[],
   rows: readonly R[],
 ): Promise<void> {
-  const head = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values `;
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    const values: unknown[] = [];
-    const tuples: string[] = [];
-    for (const row of chunk) {
-      const marks: string[] = [];
-      for (const c of columns) {
-        values.push(row[c] ?? null);
-        marks.push(dialect === 'postgres' ? `$${values.length}` : '?');
-      }
-      tuples.push(`(${marks.join(', ')})`);
-    }
-    await db.executeQuery(CompiledQuery.raw(head + tuples.join(', '), values));
+    const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
+    const values = rowValues(rows, columns, start, end);
+    await db.executeQuery(CompiledQuery.raw(insertSql(dialect, table, columns, end - start), values));
   }
+}
+
+/** The bound values of rows `start` to `end` (exclusive), row by row, `before` first. */
+export function rowValues<R extends object>(
+  rows: readonly R[],
+  columns: readonly (keyof R & string)[],
+  start: number,
+  end: number,
+  before: readonly unknown[] = [],
+): unknown[] {
+  const values: unknown[] = new Array(before.length + (end - start) * columns.length);
+  let i = 0;
+  for (const v of before) values[i++] = v;
+  for (let r = start; r < end; r++) {
+    const row = rows[r] as R;
+    for (const c of columns) values[i++] = row[c] ?? null;
+  }
+  return values;
 }

@@ -4,6 +4,7 @@ import * as m001 from './migrations/001-auth-audit.js';
 import * as m002 from './migrations/002-definitions-runs.js';
 import * as m003 from './migrations/003-listeners.js';
 import * as m004 from './migrations/004-schedules-queue.js';
+import * as m005 from './migrations/005-audit-chain.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Step> = {
   '002-definitions-runs': m002,
   '003-listeners': m003,
   '004-schedules-queue': m004,
+  '005-audit-chain': m005,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -104,8 +104,15 @@ export interface ListenerPayloadsTable {
   received_at: string;
 }
 
+/** The head of the audit hash chain: one row, id 1; see migrations/005-audit-chain.ts. */
+export interface AuditChainTable {
+  id: number;
+  hash: string;
+}
+
 export interface Database {
   users: UsersTable;
+  audit_chain: AuditChainTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   definitions: DefinitionsTable;

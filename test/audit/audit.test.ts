@@ -7,6 +7,7 @@ import { loadSettings } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ADMIN_PASSWORD, createTestServer, type TestServer } from '../helpers/server.js';
+import { createPgDatabase } from '../services.js';
 
 interface Ev {
   id: number;
@@ -161,6 +162,48 @@ describe('audit retention', () => {
     } finally {
       await ctx.close();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('audit chain shared by several processes', () => {
+  it('stays one chain when two processes append to the same PostgreSQL store at once', async () => {
+    const db = await createPgDatabase('chain');
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'integrator-chain-')));
+    const open = (dir: string) =>
+      createContext(
+        loadSettings({ INTEGRATOR_DATA_DIR: dir, INTEGRATOR_DATABASE_URL: db.url, INTEGRATOR_DEMO: 'false' }),
+        createLogger('silent'),
+      );
+    const a = await open(dirs[0] as string);
+    const b = await open(dirs[1] as string);
+    try {
+      // Each process learns the head, then both append in bursts that interleave: every burst after the
+      // other process wrote finds the head moved and must chain on from the new one.
+      for (let round = 0; round < 10; round++) {
+        await Promise.all(
+          [a, b].flatMap((ctx, p) =>
+            Array.from({ length: 5 }, (_, i) =>
+              ctx.audit.record({ action: 'test.chain', outcome: 'success', details: { p, round, i } }),
+            ),
+          ),
+        );
+      }
+      const verified = await a.audit.verify();
+      expect(verified).toMatchObject({ ok: true });
+      expect((await a.audit.query({ action: 'test.chain' })).length).toBe(100);
+      // Removing the newest event is detected once anything is appended after it.
+      const [newest] = await a.audit.query({ limit: 1 });
+      await sql`delete from audit_events where id = ${newest?.id}`.execute(a.store.db);
+      await b.audit.record({ action: 'test.after', outcome: 'success' });
+      const broken = await a.audit.verify();
+      expect(broken).toMatchObject({ ok: false });
+      expect(broken.reason).toMatch(/removed/);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.drop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 });
