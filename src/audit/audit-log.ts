@@ -1,10 +1,16 @@
-import { CompiledQuery, sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
-import { insertRows, insertSql, ROWS_PER_STATEMENT, rowValues } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import { type AuditEvent, type AuditInput, type ChainedFields, chainHash } from './audit-event.js';
+import {
+  appendAlone,
+  appendInTransaction,
+  ChainMoved,
+  type CompanionRow,
+  fitsOneStatement,
+} from './chain-append.js';
 
 export interface AuditQuery {
   action?: string | undefined;
@@ -19,19 +25,6 @@ export interface AuditQuery {
 
 export const MAX_AUDIT_EVENTS = 1000;
 
-const AUDIT_COLUMNS = [
-  'at',
-  'actor',
-  'action',
-  'target',
-  'outcome',
-  'client_ip',
-  'duration_ms',
-  'details',
-  'prev_hash',
-  'hash',
-] as const;
-
 /**
  * Rows of another table that must commit together with an audit event (a run's final record with its
  * `flow.run.finished`). Items with the same `write` function are written by one call per group.
@@ -39,15 +32,17 @@ const AUDIT_COLUMNS = [
 export interface Companion<T> {
   write: (trx: Transaction<Database>, items: T[]) => Promise<void>;
   item: T;
+  /**
+   * When all `write` would do for this item is insert one row: that row. A group whose companions are
+   * all rows is written on PostgreSQL in one statement with its events, without a transaction around it.
+   */
+  row?: CompanionRow;
 }
 
 interface Pending {
   fields: ChainedFields;
   companion: Companion<unknown> | undefined;
 }
-
-/** Another process appended since this one last did: the group is written again from the new head. */
-class ChainMoved extends Error {}
 
 /**
  * The append-only, hash-chained audit trail. Events are group-committed: everything recorded while one
@@ -94,7 +89,16 @@ export class AuditLog {
     const cached = this.head;
     this.head = undefined;
     try {
-      this.head = await this.commitOnce(items, cached);
+      const rows = this.companionRows(items);
+      this.head =
+        cached !== undefined && rows !== undefined
+          ? await appendAlone(
+              this.store.db,
+              items.map((i) => i.fields),
+              rows,
+              cached,
+            )
+          : await this.commitOnce(items, cached);
     } catch (err) {
       if (!(err instanceof ChainMoved)) throw err;
       this.head = await this.commitOnce(items, undefined);
@@ -112,8 +116,9 @@ export class AuditLog {
         else byWriter.set(companion.write, [companion.item]);
       }
       for (const [write, list] of byWriter) await write(trx, list);
-      return this.append(
+      return appendInTransaction(
         trx,
+        this.store.dialect,
         items.map((i) => i.fields),
         cached,
       );
@@ -121,49 +126,18 @@ export class AuditLog {
   }
 
   /**
-   * Chains the events onto the head and moves the head (audit_chain, see migration 005). With the head
-   * this process wrote last (`cached`), on PostgreSQL one statement moves it — only if it is still
-   * there — and inserts the first rows; if another process appended meanwhile it throws ChainMoved and
-   * the group is written again. Without it, the head row is read and locked first.
+   * The companions of a group that PostgreSQL can write in the statement appending the events (every
+   * companion is one row to insert, and the group is not too large), or undefined.
    */
-  private async append(
-    trx: Transaction<Database>,
-    rows: ChainedFields[],
-    cached: string | undefined,
-  ): Promise<string> {
-    const pg = this.store.dialect === 'postgres';
-    let from = cached;
-    if (from === undefined) {
-      const read = pg
-        ? sql<{ hash: string }>`select hash from audit_chain where id = 1 for update`
-        : sql<{ hash: string }>`select hash from audit_chain where id = 1`;
-      from = (await read.execute(trx)).rows[0]?.hash;
-      if (from === undefined) throw new Error('The audit trail has no chain head (table audit_chain, row 1)');
+  private companionRows(items: Pending[]): CompanionRow[] | undefined {
+    if (this.store.dialect !== 'postgres') return undefined;
+    const rows: CompanionRow[] = [];
+    for (const { companion } of items) {
+      if (!companion) continue;
+      if (!companion.row) return undefined;
+      rows.push(companion.row);
     }
-    let prev = from;
-    const values = rows.map((row) => {
-      const hash = chainHash(prev, row);
-      const v = { ...row, prev_hash: prev, hash };
-      prev = hash;
-      return v;
-    });
-    if (cached === undefined || !pg) {
-      await sql`update audit_chain set hash = ${prev} where id = 1`.execute(trx);
-      await insertRows(trx, this.store.dialect, 'audit_events', AUDIT_COLUMNS, values);
-      return prev;
-    }
-    const first = Math.min(values.length, ROWS_PER_STATEMENT);
-    const moved = await trx.executeQuery<{ moved: number }>(
-      CompiledQuery.raw(
-        'with head as (update audit_chain set hash = $1 where id = 1 and hash = $2 returning 1), ' +
-          `added as (${insertSql('postgres', 'audit_events', AUDIT_COLUMNS, first, 2)}) ` +
-          'select count(*)::int as moved from head',
-        rowValues(values, AUDIT_COLUMNS, 0, first, [prev, from]),
-      ),
-    );
-    if (moved.rows[0]?.moved !== 1) throw new ChainMoved();
-    await insertRows(trx, this.store.dialect, 'audit_events', AUDIT_COLUMNS, values.slice(first));
-    return prev;
+    return fitsOneStatement(items.length, rows.length) ? rows : undefined;
   }
 
   /** Newest first, at most 1000. */

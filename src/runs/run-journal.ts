@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../store/schema.js';
 import { runEvent } from './run-records.js';
-import type { RunFilter, RunStore } from './run-store.js';
+import { RUN_COLUMNS, type RunFilter, type RunStore } from './run-store.js';
 import type { Run } from './run-types.js';
 
 /** How often the journal looks at the runs executing in this process. */
@@ -108,6 +108,10 @@ export class RunJournal {
     await this.audit.recordWith<Ended>(event, {
       write: this.writeEnded,
       item: { run: entry.run, stored: entry.stored },
+      // A run never stored is one insert; a stored one is a guarded update, which needs the transaction.
+      ...(entry.stored
+        ? {}
+        : { row: { table: 'runs', columns: RUN_COLUMNS, values: this.runs.toRow(entry.run, null) } }),
     });
   }
 

@@ -172,7 +172,13 @@ describe('audit chain shared by several processes', () => {
     const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'integrator-chain-')));
     const open = (dir: string) =>
       createContext(
-        loadSettings({ INTEGRATOR_DATA_DIR: dir, INTEGRATOR_DATABASE_URL: db.url, INTEGRATOR_DEMO: 'false' }),
+        loadSettings({
+          INTEGRATOR_DATA_DIR: dir,
+          INTEGRATOR_DATABASE_URL: db.url,
+          INTEGRATOR_DEMO: 'false',
+          // Processes of one cluster share the secret that encrypts connection settings.
+          INTEGRATOR_SECRET: 'chain-test-secret-chain-test-secret-0123',
+        }),
         createLogger('silent'),
       );
     const a = await open(dirs[0] as string);
@@ -189,9 +195,49 @@ describe('audit chain shared by several processes', () => {
           ),
         );
       }
+      // Runs whose records commit with their events: a group written again after the head moved must
+      // not leave its first attempt's rows behind.
+      await a.definitions.put('connection', 'store', { type: 'postgres', url: db.url }, { name: 'test' });
+      await a.definitions.put(
+        'flow',
+        'quick',
+        { type: 'sql', connection: 'store', sql: 'select 1' },
+        { name: 'test' },
+      );
+      const runs = [];
+      for (let round = 0; round < 5; round++) {
+        runs.push(
+          ...(await Promise.all(
+            [a, b].flatMap((ctx) =>
+              Array.from({ length: 4 }, () => ctx.runs.runSync({ flow: 'quick', trigger: 'api' })),
+            ),
+          )),
+        );
+      }
+      // A run stored while running (over half a second) ends with a guarded update, in a transaction;
+      // the other process appends while it runs, so the head it wrote last has moved when it ends.
+      await a.definitions.put(
+        'flow',
+        'slow',
+        { type: 'sql', connection: 'store', sql: 'select pg_sleep(1.2)' },
+        { name: 'test' },
+      );
+      const slow = a.runs.runSync({ flow: 'slow', trigger: 'api' });
+      await new Promise((r) => setTimeout(r, 1050));
+      expect((await a.runs.store.get((await a.runs.list({ flow: 'slow' }))[0]?.id ?? ''))?.status).toBe(
+        'running',
+      );
+      await b.audit.record({ action: 'test.chain', outcome: 'success', details: { during: 'slow' } });
+      runs.push(await slow);
+      expect(runs.filter((r) => r.status !== 'succeeded').map((r) => r.error)).toEqual([]);
+      const stored = await sql<{ n: number }>`select count(*)::int as n from runs`.execute(a.store.db);
+      expect(stored.rows[0]?.n).toBe(41);
+      const finished = await a.audit.query({ action: 'flow.run.finished' });
+      expect(new Set(finished.map((e) => e.details?.['runId'])).size).toBe(41);
+      expect(finished).toHaveLength(41);
       const verified = await a.audit.verify();
       expect(verified).toMatchObject({ ok: true });
-      expect((await a.audit.query({ action: 'test.chain' })).length).toBe(100);
+      expect((await a.audit.query({ action: 'test.chain' })).length).toBe(101);
       // Removing the newest event is detected once anything is appended after it.
       const [newest] = await a.audit.query({ limit: 1 });
       await sql`delete from audit_events where id = ${newest?.id}`.execute(a.store.db);
