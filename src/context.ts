@@ -8,6 +8,7 @@ import { TokenService } from './auth/tokens.js';
 import type { Settings } from './config.js';
 import { connectionKind } from './connections/connection-kind.js';
 import { ConnectorPool } from './connections/connector-pool.js';
+import { CallGauge } from './core/call-gauge.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { DefinitionService } from './definitions/definition-service.js';
 import { SecretBox } from './definitions/secret-box.js';
@@ -41,6 +42,8 @@ export interface Context {
   connectors: ConnectorPool;
   engine: FlowEngine;
   runs: RunService;
+  /** Listener calls in flight in this process (the embedded queue yields to a busy intake). */
+  calls: CallGauge;
   /** The run queue, set by the flows module at start-up (it depends on the process's role). */
   runQueue?: RunQueue;
   close(): Promise<void>;
@@ -78,6 +81,7 @@ export async function createContext(
     logger,
     store,
     secret,
+    calls: new CallGauge(),
     audit,
     users,
     apiKeys,

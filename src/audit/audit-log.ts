@@ -10,6 +10,7 @@ import {
   ChainMoved,
   type CompanionRow,
   fitsOneStatement,
+  insertCompanionRows,
 } from './chain-append.js';
 
 export interface AuditQuery {
@@ -26,18 +27,15 @@ export interface AuditQuery {
 export const MAX_AUDIT_EVENTS = 1000;
 
 /**
- * Rows of another table that must commit together with an audit event (a run's final record with its
- * `flow.run.finished`). Items with the same `write` function are written by one call per group.
+ * What must commit together with an audit event (a run's final record with its `flow.run.finished`, an
+ * accepted payload and its queued run with the call's `listener.called`): rows to insert, or a function
+ * that writes items of its kind (items with the same `write` are written by one call per group). A group
+ * whose companions are all rows is written on PostgreSQL in one statement with its events, without a
+ * transaction around it.
  */
-export interface Companion<T> {
-  write: (trx: Transaction<Database>, items: T[]) => Promise<void>;
-  item: T;
-  /**
-   * When all `write` would do for this item is insert one row: that row. A group whose companions are
-   * all rows is written on PostgreSQL in one statement with its events, without a transaction around it.
-   */
-  row?: CompanionRow;
-}
+export type Companion<T> =
+  | { rows: CompanionRow[] }
+  | { write: (trx: Transaction<Database>, items: T[]) => Promise<void>; item: T };
 
 interface Pending {
   fields: ChainedFields;
@@ -73,7 +71,7 @@ export class AuditLog {
   }
 
   /**
-   * Records an event together with a companion row: both commit in the same transaction, or neither.
+   * Records an event together with its companion: both commit in the same transaction, or neither.
    * Resolves once both are durable.
    */
   recordWith<T>(input: AuditInput, companion: Companion<T>): Promise<void> {
@@ -108,13 +106,19 @@ export class AuditLog {
   /** Writes a group in one transaction and returns the new chain head. */
   private commitOnce(items: Pending[], cached: string | undefined): Promise<string> {
     return this.store.db.transaction().execute(async (trx) => {
-      const byWriter = new Map<Companion<unknown>['write'], unknown[]>();
+      const byWriter = new Map<(trx: Transaction<Database>, items: unknown[]) => Promise<void>, unknown[]>();
+      const rows: CompanionRow[] = [];
       for (const { companion } of items) {
         if (!companion) continue;
+        if ('rows' in companion) {
+          for (const r of companion.rows) rows.push(r);
+          continue;
+        }
         const list = byWriter.get(companion.write);
         if (list) list.push(companion.item);
         else byWriter.set(companion.write, [companion.item]);
       }
+      await insertCompanionRows(trx, this.store.dialect, rows);
       for (const [write, list] of byWriter) await write(trx, list);
       return appendInTransaction(
         trx,
@@ -134,10 +138,10 @@ export class AuditLog {
     const rows: CompanionRow[] = [];
     for (const { companion } of items) {
       if (!companion) continue;
-      if (!companion.row) return undefined;
-      rows.push(companion.row);
+      if (!('rows' in companion)) return undefined;
+      for (const r of companion.rows) rows.push(r);
     }
-    return fitsOneStatement(items.length, rows.length) ? rows : undefined;
+    return fitsOneStatement(items.length, rows) ? rows : undefined;
   }
 
   /** Newest first, at most 1000. */

@@ -58,16 +58,13 @@ export async function appendInTransaction(
   cached: string | undefined,
 ): Promise<string> {
   const pg = dialect === 'postgres';
-  let from = cached;
-  if (from === undefined) {
-    const read = pg
-      ? sql<{ hash: string }>`select hash from audit_chain where id = 1 for update`
-      : sql<{ hash: string }>`select hash from audit_chain where id = 1`;
-    from = (await read.execute(trx)).rows[0]?.hash;
-    if (from === undefined) throw new Error('The audit trail has no chain head (table audit_chain, row 1)');
-  }
+  // SQLite has no compare-and-set here: another process on the same file (the CLI next to a running
+  // server) may have appended, so the head is always read, inside the write transaction.
+  const known = pg ? cached : undefined;
+  const from = known ?? (await readHead(trx, pg));
   const { values, head } = chain(from, rows);
-  if (cached === undefined || !pg) {
+  if (known === undefined) {
+    // The head row is ours until commit (locked on PostgreSQL, the write transaction's on SQLite).
     await sql`update audit_chain set hash = ${head} where id = 1`.execute(trx);
     await insertRows(trx, dialect, 'audit_events', AUDIT_COLUMNS, values);
     return head;
@@ -86,9 +83,51 @@ export async function appendInTransaction(
   return head;
 }
 
-/** Whether `appendAlone` can write a group of this many events and companion rows. */
-export function fitsOneStatement(events: number, companionRows: number): boolean {
-  return events <= ROWS_PER_STATEMENT && companionRows <= ROWS_PER_STATEMENT;
+/** Bound values one statement may carry (PostgreSQL takes at most 65535). */
+const MAX_BOUND_VALUES = 30_000;
+
+/** Reads the chain head inside a write transaction, locking its row on PostgreSQL. */
+async function readHead(trx: Transaction<Database>, pg: boolean): Promise<string> {
+  const query = pg
+    ? sql<{ hash: string }>`select hash from audit_chain where id = 1 for update`
+    : sql<{ hash: string }>`select hash from audit_chain where id = 1`;
+  const hash = (await query.execute(trx)).rows[0]?.hash;
+  if (hash === undefined) throw new Error('The audit trail has no chain head (table audit_chain, row 1)');
+  return hash;
+}
+
+/** Whether `appendAlone` can write a group of this many events with these companion rows. */
+export function fitsOneStatement(events: number, companions: readonly CompanionRow[]): boolean {
+  if (events > ROWS_PER_STATEMENT) return false;
+  let values = 2 + events * AUDIT_COLUMNS.length;
+  for (const c of companions) values += c.columns.length;
+  return values <= MAX_BOUND_VALUES;
+}
+
+/** Companion rows by table, in the order their tables first appear. */
+function byTable(
+  rows: readonly CompanionRow[],
+): { table: keyof Database; columns: readonly string[]; rows: object[] }[] {
+  const groups = new Map<string, { table: keyof Database; columns: readonly string[]; rows: object[] }>();
+  for (const c of rows) {
+    const key = `${c.table}\u0000${c.columns.join(',')}`;
+    const group = groups.get(key);
+    if (group) group.rows.push(c.values);
+    else groups.set(key, { table: c.table, columns: c.columns, rows: [c.values] });
+  }
+  return [...groups.values()];
+}
+
+/** Inserts companion rows inside the caller's transaction, one multi-row INSERT per table. */
+export async function insertCompanionRows(
+  trx: Transaction<Database>,
+  dialect: StoreDialect,
+  rows: readonly CompanionRow[],
+): Promise<void> {
+  for (const group of byTable(rows)) {
+    // The rows are read by the column names they came with.
+    await insertRows(trx, dialect, group.table, group.columns, group.rows as Record<string, unknown>[]);
+  }
 }
 
 /**
@@ -106,18 +145,10 @@ export async function appendAlone(
   const { values, head } = chain(cached, rows);
   const bound: unknown[] = [head, cached];
   const parts = ['with head as (update audit_chain set hash = $1 where id = 1 and hash = $2 returning 1)'];
-  const byTable = new Map<string, { columns: readonly string[]; rows: object[] }>();
-  for (const c of companions) {
-    const key = `${c.table}\u0000${c.columns.join(',')}`;
-    const group = byTable.get(key);
-    if (group) group.rows.push(c.values);
-    else byTable.set(key, { columns: c.columns, rows: [c.values] });
-  }
   let n = 0;
-  for (const [key, group] of byTable) {
-    const table = key.slice(0, key.indexOf('\u0000'));
+  for (const group of byTable(companions)) {
     parts.push(
-      `c${n++} as (${insertSql('postgres', table, group.columns, group.rows.length, bound.length)})`,
+      `c${n++} as (${insertSql('postgres', group.table, group.columns, group.rows.length, bound.length)})`,
     );
     // The rows are read by the column names they came with.
     const rows = group.rows as Record<string, unknown>[];

@@ -56,6 +56,7 @@ export class ListenerHandler {
   async handle(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
     const started = performance.now();
     const facts: CallFacts = {};
+    this.ctx.calls.enter();
     try {
       const match = await this.router.match(path);
       if (!match) {
@@ -84,12 +85,13 @@ export class ListenerHandler {
       };
       await this.checkParameters(spec.flow, params);
       return spec.mode === 'async'
-        ? await this.accept(request, reply, listener, run, facts)
+        ? await this.accept(request, reply, listener, run, facts, started)
         : await this.runNow(request, reply, listener, run, facts, started);
     } catch (err) {
       facts.errorStatus = err instanceof AppError ? err.status : 500;
       throw err;
     } finally {
+      this.ctx.calls.leave();
       this.audit(request, reply, facts, started);
     }
   }
@@ -178,6 +180,7 @@ export class ListenerHandler {
     listener: CompiledListener,
     req: RunRequest,
     facts: CallFacts,
+    started: number,
   ): Promise<FastifyReply> {
     const spec = listener.spec;
     if (this.queue.waiting() >= spec.queueLimit) {
@@ -195,19 +198,28 @@ export class ListenerHandler {
     const payload = BODYLESS.has(request.method)
       ? { format: chooseFormat(spec, 'application/json'), bytes: Buffer.alloc(0) }
       : await readRequestBody(request.raw, spec, true);
-    const receipt = await this.payloads.accept({
-      listener: listener.name,
-      idempotencyKey: key,
-      format: payload.format,
-      body: payload.bytes ?? Buffer.alloc(0),
-      run: req,
-    });
-    if (!receipt.duplicate) this.queue.accepted();
+    const status = spec.response?.status ?? 202;
+    const receipt = await this.payloads.accept(
+      {
+        listener: listener.name,
+        idempotencyKey: key,
+        format: payload.format,
+        body: payload.bytes ?? Buffer.alloc(0),
+        run: req,
+      },
+      // The call's audit event commits with the payload and its queued run.
+      (r) => this.callEvent(request, { ...facts, runId: r.runId, messageId: r.messageId }, status, started),
+    );
     facts.runId = receipt.runId;
     facts.messageId = receipt.messageId;
+    // A repeated key stored nothing and recorded nothing: its call is audited like any other.
+    if (!receipt.duplicate) {
+      this.queue.accepted();
+      facts.audited = true;
+    }
     const { duplicate: _d, ...body } = receipt;
     return reply
-      .code(spec.response?.status ?? 202)
+      .code(status)
       .header('location', `/rest/v1/runs/${receipt.runId}`)
       .send(
         spec.response?.body === undefined

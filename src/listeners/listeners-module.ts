@@ -18,7 +18,7 @@ export function listenersModule(): FeatureModule {
     if (parts) return parts;
     const router = new ListenerRouter(ctx.definitions, ctx.logger);
     const queue = new PayloadQueue(ctx.store, router, ctx.logger);
-    const payloads = new PayloadStore(ctx.store, ctx.runs, ctx.logger);
+    const payloads = new PayloadStore(ctx.store, ctx.runs, ctx.audit);
     ctx.runs.ioProvider = (run) => queue.io(run);
     // An accepted payload stays stored until its run finishes, so an interrupted run can safely run again.
     ctx.runs.recoveryPolicy = (run) => (run.trigger === 'listener' ? 'retry' : undefined);
@@ -33,12 +33,11 @@ export function listenersModule(): FeatureModule {
     async routes(app, ctx) {
       const { router, payloads, queue } = setUp(ctx);
       definitionRoutes(app, ctx, ctx.definitions.kind('listener'));
-      payloadRoutes(app, ctx, router, payloads, queue);
+      payloadRoutes(app, router, payloads, queue);
       await listenerEndpoints(app, new ListenerHandler(ctx, router, payloads, queue));
     },
     async stop() {
       parts?.queue.stop();
-      await parts?.payloads.drain();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import type { Context } from '../context.js';
 import { AppError } from '../core/errors.js';
 import { actorOf } from '../server/access.js';
 import type { App } from '../server/app-types.js';
@@ -34,7 +33,6 @@ const ReceiptSchema = Type.Object({
  */
 export function payloadRoutes(
   app: App,
-  ctx: Context,
   router: ListenerRouter,
   payloads: PayloadStore,
   queue: PayloadQueue,
@@ -80,16 +78,21 @@ export function payloadRoutes(
       const actor = actorOf(request);
       const { name, messageId } = request.params;
       const listener = await listenerNamed(name);
-      const receipt = await payloads.replay(listener.name, messageId, listener.spec.flow, actor.name);
+      const receipt = await payloads.replay(
+        listener.name,
+        messageId,
+        listener.spec.flow,
+        actor.name,
+        (r) => ({
+          action: 'listener.replayed',
+          outcome: 'success',
+          actor: actor.name,
+          target: listener.name,
+          clientIp: actor.clientIp,
+          details: { replayOf: messageId, messageId: r.messageId, runId: r.runId },
+        }),
+      );
       queue.accepted();
-      await ctx.audit.record({
-        action: 'listener.replayed',
-        outcome: 'success',
-        actor: actor.name,
-        target: listener.name,
-        clientIp: actor.clientIp,
-        details: { replayOf: messageId, messageId: receipt.messageId, runId: receipt.runId },
-      });
       return reply.code(202).header('location', `/rest/v1/runs/${receipt.runId}`).send({
         status: 'received',
         messageId: receipt.messageId,

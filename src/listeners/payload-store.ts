@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditInput } from '../audit/audit-event.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { CompanionRow } from '../audit/chain-append.js';
 import { AppError, conflict } from '../core/errors.js';
-import { GroupCommit } from '../core/group-commit.js';
-import type { Logger } from '../core/logger.js';
 import { newRun } from '../runs/run-records.js';
 import type { RunService } from '../runs/run-service.js';
 import { RUN_COLUMNS } from '../runs/run-store.js';
-import type { RawParams, Run, RunRequest } from '../runs/run-types.js';
-import { insertRows } from '../store/bulk-insert.js';
+import type { RawParams, RunRequest } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
 import { type BodyFormat, parseBodyFormat } from './request-body.js';
 
@@ -49,34 +49,69 @@ export interface Payload {
 }
 
 /**
- * Durable intake of async listener payloads. `accept()` resolves only after the payload and its queued
- * run are committed together, so a 202 never promises what a crash could lose. Payloads that arrive
- * while a commit is in flight go into the next one (group commit): one transaction per burst, not per
- * call. A repeated Idempotency-Key returns the first call's receipt and stores nothing.
+ * Durable intake of async listener payloads. `accept()` resolves only after the payload, its queued run
+ * and the call's audit event are committed together, so a 202 never promises what a crash could lose.
+ * They ride the audit trail's group commit: payloads that arrive while a write is in flight go into the
+ * next one (one statement per burst on PostgreSQL). A repeated Idempotency-Key returns the first call's
+ * receipt and stores nothing.
  */
 export class PayloadStore {
-  private readonly group: GroupCommit<Payload, Receipt>;
-
   constructor(
     private readonly store: Store,
     private readonly runs: RunService,
-    private readonly logger: Logger,
-  ) {
-    // One bad item (a key another process took a moment ago) must not fail its neighbours.
-    this.group = new GroupCommit((batch) => this.commit(batch), {
-      onFailure: 'each',
-      report: (err, size) => {
-        if (size > 1) logger.warn({ err, payloads: size }, 'payload batch failed; committing one by one');
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * Stores the payload with its queued run and the audit event `event` makes of the receipt, then wakes
+   * a worker. A key seen before (or taken by a call committed a moment ago) gets that call's receipt,
+   * marked duplicate, and nothing is stored or audited.
+   */
+  async accept(payload: Payload, event: (receipt: Receipt) => AuditInput): Promise<Receipt> {
+    const key = payload.idempotencyKey;
+    if (key !== undefined) {
+      const seen = await this.findKey(payload.listener, key);
+      if (seen) return seen;
+    }
+    const run = newRun(payload.run, 'queued');
+    const receipt: Receipt = { status: 'received', messageId: randomUUID(), runId: run.id };
+    const rows: CompanionRow[] = [
+      { table: 'runs', columns: RUN_COLUMNS, values: this.runs.store.toRow(run, null) },
+      {
+        table: 'listener_payloads',
+        columns: PAYLOAD_COLUMNS,
+        values: {
+          message_id: receipt.messageId,
+          listener: payload.listener,
+          run_id: run.id,
+          idempotency_key: key ?? null,
+          format: JSON.stringify(payload.format),
+          body: payload.body,
+          received_at: run.createdAt,
+        },
       },
-    });
+    ];
+    try {
+      await this.audit.recordWith(event(receipt), { rows });
+    } catch (err) {
+      // The key is unique per listener: a call with the same key committed first.
+      const seen = key === undefined ? undefined : await this.findKey(payload.listener, key);
+      if (seen) return seen;
+      throw err;
+    }
+    this.runs.announce(run);
+    return receipt;
   }
 
-  accept(payload: Payload): Promise<Receipt> {
-    return this.group.submit(payload);
-  }
-
-  drain(): Promise<void> {
-    return this.group.drain();
+  /** The receipt of the payload a listener accepted with this Idempotency-Key, if any. */
+  private async findKey(listener: string, key: string): Promise<Receipt | undefined> {
+    const found = await this.store.db
+      .selectFrom('listener_payloads')
+      .select(['message_id', 'run_id'])
+      .where('listener', '=', listener)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    return found && { status: 'received', messageId: found.message_id, runId: found.run_id, duplicate: true };
   }
 
   /** The payloads a listener still keeps (see retainPayloadDays), newest first, without their bodies. */
@@ -114,7 +149,13 @@ export class PayloadStore {
    * original call. NOT_FOUND when the payload is no longer kept; CONFLICT while its first run has not
    * finished (it is still going to run).
    */
-  async replay(listener: string, messageId: string, flow: string, requestedBy: string): Promise<Receipt> {
+  async replay(
+    listener: string,
+    messageId: string,
+    flow: string,
+    requestedBy: string,
+    event: (receipt: Receipt) => AuditInput,
+  ): Promise<Receipt> {
     const row = await this.store.db
       .selectFrom('listener_payloads as p')
       .leftJoin('runs as r', 'r.id', 'p.run_id')
@@ -131,71 +172,15 @@ export class PayloadStore {
     if (row.status === 'queued' || row.status === 'running')
       throw conflict(`Payload '${messageId}' has not finished its first run yet (${row.status})`);
     const params = row.params ? (JSON.parse(row.params) as RawParams) : {};
-    return this.accept({
-      listener,
-      idempotencyKey: undefined,
-      format: parseBodyFormat(row.format),
-      body: row.body,
-      run: { flow, params, trigger: 'listener', requestedBy },
-    });
-  }
-
-  private async commit(batch: Payload[]): Promise<Receipt[]> {
-    const now = new Date().toISOString();
-    const settled: { payload: Payload; receipt: Receipt; run?: Run }[] = [];
-    await this.store.db.transaction().execute(async (trx) => {
-      settled.length = 0;
-      const known = new Map<string, Receipt>();
-      const keyed = batch.filter((p) => p.idempotencyKey !== undefined);
-      for (const listener of new Set(keyed.map((p) => p.listener))) {
-        const keys = keyed.filter((p) => p.listener === listener).map((p) => p.idempotencyKey ?? '');
-        const found = await trx
-          .selectFrom('listener_payloads')
-          .select(['message_id', 'run_id', 'idempotency_key'])
-          .where('listener', '=', listener)
-          .where('idempotency_key', 'in', keys)
-          .execute();
-        for (const f of found)
-          known.set(`${listener}\n${f.idempotency_key}`, {
-            status: 'received',
-            messageId: f.message_id,
-            runId: f.run_id,
-            duplicate: true,
-          });
-      }
-      const runRows = [];
-      const payloadRows = [];
-      for (const p of batch) {
-        const key = p.idempotencyKey === undefined ? undefined : `${p.listener}\n${p.idempotencyKey}`;
-        const seen = key === undefined ? undefined : known.get(key);
-        if (seen) {
-          settled.push({ payload: p, receipt: { ...seen, duplicate: true } });
-          continue;
-        }
-        const run = newRun(p.run, 'queued');
-        const receipt: Receipt = { status: 'received', messageId: randomUUID(), runId: run.id };
-        if (key !== undefined) known.set(key, receipt);
-        runRows.push(this.runs.store.toRow(run, null));
-        payloadRows.push({
-          message_id: receipt.messageId,
-          listener: p.listener,
-          run_id: run.id,
-          idempotency_key: p.idempotencyKey ?? null,
-          format: JSON.stringify(p.format),
-          body: p.body,
-          received_at: now,
-        });
-        settled.push({ payload: p, receipt, run });
-      }
-      await insertRows(trx, this.store.dialect, 'runs', RUN_COLUMNS, runRows);
-      await insertRows(trx, this.store.dialect, 'listener_payloads', PAYLOAD_COLUMNS, payloadRows);
-    });
-    for (const s of settled) {
-      if (!s.run) continue;
-      void this.runs
-        .queued(s.run, s.payload.run.clientIp ?? null)
-        .catch((err: unknown) => this.logger.error({ err }, 'audit failed'));
-    }
-    return settled.map((s) => s.receipt);
+    return this.accept(
+      {
+        listener,
+        idempotencyKey: undefined,
+        format: parseBodyFormat(row.format),
+        body: row.body,
+        run: { flow, params, trigger: 'listener', requestedBy },
+      },
+      event,
+    );
   }
 }

@@ -105,14 +105,13 @@ export class RunJournal {
    */
   async finish(entry: ActiveRun, event: AuditInput): Promise<void> {
     if (entry.storing) await entry.storing;
-    await this.audit.recordWith<Ended>(event, {
-      write: this.writeEnded,
-      item: { run: entry.run, stored: entry.stored },
-      // A run never stored is one insert; a stored one is a guarded update, which needs the transaction.
-      ...(entry.stored
-        ? {}
-        : { row: { table: 'runs', columns: RUN_COLUMNS, values: this.runs.toRow(entry.run, null) } }),
-    });
+    // A run never stored is one row to insert; a stored one is a guarded update, in a transaction.
+    await this.audit.recordWith<Ended>(
+      event,
+      entry.stored
+        ? { write: this.writeEnded, item: { run: entry.run, stored: true } }
+        : { rows: [{ table: 'runs', columns: RUN_COLUMNS, values: this.runs.toRow(entry.run, null) }] },
+    );
   }
 
   /** Runs executing here that the store does not hold yet and that match the filter. */

@@ -78,12 +78,17 @@ export class RunService {
     return run;
   }
 
-  /**
-   * Audits a run that is stored as queued and wakes a worker. Called by enqueue, and by features that
-   * commit a queued run together with their own rows (async listeners).
-   */
-  async queued(run: Run, clientIp: string | null): Promise<void> {
+  /** Audits a run that is stored as queued and wakes a worker. */
+  private async queued(run: Run, clientIp: string | null): Promise<void> {
     await this.audit.record(runEvent('flow.run.queued', run, clientIp));
+    this.announce(run);
+  }
+
+  /**
+   * Wakes a worker for a run stored as queued by a feature that committed it together with its own rows
+   * and audit event (an async listener call: the payload, the run and `listener.called`).
+   */
+  announce(run: Run): void {
     this.onQueued?.(run, 0);
   }
 

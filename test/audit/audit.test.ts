@@ -252,4 +252,30 @@ describe('audit chain shared by several processes', () => {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
+
+  it('stays one chain when two processes append to the same SQLite file in turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'integrator-chain-'));
+    const open = () =>
+      createContext(
+        loadSettings({ INTEGRATOR_DATA_DIR: dir, INTEGRATOR_DEMO: 'false' }),
+        createLogger('silent'),
+      );
+    const a = await open();
+    const b = await open();
+    try {
+      for (let i = 0; i < 6; i++) {
+        await (i % 2 === 0 ? a : b).audit.record({
+          action: 'test.turns',
+          outcome: 'success',
+          details: { i },
+        });
+      }
+      expect(await a.audit.verify()).toMatchObject({ ok: true });
+      expect(await a.audit.query({ action: 'test.turns' })).toHaveLength(6);
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -158,6 +158,46 @@ describe('listeners: auth per role, CORS, async intake', () => {
     const c = await send();
     const receipts = (await Promise.all([a.json(), b.json(), c.json()])) as { messageId: string }[];
     expect(new Set(receipts.map((r) => r.messageId)).size).toBe(1);
+    // Many calls with one key at once (in one group commit, or racing it): one payload, one run.
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        f.call('async/patient', {
+          method: 'POST',
+          headers: { ...f.admin, ...json, 'idempotency-key': 'order-78' },
+          body: '{"patientid":4,"name":"Di"}',
+        }),
+      ),
+    );
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(202));
+    const burstIds = new Set(
+      ((await Promise.all(burst.map((r) => r.json()))) as { runId: string }[]).map((r) => r.runId),
+    );
+    expect(burstIds.size).toBe(1);
+    const kept = await f.s.ctx.store.db
+      .selectFrom('listener_payloads')
+      .select('run_id')
+      .where('idempotency_key', '=', 'order-78')
+      .execute();
+    expect(kept.map((r) => r.run_id)).toEqual([...burstIds]);
+    // The accepted call and its queued run are one audit event, committed before the 202.
+    const [accepted, ...others] = (await f.s.ctx.audit.query({})).filter(
+      (e) =>
+        e.details?.['runId'] === receipt.runId &&
+        e.action !== 'flow.run.started' &&
+        e.action !== 'flow.run.finished',
+    );
+    expect(others).toEqual([]);
+    expect(accepted).toMatchObject({
+      action: 'listener.called',
+      outcome: 'success',
+      details: { method: 'POST', status: 202, messageId: receipt.messageId },
+    });
+    // A repeated key is audited as a call too (with the first call's receipt).
+    await f.s.ctx.audit.drain();
+    const repeats = (await f.s.ctx.audit.query({ action: 'listener.called' })).filter(
+      (e) => e.details?.['runId'] === [...burstIds][0],
+    );
+    expect(repeats).toHaveLength(10);
     expect(
       (
         await f.call('async/patient', {

@@ -87,6 +87,22 @@ describe('embedded run queue', () => {
     expect(maxOverlap(runs)).toBe(2);
   });
 
+  it('starts queued runs one at a time while listener calls take the CPU', async () => {
+    await put('flows', 'nap', { type: 'sql', connection: 'pg', sql: 'select pg_sleep(0.2)' });
+    // The gauge says busy (as it does under a burst of listener calls with a busy event loop).
+    Object.defineProperty(s.ctx.calls, 'busy', { get: () => true, configurable: true });
+    try {
+      const ids = await Promise.all(Array.from({ length: 4 }, () => runAsync('nap')));
+      const runs = await Promise.all(ids.map((id) => finished(id)));
+      expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
+      expect(maxOverlap(runs)).toBe(1);
+    } finally {
+      Reflect.deleteProperty(s.ctx.calls, 'busy');
+    }
+    const ids = await Promise.all(Array.from({ length: 4 }, () => runAsync('nap')));
+    expect(maxOverlap(await Promise.all(ids.map((id) => finished(id))))).toBeGreaterThan(1);
+  });
+
   it('retries a failed run with exponential backoff, then fails it', async () => {
     const id = await runAsync('broken');
     const run = await finished(id);

@@ -29,5 +29,5 @@ export function createRunQueue(ctx: Context): RunQueue {
       leaseSeconds: settings.runLeaseSeconds,
     });
   }
-  return new EmbeddedQueue(claims, limits, ctx.runs, ctx.logger, settings.workers, workerId);
+  return new EmbeddedQueue(claims, limits, ctx.runs, ctx.logger, settings.workers, workerId, ctx.calls);
 }

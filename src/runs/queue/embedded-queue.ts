@@ -1,3 +1,4 @@
+import type { CallGauge } from '../../core/call-gauge.js';
 import type { Logger } from '../../core/logger.js';
 import type { RunService } from '../run-service.js';
 import type { Run } from '../run-types.js';
@@ -32,7 +33,14 @@ export class EmbeddedQueue implements RunQueue {
     private readonly logger: Logger,
     private readonly concurrency: number,
     private readonly workerId: string,
+    /** Listener calls of this process: while they are many, runs start one at a time. */
+    private readonly calls?: CallGauge,
   ) {}
+
+  /** How many runs may execute at once now. */
+  private slots(): number {
+    return this.calls?.busy ? 1 : this.concurrency;
+  }
 
   async submit(_run: Run, delayMs: number): Promise<void> {
     if (this.stopped) return;
@@ -70,12 +78,12 @@ export class EmbeddedQueue implements RunQueue {
     try {
       do {
         this.again = false;
-        while (!this.stopped && this.running < this.concurrency) {
-          const runs = await this.claimNext(this.concurrency - this.running);
+        while (!this.stopped && this.running < this.slots()) {
+          const runs = await this.claimNext(this.slots() - this.running);
           if (runs.length === 0) break;
           for (const run of runs) this.launch(run);
         }
-      } while (this.again && !this.stopped && this.running < this.concurrency);
+      } while (this.again && !this.stopped && this.running < this.slots());
     } catch (err) {
       this.logger.error({ err }, 'claiming queued runs failed');
     } finally {
