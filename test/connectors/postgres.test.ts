@@ -71,6 +71,109 @@ describe('postgres connector specifics', () => {
     expect(all).toHaveLength(4500);
   });
 
+  describe('small writes that share a statement', () => {
+    const cols = [
+      { name: 'id', type: 'integer' as const },
+      { name: 'name', type: 'text' as const },
+    ];
+    const write = async (
+      table: string,
+      rows: Record<string, unknown>[],
+      opts: { mode?: 'append' | 'upsert'; signal?: AbortSignal } = {},
+    ) => {
+      const mode = opts.mode ?? 'append';
+      const w = await connector.writer(
+        { table, mode, columns: cols, ...(mode === 'upsert' ? { keys: ['id'] } : {}) },
+        opts.signal,
+      );
+      await w.write(rows);
+      return (await w.commit()).rowsWritten;
+    };
+    const ids = async (table: string) =>
+      (await readRows(connector, { query: `select id from ${table} order by id`, params: {} })).map(
+        (r) => r['id'],
+      );
+
+    it('commits each write or none of it, and one bad row fails only its own write', async () => {
+      await connector.execute('create table shared (id integer primary key, name text)', {});
+      expect(await write('shared', [{ id: 0, name: 'first' }])).toBe(1);
+      // Fifty writes at once, one of which repeats a key another write uses: they go out together, the
+      // shared statement fails, and each is written again alone.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          write(
+            'shared',
+            i === 20
+              ? [
+                  { id: 1000, name: 'ok' },
+                  { id: 7, name: 'again' },
+                ]
+              : [{ id: i + 1, name: `n${i}` }],
+          ),
+        ),
+      );
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+      expect(failed).toHaveLength(1);
+      const rejected = outcomes[failed[0] ?? -1];
+      expect(rejected?.status === 'rejected' && String(rejected.reason)).toMatch(/duplicate key/);
+      const written = await ids('shared');
+      expect(written).toHaveLength(50);
+      // The write that lost the race for id 7 left nothing behind, not even its good row.
+      const loser = failed[0] === 20 ? 1000 : (failed[0] ?? 0) + 1;
+      expect(written).not.toContain(loser);
+      expect(outcomes.filter((o) => o.status === 'fulfilled').every((o) => o.value >= 1)).toBe(true);
+    });
+
+    it('upserts together, and the same key in two writes at once still ends as one row', async () => {
+      await connector.execute('create table shared_up (id integer primary key, name text)', {});
+      await write('shared_up', [{ id: 1, name: 'seed' }], { mode: 'upsert' });
+      const counts = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          write('shared_up', [{ id: i % 20, name: `v${i}` }], { mode: 'upsert' }),
+        ),
+      );
+      expect(counts.every((n) => n === 1)).toBe(true);
+      expect(await ids('shared_up')).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
+    it('writes nothing for a write cancelled while it waits or while its statement runs', async () => {
+      await connector.execute('create table shared_slow (id integer primary key, name text)', {});
+      // Every insert statement takes a while, so writes queue up behind the one in flight.
+      await connector.execute(
+        `create function slow_insert() returns trigger language plpgsql as $$
+         begin perform pg_sleep(0.3); return null; end $$`,
+        {},
+      );
+      await connector.execute(
+        'create trigger slow after insert on shared_slow for each statement execute function slow_insert()',
+        {},
+      );
+      await write('shared_slow', [{ id: 0, name: 'create' }]);
+      const waiting = new AbortController();
+      const inFlight = new AbortController();
+      const first = write('shared_slow', [{ id: 1, name: 'a' }]);
+      await new Promise((r) => setTimeout(r, 50));
+      // These three queue behind the first; one is cancelled before its turn.
+      const queued = [
+        write('shared_slow', [{ id: 2, name: 'b' }], { signal: waiting.signal }),
+        write('shared_slow', [{ id: 3, name: 'c' }], { signal: inFlight.signal }),
+        write('shared_slow', [{ id: 4, name: 'd' }]),
+      ];
+      waiting.abort();
+      await first;
+      // The other two now share a statement; cancelling one of them mid-statement cancels it, and the
+      // other is written alone.
+      await new Promise((r) => setTimeout(r, 100));
+      inFlight.abort();
+      const results = await Promise.allSettled(queued);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+      for (const r of results.slice(0, 2)) {
+        expect(r.status === 'rejected' && String(r.reason)).toMatch(/cancelled/);
+      }
+      expect(await ids('shared_slow')).toEqual([0, 1, 4]);
+    });
+  });
+
   const csv = (s: string) => Readable.from([Buffer.from(s)]);
   const collect = async (it: AsyncIterable<Uint8Array>) => {
     const parts: Buffer[] = [];

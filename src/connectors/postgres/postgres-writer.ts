@@ -15,6 +15,7 @@ import type { DestinationSpec, Writer } from '../connector.js';
 import { dbError } from '../db-errors.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { copyTextBatch } from './copy-text.js';
+import { InsertBatcher, type InsertShape } from './insert-batcher.js';
 import { createTableSql, tableColumns } from './postgres-catalog.js';
 import { cancelBackend } from './postgres-read.js';
 
@@ -121,25 +122,84 @@ function insertSql(
 
 /** Small writes of at most this many rows run as named (server-side prepared) statements. */
 const PREPARED_MAX_ROWS = 4;
+
 /**
- * Small-write statements by shape (table, columns, keys, rows): the INSERT text, quoted once, and for
- * few rows the name it is prepared under on each pooled connection (parsed and planned once per
- * connection, then only bound and executed). Bounded: past the limit the map starts over.
+ * Small-write statements by shape (table, columns, conflict keys): the INSERT texts by row count, quoted
+ * once, and for few rows the name they are prepared under on each pooled connection (parsed and planned
+ * once per connection, then only bound and executed). Bounded: past the limit the map starts over.
  */
-const smallWrites = new Map<string, { sql: string; name: string | undefined }>();
+class SmallWriteShape implements InsertShape {
+  private readonly texts = new Map<number, { sql: string; name: string | undefined }>();
+
+  constructor(
+    readonly key: string,
+    private readonly table: string,
+    private readonly names: readonly string[],
+    private readonly keys: readonly string[],
+  ) {}
+
+  get columns(): number {
+    return this.names.length;
+  }
+
+  /**
+   * Whether writes of this shape may share a statement: each must count exactly its own rows, which an
+   * upsert that does nothing on a conflict would not.
+   */
+  get sharable(): boolean {
+    return this.keys.length === 0 || this.names.some((n) => !this.keys.includes(n));
+  }
+
+  private text(rows: number): { sql: string; name: string | undefined } {
+    let t = this.texts.get(rows);
+    if (!t) {
+      const name = rows <= PREPARED_MAX_ROWS ? `integrator_w${++statementCount}` : undefined;
+      t = { sql: insertSql(this.table, this.names, this.keys, rows), name };
+      if (this.texts.size >= 64) this.texts.clear();
+      this.texts.set(rows, t);
+    }
+    return t;
+  }
+
+  sql(rows: number): string {
+    return this.text(rows).sql;
+  }
+
+  name(rows: number): string | undefined {
+    return this.text(rows).name;
+  }
+}
+
+const smallWrites = new Map<string, SmallWriteShape>();
 const MAX_SMALL_WRITES = 2000;
 let statementCount = 0;
+
+/** One batcher per pool: concurrent small writes of one shape share a statement. */
+const batchers = new WeakMap<pg.Pool, InsertBatcher>();
+
+function shapeOf(table: string, names: readonly string[], keys: readonly string[]): SmallWriteShape {
+  const key = `${table}\u0000${names.join('\u0001')}\u0000${keys.join('\u0001')}`;
+  let shape = smallWrites.get(key);
+  if (!shape) {
+    if (smallWrites.size >= MAX_SMALL_WRITES) smallWrites.clear();
+    shape = new SmallWriteShape(key, table, names, keys);
+    smallWrites.set(key, shape);
+  }
+  return shape;
+}
 
 /**
  * The small-write path: a few rows (a listener call, a trickle) as one INSERT … ON CONFLICT with bound
  * values. Into a table known to exist, outside replace mode, that single statement is the whole
- * transaction; otherwise it runs inside begin/commit after the table is created or emptied.
+ * transaction, shared with the concurrent small writes of the same shape (see InsertBatcher); otherwise
+ * it runs inside begin/commit after the table is created or emptied, on the writer's own connection.
  */
 async function writeSmall(
   pool: pg.Pool,
-  client: pg.PoolClient,
+  connect: () => Promise<pg.PoolClient>,
   spec: DestinationSpec,
   rows: Row[],
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   const table = requireTable(spec);
   const columns = writeColumns(spec, rows);
@@ -147,27 +207,29 @@ async function writeSmall(
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
   const values = keys.length > 0 ? lastPerKey(rows, keys) : rows;
   const params = values.flatMap((r) => names.map((n) => pgParam(r[n])));
-  const shape = `${table}\u0000${names.join('\u0001')}\u0000${keys.join('\u0001')}\u0000${values.length}`;
-  let statement = smallWrites.get(shape);
-  if (statement === undefined) {
-    const sql = insertSql(table, names, keys, values.length);
-    const name = values.length <= PREPARED_MAX_ROWS ? `integrator_w${++statementCount}` : undefined;
-    if (smallWrites.size >= MAX_SMALL_WRITES) smallWrites.clear();
-    statement = { sql, name };
-    smallWrites.set(shape, statement);
-  }
-  const query: pg.QueryConfig = { text: statement.sql, values: params };
-  if (statement.name !== undefined) query.name = statement.name;
+  const shape = shapeOf(table, names, keys);
   let known = knownTables.get(pool);
   if (!known) {
     known = new Set();
     knownTables.set(pool, known);
   }
   try {
-    if (known.has(table) && spec.mode !== 'replace') return (await client.query(query)).rowCount ?? 0;
+    if (known.has(table) && spec.mode !== 'replace') {
+      if (shape.sharable) {
+        let batcher = batchers.get(pool);
+        if (!batcher) {
+          batcher = new InsertBatcher(pool);
+          batchers.set(pool, batcher);
+        }
+        return await batcher.write(shape, params, signal);
+      }
+      const client = await connect();
+      return (await client.query(statement(shape, values.length, params))).rowCount ?? 0;
+    }
+    const client = await connect();
     await client.query('begin');
     await prepareTarget(client, spec, columns, false);
-    const res = await client.query(query);
+    const res = await client.query(statement(shape, values.length, params));
     await client.query('commit');
     known.add(table);
     return res.rowCount ?? 0;
@@ -175,9 +237,16 @@ async function writeSmall(
     // The table may have been dropped (or recreated with other types) behind our back: ask the catalog
     // next time, and prepare the statement afresh under a new name.
     known.delete(table);
-    smallWrites.delete(shape);
+    smallWrites.delete(shape.key);
     throw e;
   }
+}
+
+function statement(shape: SmallWriteShape, rows: number, values: unknown[]): pg.QueryConfig {
+  const query: pg.QueryConfig = { text: shape.sql(rows), values };
+  const name = shape.name(rows);
+  if (name !== undefined) query.name = name;
+  return query;
 }
 
 export async function openPgWriter(
@@ -187,9 +256,15 @@ export async function openPgWriter(
 ): Promise<Writer> {
   throwIfAborted(signal);
   const table = requireTable(spec);
-  const client = await pool.connect().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
-  });
+  // The connection is taken when it is first needed: a small write into a known table may need none of
+  // its own (it shares a statement, see InsertBatcher).
+  let client: pg.PoolClient | undefined;
+  const connect = async (): Promise<pg.PoolClient> => {
+    client ??= await pool.connect().catch((e: unknown) => {
+      throw dbError(e, 'connecting');
+    });
+    return client;
+  };
   let state: 'open' | 'done' = 'open';
   let stream: (Writable & { rowCount?: number }) | undefined;
   let streamError: unknown;
@@ -200,7 +275,8 @@ export async function openPgWriter(
   let pending: Row[] = [];
   const what = `writing to table '${table}'`;
   const unhook = onAbort(signal, () => {
-    void cancelBackend(pool, client).then(() => finish(cancelledError()));
+    const c = client;
+    void (c ? cancelBackend(pool, c) : Promise.resolve()).then(() => finish(cancelledError()));
   });
 
   async function finish(err?: unknown): Promise<void> {
@@ -208,18 +284,28 @@ export async function openPgWriter(
     state = 'done';
     unhook();
     stream?.destroy();
+    const c = client;
+    if (!c) return;
     // After a failed COPY the connection state is uncertain; destroy it rather than reuse.
     try {
-      await client.query('rollback');
-      client.release(err instanceof Error ? err : undefined);
+      await c.query('rollback');
+      c.release(err instanceof Error ? err : undefined);
     } catch (e) {
-      client.release(e instanceof Error ? e : new Error(String(e)));
+      c.release(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  /** Ends a write that succeeded: the connection goes back to the pool. */
+  function done(): void {
+    state = 'done';
+    unhook();
+    client?.release();
   }
 
   async function start(batch: Row[]): Promise<void> {
     const columns = writeColumns(spec, batch);
     names = columns.map((c) => c.name);
+    const client = await connect();
     await client.query('begin');
     const target = await prepareTarget(client, spec, columns);
     keys = target.keys;
@@ -296,25 +382,24 @@ export async function openPgWriter(
         throw signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
       try {
         if (!stream && pending.length > 0) {
-          const written = await writeSmall(pool, client, spec, pending);
-          state = 'done';
-          unhook();
-          client.release();
+          const written = await writeSmall(pool, connect, spec, pending, signal);
+          done();
           return { rowsWritten: written };
         }
         if (!stream) {
           // Nothing written: still honour replace (empty the table) and create-when-missing.
-          await start([]).catch((e: unknown) => {
-            if (e instanceof AppError && e.message.startsWith('nothing to write')) return;
-            throw e;
+          await start([]).catch(async (e: unknown) => {
+            if (!(e instanceof AppError && e.message.startsWith('nothing to write'))) throw e;
+            // No columns to create a table with: nothing happened, but the transaction was opened.
+            await client?.query('rollback');
           });
         }
         let written = await endCopy();
-        if (stream && spec.mode === 'upsert') written = await mergeStage(client, table, names, keys);
-        if (stream) await client.query('commit');
-        state = 'done';
-        unhook();
-        client.release();
+        if (stream && client) {
+          if (spec.mode === 'upsert') written = await mergeStage(client, table, names, keys);
+          await client.query('commit');
+        }
+        done();
         return { rowsWritten: written };
       } catch (e) {
         const err = signal?.aborted ? cancelledError() : dbError(e, what);
