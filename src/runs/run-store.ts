@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { insertRows } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
@@ -87,7 +87,49 @@ export class RunStore {
   async writeEnded(trx: Transaction<Database>, ended: { run: Run; stored: boolean }[]): Promise<void> {
     const rows = ended.filter((e) => !e.stored).map((e) => this.toRow(e.run, null));
     await insertRows(trx, this.store.dialect, 'runs', RUN_COLUMNS, rows);
-    for (const e of ended) if (e.stored) await this.save(e.run, ['running', 'cancelled'], e.run.attempt, trx);
+    const stored = ended.filter((e) => e.stored).map((e) => e.run);
+    if (this.store.dialect === 'postgres' && stored.length > 1) return this.endMany(trx, stored);
+    for (const run of stored) await this.save(run, ['running', 'cancelled'], run.attempt, trx);
+  }
+
+  /**
+   * The ends of several stored runs in one UPDATE (PostgreSQL): what a run's end changes, guarded like
+   * `save` (still running or cancelled, and still the attempt this process executed).
+   */
+  private async endMany(trx: Transaction<Database>, runs: Run[]): Promise<void> {
+    const values: unknown[] = [];
+    const tuples = runs.map((run) => {
+      const row = [
+        run.id,
+        run.attempt,
+        run.status,
+        run.startedAt,
+        run.finishedAt,
+        run.durationMs,
+        run.rowsRead,
+        run.rowsWritten,
+        run.error,
+        JSON.stringify(run.steps),
+        JSON.stringify(run.log),
+      ];
+      const marks = row.map((v) => {
+        values.push(v);
+        return `$${values.length}`;
+      });
+      return `(${marks.join(', ')})`;
+    });
+    // Bound values in a VALUES list arrive as text: the integer columns are cast back.
+    await trx.executeQuery(
+      CompiledQuery.raw(
+        'update runs as r set status = v.status, started_at = v.started_at, finished_at = v.finished_at, ' +
+          'duration_ms = v.duration_ms::integer, rows_read = v.rows_read::integer, ' +
+          'rows_written = v.rows_written::integer, error = v.error, steps = v.steps, log = v.log ' +
+          `from (values ${tuples.join(', ')}) as v(id, attempt, status, started_at, finished_at, duration_ms, ` +
+          'rows_read, rows_written, error, steps, log) ' +
+          "where r.id = v.id and r.attempt = v.attempt::integer and r.status in ('running', 'cancelled')",
+        values,
+      ),
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 import { createPgDatabase } from '../services.js';
@@ -70,5 +71,49 @@ describe('run records of synchronous runs', () => {
     const done = await pending;
     expect(done.status).toBe('cancelled');
     expect((await s.ctx.runs.store.get(done.id))?.status).toBe('cancelled');
+  });
+});
+
+describe('run records on a PostgreSQL store', () => {
+  it('ends several stored runs in one update, guarded by status and attempt', async () => {
+    const s = await createTestServer({ store: 'postgres' });
+    const target = await createPgDatabase('journal_pg');
+    const sys = { name: 'test' };
+    try {
+      await s.ctx.definitions.put('connection', 'pg', { type: 'postgres', url: target.url }, sys);
+      await s.ctx.definitions.put(
+        'flow',
+        'slow',
+        { type: 'sql', connection: 'pg', sql: 'select pg_sleep(1.2)' },
+        sys,
+      );
+      const pending = Array.from({ length: 4 }, () => s.ctx.runs.runSync({ flow: 'slow', trigger: 'api' }));
+      // Once they are stored as running, another process takes one over (a later attempt).
+      let stored: { id: string }[] = [];
+      for (let i = 0; i < 40 && stored.length < 4; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        stored = await s.ctx.runs.store.list({ flow: 'slow', status: 'running' });
+      }
+      expect(stored).toHaveLength(4);
+      const takenOver = stored[0]?.id ?? '';
+      await sql`update runs set attempt = 2 where id = ${takenOver}`.execute(s.ctx.store.db);
+      const runs = await Promise.all(pending);
+      expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
+      for (const run of runs) {
+        const record = await s.ctx.runs.store.get(run.id);
+        if (run.id === takenOver) expect(record).toMatchObject({ status: 'running', attempt: 2 });
+        else
+          expect(record).toMatchObject({
+            status: 'succeeded',
+            attempt: 1,
+            error: null,
+            finishedAt: run.finishedAt,
+          });
+        if (run.id !== takenOver) expect(record?.steps).toEqual(run.steps);
+      }
+    } finally {
+      await s.close();
+      await target.drop();
+    }
   });
 });
