@@ -14,6 +14,14 @@ async function burn(ms: number): Promise<void> {
   }
 }
 
+/** A call arriving (and leaving) every 10 ms on top of those in flight; stop with clearInterval. */
+function arrivals(gauge: CallGauge): NodeJS.Timeout {
+  return setInterval(() => {
+    gauge.enter();
+    gauge.leave();
+  }, 10);
+}
+
 describe('call gauge', () => {
   it('is busy while many calls keep the event loop busy, and soon after they stop', async () => {
     const gauge = new CallGauge(3);
@@ -22,10 +30,7 @@ describe('call gauge', () => {
     expect(gauge.busy).toBe(false);
     gauge.enter();
     expect(gauge.busy).toBe(true);
-    const crowd = setInterval(() => {
-      gauge.enter();
-      gauge.leave();
-    }, 10);
+    const crowd = arrivals(gauge);
     await burn(600);
     expect(gauge.busy).toBe(true);
     clearInterval(crowd);
@@ -37,10 +42,7 @@ describe('call gauge', () => {
   it('is not busy when the calls in flight leave the CPU idle (slow calls)', async () => {
     const gauge = new CallGauge(3);
     for (let i = 0; i < 5; i++) gauge.enter();
-    const crowd = setInterval(() => {
-      gauge.enter();
-      gauge.leave();
-    }, 10);
+    const crowd = arrivals(gauge);
     await sleep(600);
     expect(gauge.busy).toBe(false);
     clearInterval(crowd);
