@@ -71,6 +71,41 @@ describe('postgres connector specifics', () => {
     expect(all).toHaveLength(4500);
   });
 
+  it('answers concurrent one-row reads of one query together, each with its own rows or error', async () => {
+    const one = async (x: number, signal?: AbortSignal, wait = 0) => {
+      const r = await connector.read(
+        {
+          query: 'select 100 / {x} as n, {x}::int as x from pg_sleep({wait})',
+          params: { x, wait },
+          maxRows: 1,
+        },
+        signal,
+      );
+      const rows: Record<string, unknown>[] = [];
+      for await (const b of r.batches) rows.push(...b);
+      return rows;
+    };
+    // Forty reads at once, one of which divides by zero: it fails alone, the others (before and after it
+    // in the shared packet) get their own rows.
+    const xs = Array.from({ length: 40 }, (_, i) => (i === 25 ? 0 : i + 1));
+    const outcomes = await Promise.allSettled(xs.map((x) => one(x)));
+    outcomes.forEach((o, i) => {
+      if (xs[i] === 0) expect(o.status === 'rejected' && String(o.reason)).toMatch(/division by zero/);
+      else
+        expect(o).toEqual({ status: 'fulfilled', value: [{ n: Math.floor(100 / (xs[i] ?? 1)), x: xs[i] }] });
+    });
+    // A read cancelled while it waits behind one in flight is not sent; the others are answered.
+    const slow = one(50, undefined, 0.3);
+    await new Promise((r) => setTimeout(r, 50));
+    const cancel = new AbortController();
+    const waiting = one(7, cancel.signal);
+    const after = one(8);
+    cancel.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
+    expect(await after).toEqual([{ n: 12, x: 8 }]);
+    expect(await slow).toEqual([{ n: 2, x: 50 }]);
+  });
+
   describe('small writes that share a statement', () => {
     const cols = [
       { name: 'id', type: 'integer' as const },

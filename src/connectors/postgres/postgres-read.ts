@@ -3,7 +3,8 @@
  * time, so memory stays flat however big the result. An abort cancels the running statement on the
  * server (pg_cancel_backend) and destroys the connection instead of returning it to the pool.
  */
-import pg from 'pg';
+
+import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { type Column, DEFAULT_BATCH_SIZE, oneBatch, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
@@ -12,6 +13,7 @@ import { dbError } from '../db-errors.js';
 import type { PoolSession } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
+import { PointReader } from './point-reads.js';
 import { columnTypeOfOid } from './postgres-types.js';
 
 export interface BoundQuery {
@@ -121,68 +123,26 @@ class PacketCursor extends Cursor<Row> {
   }
 }
 
-/**
- * A query that needs at most `limit` rows (a data API answering one object): its execute carries the
- * row limit and is followed by sync in the same packet, so the answer takes one round trip instead of
- * a cursor's two. Sync ends the implicit transaction and with it the portal, which is what we want:
- * no more rows are read. pg's Query does the parsing and error handling; only the end of the exchange
- * differs (no second sync after CommandComplete, no fetching on PortalSuspended).
- */
-class FirstRowsQuery extends pg.Query<Row> {
-  constructor(
-    text: string,
-    values: unknown[],
-    limit: number,
-    callback: (err: Error | undefined, rows: Row[], fields: pg.FieldDef[]) => void,
-  ) {
-    super({ text, values }, (err, result) => {
-      if (err) callback(err, [], []);
-      else callback(undefined, result.rows, result.fields);
-    });
-    Reflect.set(this, 'rows', limit);
-  }
+/** One reader of point reads per pool: concurrent reads of one query share a round trip. */
+const pointReaders = new WeakMap<pg.Pool, PointReader>();
 
-  _getRows(connection: unknown, rows: number): void {
-    const con = connection as { execute(m: object): void; sync(): void };
-    con.execute({ portal: Reflect.get(this, 'portal'), rows });
-    con.sync();
-  }
-
-  handleCommandComplete(msg: unknown): void {
-    // Only the row count is recorded here; the base class would also send a second sync.
-    const result = Reflect.get(this, '_result') as { addCommandComplete?(m: unknown): void } | undefined;
-    result?.addCommandComplete?.(msg);
-  }
-
-  handlePortalSuspended(): void {}
-
-  handleEmptyQuery(): void {}
-}
-
-/** Reads at most `limit` rows in one round trip (see FirstRowsQuery). */
+/** Reads at most `limit` rows in one round trip, shared with concurrent reads of the same query. */
 async function readFirstRows(
   pool: pg.Pool,
   q: BoundQuery,
   limit: number,
   signal: AbortSignal | undefined,
 ): Promise<SourceResult> {
-  const { client, cancelled, unhook } = await connectCancellable(pool, signal);
-  let failure: Error | undefined;
+  let reader = pointReaders.get(pool);
+  if (!reader) {
+    reader = new PointReader(pool, (client) => cancelBackend(pool, client));
+    pointReaders.set(pool, reader);
+  }
   try {
-    const { rows, fields } = await new Promise<{ rows: Row[]; fields: pg.FieldDef[] }>((resolve, reject) => {
-      client.query(
-        new FirstRowsQuery(q.text, q.values, limit, (err, rows, fields) =>
-          err ? reject(err) : resolve({ rows, fields }),
-        ),
-      );
-    });
+    const { rows, fields } = await reader.read(q.text, q.values, limit, signal);
     return { columns: fieldsToColumns(fields), batches: oneBatch(rows.slice(0, limit)) };
   } catch (e) {
-    failure = e instanceof Error ? e : new Error(String(e));
-    throw cancelled() ? cancelledError() : dbError(e, q.what);
-  } finally {
-    unhook();
-    client.release(failure);
+    throw signal?.aborted ? cancelledError() : dbError(e, q.what);
   }
 }
 

@@ -1,0 +1,241 @@
+/**
+ * Reads of at most a few rows by the same query text (a data API answering one object: `select … where
+ * id = {id}`) that arrive while another is on its way are sent together: one packet carries the query
+ * once and a bind and execute per read, and one round trip answers them all, instead of one each. Each
+ * read still has its own statement and parameters, and its own outcome: a read that fails (and every
+ * read after it in the packet, which PostgreSQL then skips) is tried again alone.
+ */
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import type { Row } from '../../core/records.js';
+import { cancelledError, onAbort } from '../abort.js';
+import { dbError } from '../db-errors.js';
+
+/** Reads sent in one packet at most. */
+const MAX_READS = 64;
+
+/** pg's own conversion of a bound value to its wire text (dates, buffers, arrays, JSON). */
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as {
+  prepareValue: (value: unknown) => unknown;
+};
+
+export interface PointResult {
+  rows: Row[];
+  fields: pg.FieldDef[];
+}
+
+interface Read {
+  values: unknown[];
+  signal: AbortSignal | undefined;
+  resolve: (r: PointResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The pg protocol writer (pg does not type it). */
+interface Protocol {
+  parse(m: { text: string; name?: string; types?: number[] }): void;
+  describe(m: { type: 'S' | 'P'; name: string }): void;
+  bind(m: {
+    portal: string;
+    statement: string;
+    values: unknown[];
+    valueMapper: (v: unknown) => unknown;
+  }): void;
+  execute(m: { portal: string; rows: number }): void;
+  sync(): void;
+  stream: { cork?(): void; uncork?(): void };
+}
+
+/** pg's row parser (exported by pg, not typed as a class with these methods). */
+interface RowParser {
+  fields: pg.FieldDef[];
+  addFields(fields: unknown[]): void;
+  parseRow(values: unknown[]): Row;
+}
+
+/**
+ * One packet of reads for pg's client, which runs it like a query: parse and describe the statement once,
+ * then bind and execute it (at most `limit` rows) per read, then one sync. Results come back in order;
+ * PostgreSQL skips every execute after one that fails.
+ */
+class ReadPacket {
+  /** pg gives the result of a query the client's type parsers (the pool's) when it is named `_result`. */
+  readonly _result = new (pg as unknown as { Result: new () => RowParser }).Result();
+  private readonly results: Row[][] = [];
+  private current: Row[] = [];
+  private failure: { index: number; error: unknown } | undefined;
+  private finished = false;
+
+  constructor(
+    readonly text: string,
+    private readonly values: unknown[][],
+    private readonly limit: number,
+    private readonly done: (
+      results: Row[][],
+      fields: pg.FieldDef[],
+      failure?: { index: number; error: unknown },
+    ) => void,
+  ) {}
+
+  submit(connection: Protocol): null {
+    connection.stream.cork?.();
+    try {
+      connection.parse({ text: this.text });
+      connection.describe({ type: 'S', name: '' });
+      for (const values of this.values) {
+        connection.bind({ portal: '', statement: '', values, valueMapper: prepareValue });
+        connection.execute({ portal: '', rows: this.limit });
+      }
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return null;
+  }
+
+  handleRowDescription(msg: { fields: unknown[] }): void {
+    this._result.addFields(msg.fields);
+  }
+
+  handleDataRow(msg: { fields: unknown[] }): void {
+    this.current.push(this._result.parseRow(msg.fields));
+  }
+
+  private next(): void {
+    this.results.push(this.current);
+    this.current = [];
+  }
+
+  handleCommandComplete(): void {
+    this.next();
+  }
+
+  handlePortalSuspended(): void {
+    this.next();
+  }
+
+  handleEmptyQuery(): void {
+    this.next();
+  }
+
+  handleError(error: unknown): void {
+    // The server skips the rest of the packet; pg hands its ready-for-query to no one (nor does a lost
+    // connection send one), so the packet ends here. The connection is not reused.
+    this.failure ??= { index: this.results.length, error };
+    this.finish();
+  }
+
+  handleReadyForQuery(): void {
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done(this.results, this._result.fields, this.failure);
+  }
+
+  handleCopyInResponse(): void {}
+
+  handleCopyData(): void {}
+}
+
+export class PointReader {
+  private readonly queues = new Map<string, { pending: Read[]; flushing: boolean }>();
+
+  /** `cancel` stops what a connection of the pool runs (from another connection). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly cancel: (client: pg.PoolClient) => Promise<void>,
+  ) {}
+
+  /** At most `limit` rows of the query with these bound values. */
+  read(
+    text: string,
+    values: unknown[],
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<PointResult> {
+    if (signal?.aborted) return Promise.reject(cancelledError());
+    const key = `${limit}\u0000${text}`;
+    return new Promise<PointResult>((resolve, reject) => {
+      let queue = this.queues.get(key);
+      if (!queue) {
+        queue = { pending: [], flushing: false };
+        this.queues.set(key, queue);
+      }
+      queue.pending.push({ values, signal, resolve, reject });
+      if (!queue.flushing) void this.flush(key, text, limit, queue);
+    });
+  }
+
+  private async flush(
+    key: string,
+    text: string,
+    limit: number,
+    queue: { pending: Read[]; flushing: boolean },
+  ): Promise<void> {
+    queue.flushing = true;
+    try {
+      while (queue.pending.length > 0) {
+        const batch: Read[] = [];
+        while (queue.pending.length > 0 && batch.length < MAX_READS) {
+          const read = queue.pending.shift() as Read;
+          if (read.signal?.aborted) read.reject(cancelledError());
+          else batch.push(read);
+        }
+        if (batch.length > 0) await this.send(text, limit, batch, batch.length === 1);
+      }
+    } finally {
+      queue.flushing = false;
+      if (queue.pending.length === 0) this.queues.delete(key);
+    }
+  }
+
+  /** Sends the reads in one packet; those after a failure are sent again, each alone. */
+  private async send(text: string, limit: number, batch: Read[], alone: boolean): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      const err = dbError(e, 'connecting');
+      for (const read of batch) read.reject(err);
+      return;
+    }
+    const unhooks = batch.map((read) => onAbort(read.signal, () => void this.cancel(client)));
+    let outcome: { results: Row[][]; fields: pg.FieldDef[]; failure?: { index: number; error: unknown } };
+    try {
+      outcome = await new Promise((resolve) => {
+        const packet = new ReadPacket(
+          text,
+          batch.map((r) => r.values),
+          limit,
+          (results, fields, failure) => resolve(failure ? { results, fields, failure } : { results, fields }),
+        );
+        client.query(packet as unknown as pg.QueryConfig);
+      });
+    } finally {
+      for (const unhook of unhooks) unhook();
+    }
+    const { results, fields, failure } = outcome;
+    client.release(failure ? toError(failure.error) : undefined);
+    batch.forEach((read, i) => {
+      const rows = results[i];
+      if (rows !== undefined && (!failure || i < failure.index)) read.resolve({ rows, fields });
+    });
+    if (!failure) return;
+    const rest = batch.slice(failure.index);
+    if (alone) {
+      for (const read of rest) read.reject(read.signal?.aborted ? cancelledError() : failure.error);
+      return;
+    }
+    for (const read of rest) {
+      if (read.signal?.aborted) read.reject(cancelledError());
+      else await this.send(text, limit, [read], true);
+    }
+  }
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
