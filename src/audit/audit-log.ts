@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import { GroupCommit } from '../core/group-commit.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/database.js';
@@ -9,8 +9,10 @@ import {
   appendInTransaction,
   ChainMoved,
   type CompanionRow,
+  type CompanionStatement,
   fitsOneStatement,
   insertCompanionRows,
+  type StatementOf,
 } from './chain-append.js';
 
 export interface AuditQuery {
@@ -35,6 +37,7 @@ export const MAX_AUDIT_EVENTS = 1000;
  */
 export type Companion<T> =
   | { rows: CompanionRow[] }
+  | { statement: StatementOf<T>; width: number; item: T }
   | { write: (trx: Transaction<Database>, items: T[]) => Promise<void>; item: T };
 
 interface Pending {
@@ -87,13 +90,14 @@ export class AuditLog {
     const cached = this.head;
     this.head = undefined;
     try {
-      const rows = this.companionRows(items);
+      const parts = cached === undefined ? undefined : this.oneStatement(items);
       this.head =
-        cached !== undefined && rows !== undefined
+        cached !== undefined && parts !== undefined
           ? await appendAlone(
               this.store.db,
               items.map((i) => i.fields),
-              rows,
+              parts.rows,
+              parts.statements,
               cached,
             )
           : await this.commitOnce(items, cached);
@@ -108,17 +112,21 @@ export class AuditLog {
     return this.store.db.transaction().execute(async (trx) => {
       const byWriter = new Map<(trx: Transaction<Database>, items: unknown[]) => Promise<void>, unknown[]>();
       const rows: CompanionRow[] = [];
+      const statements = new Map<StatementOf<unknown>, unknown[]>();
       for (const { companion } of items) {
         if (!companion) continue;
         if ('rows' in companion) {
           for (const r of companion.rows) rows.push(r);
           continue;
         }
-        const list = byWriter.get(companion.write);
-        if (list) list.push(companion.item);
-        else byWriter.set(companion.write, [companion.item]);
+        if ('statement' in companion) push(statements, companion.statement, companion.item);
+        else push(byWriter, companion.write, companion.item);
       }
       await insertCompanionRows(trx, this.store.dialect, rows);
+      for (const [build, list] of statements) {
+        const { text, values } = build(list, 0);
+        await trx.executeQuery(CompiledQuery.raw(text, values));
+      }
       for (const [write, list] of byWriter) await write(trx, list);
       return appendInTransaction(
         trx,
@@ -130,18 +138,34 @@ export class AuditLog {
   }
 
   /**
-   * The companions of a group that PostgreSQL can write in the statement appending the events (every
-   * companion is one row to insert, and the group is not too large), or undefined.
+   * The companions of a group when PostgreSQL can write them in the statement appending the events
+   * (rows to insert and statements, none that needs a write function, and not too many), or undefined.
    */
-  private companionRows(items: Pending[]): CompanionRow[] | undefined {
+  private oneStatement(
+    items: Pending[],
+  ): { rows: CompanionRow[]; statements: CompanionStatement[] } | undefined {
     if (this.store.dialect !== 'postgres') return undefined;
     const rows: CompanionRow[] = [];
+    const byBuild = new Map<StatementOf<unknown>, CompanionStatement>();
     for (const { companion } of items) {
       if (!companion) continue;
-      if (!('rows' in companion)) return undefined;
-      for (const r of companion.rows) rows.push(r);
+      if ('rows' in companion) {
+        for (const r of companion.rows) rows.push(r);
+      } else if ('statement' in companion) {
+        const st = byBuild.get(companion.statement);
+        if (st) st.items.push(companion.item);
+        else
+          byBuild.set(companion.statement, {
+            build: companion.statement,
+            width: companion.width,
+            items: [companion.item],
+          });
+      } else {
+        return undefined;
+      }
     }
-    return fitsOneStatement(items.length, rows) ? rows : undefined;
+    const statements = [...byBuild.values()];
+    return fitsOneStatement(items.length, rows, statements) ? { rows, statements } : undefined;
   }
 
   /** Newest first, at most 1000. */
@@ -243,4 +267,11 @@ function toFields(input: AuditInput): ChainedFields {
     duration_ms: input.durationMs == null ? null : Math.round(input.durationMs),
     details: input.details ? JSON.stringify(input.details) : null,
   };
+}
+
+/** Adds an item to the list kept under `key`. */
+function push<K>(lists: Map<K, unknown[]>, key: K, item: unknown): void {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
 }

@@ -26,6 +26,19 @@ export interface CompanionRow {
   values: object;
 }
 
+/**
+ * Writes items of one kind with one statement whose placeholders start after `offset` (an UPDATE …
+ * FROM (VALUES …) of several rows), so that it can run alone or as a CTE of the audit append.
+ */
+export type StatementOf<T> = (items: T[], offset: number) => { text: string; values: unknown[] };
+
+/** Items that one statement writes: the same `build` for all of them, `width` bound values each. */
+export interface CompanionStatement {
+  build: StatementOf<unknown>;
+  width: number;
+  items: unknown[];
+}
+
 /** Another process appended since this one last did: the group is written again from the new head. */
 export class ChainMoved extends Error {}
 
@@ -96,11 +109,16 @@ async function readHead(trx: Transaction<Database>, pg: boolean): Promise<string
   return hash;
 }
 
-/** Whether `appendAlone` can write a group of this many events with these companion rows. */
-export function fitsOneStatement(events: number, companions: readonly CompanionRow[]): boolean {
+/** Whether `appendAlone` can write a group of this many events with these companions. */
+export function fitsOneStatement(
+  events: number,
+  companions: readonly CompanionRow[],
+  statements: readonly CompanionStatement[],
+): boolean {
   if (events > ROWS_PER_STATEMENT) return false;
   let values = 2 + events * AUDIT_COLUMNS.length;
   for (const c of companions) values += c.columns.length;
+  for (const st of statements) values += st.width * st.items.length;
   return values <= MAX_BOUND_VALUES;
 }
 
@@ -132,14 +150,15 @@ export async function insertCompanionRows(
 
 /**
  * PostgreSQL only, with the head this process wrote last: the whole group in one statement and one round
- * trip, no transaction around it. The statement moves the head if it is still `cached`, inserts the
- * companion rows and the events, and divides by the number of heads it moved, so when another process
+ * trip, no transaction around it. The statement moves the head if it is still `cached`, writes the
+ * companions (rows to insert, statements) and inserts the events, and divides by the number of heads it moved, so when another process
  * appended meanwhile it fails as a whole (nothing is written) and ChainMoved is thrown.
  */
 export async function appendAlone(
   db: Kysely<Database>,
   rows: readonly ChainedFields[],
   companions: readonly CompanionRow[],
+  statements: readonly CompanionStatement[],
   cached: string,
 ): Promise<string> {
   const { values, head } = chain(cached, rows);
@@ -153,6 +172,11 @@ export async function appendAlone(
     // The rows are read by the column names they came with.
     const rows = group.rows as Record<string, unknown>[];
     for (const v of rowValues(rows, group.columns, 0, rows.length)) bound.push(v);
+  }
+  for (const st of statements) {
+    const { text, values: stValues } = st.build(st.items, bound.length);
+    parts.push(`c${n++} as (${text})`);
+    for (const v of stValues) bound.push(v);
   }
   parts.push(
     `added as (${insertSql('postgres', 'audit_events', AUDIT_COLUMNS, values.length, bound.length)})`,

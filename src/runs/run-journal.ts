@@ -55,6 +55,7 @@ export class RunJournal {
   private ticking = false;
   /** One function for every ended run, so the audit trail writes a whole group of them at once. */
   private readonly writeEnded: (trx: Transaction<Database>, ended: Ended[]) => Promise<void>;
+  private readonly endStatement: (runs: Run[], offset: number) => { text: string; values: unknown[] };
 
   constructor(
     private readonly runs: RunStore,
@@ -63,6 +64,7 @@ export class RunJournal {
     private readonly logger: Logger,
   ) {
     this.writeEnded = (trx, ended) => this.runs.writeEnded(trx, ended);
+    this.endStatement = this.runs.endStatement;
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -105,13 +107,20 @@ export class RunJournal {
    */
   async finish(entry: ActiveRun, event: AuditInput): Promise<void> {
     if (entry.storing) await entry.storing;
-    // A run never stored is one row to insert; a stored one is a guarded update, in a transaction.
-    await this.audit.recordWith<Ended>(
-      event,
-      entry.stored
-        ? { write: this.writeEnded, item: { run: entry.run, stored: true } }
-        : { rows: [{ table: 'runs', columns: RUN_COLUMNS, values: this.runs.toRow(entry.run, null) }] },
-    );
+    // A run never stored is one row to insert; a stored one a guarded update: one statement on
+    // PostgreSQL (a part of the audit trail's commit), a write in its transaction otherwise.
+    const { run } = entry;
+    if (!entry.stored)
+      await this.audit.recordWith(event, {
+        rows: [{ table: 'runs', columns: RUN_COLUMNS, values: this.runs.toRow(run, null) }],
+      });
+    else if (this.runs.endsInOneStatement)
+      await this.audit.recordWith<Run>(event, {
+        statement: this.endStatement,
+        width: this.runs.endWidth,
+        item: run,
+      });
+    else await this.audit.recordWith<Ended>(event, { write: this.writeEnded, item: { run, stored: true } });
   }
 
   /** Runs executing here that the store does not hold yet and that match the filter. */

@@ -92,11 +92,20 @@ export class RunStore {
     for (const run of stored) await this.save(run, ['running', 'cancelled'], run.attempt, trx);
   }
 
+  /** Whether `endStatement` can write the ends of stored runs (PostgreSQL). */
+  get endsInOneStatement(): boolean {
+    return this.store.dialect === 'postgres';
+  }
+
+  /** Bound values per run in `endStatement`. */
+  readonly endWidth = 11;
+
   /**
-   * The ends of several stored runs in one UPDATE (PostgreSQL): what a run's end changes, guarded like
-   * `save` (still running or cancelled, and still the attempt this process executed).
+   * The ends of stored runs as one UPDATE (PostgreSQL), placeholders after `offset`: what a run's end
+   * changes, guarded like `save` (still running or cancelled, and still the attempt this process
+   * executed). It runs alone or inside the audit trail's one-statement commit.
    */
-  private async endMany(trx: Transaction<Database>, runs: Run[]): Promise<void> {
+  readonly endStatement = (runs: Run[], offset: number): { text: string; values: unknown[] } => {
     const values: unknown[] = [];
     const tuples = runs.map((run) => {
       const row = [
@@ -114,22 +123,27 @@ export class RunStore {
       ];
       const marks = row.map((v) => {
         values.push(v);
-        return `$${values.length}`;
+        return `$${offset + values.length}`;
       });
       return `(${marks.join(', ')})`;
     });
     // Bound values in a VALUES list arrive as text: the integer columns are cast back.
-    await trx.executeQuery(
-      CompiledQuery.raw(
+    return {
+      text:
         'update runs as r set status = v.status, started_at = v.started_at, finished_at = v.finished_at, ' +
-          'duration_ms = v.duration_ms::integer, rows_read = v.rows_read::integer, ' +
-          'rows_written = v.rows_written::integer, error = v.error, steps = v.steps, log = v.log ' +
-          `from (values ${tuples.join(', ')}) as v(id, attempt, status, started_at, finished_at, duration_ms, ` +
-          'rows_read, rows_written, error, steps, log) ' +
-          "where r.id = v.id and r.attempt = v.attempt::integer and r.status in ('running', 'cancelled')",
-        values,
-      ),
-    );
+        'duration_ms = v.duration_ms::integer, rows_read = v.rows_read::integer, ' +
+        'rows_written = v.rows_written::integer, error = v.error, steps = v.steps, log = v.log ' +
+        `from (values ${tuples.join(', ')}) as v(id, attempt, status, started_at, finished_at, duration_ms, ` +
+        'rows_read, rows_written, error, steps, log) ' +
+        "where r.id = v.id and r.attempt = v.attempt::integer and r.status in ('running', 'cancelled')",
+      values,
+    };
+  };
+
+  /** The ends of several stored runs in one UPDATE (PostgreSQL). */
+  private async endMany(trx: Transaction<Database>, runs: Run[]): Promise<void> {
+    const { text, values } = this.endStatement(runs, 0);
+    await trx.executeQuery(CompiledQuery.raw(text, values));
   }
 
   /**

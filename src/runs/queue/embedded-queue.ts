@@ -8,6 +8,13 @@ import type { RunQueue } from './run-queue.js';
 
 /** How often idle workers look for runs queued by other processes or whose backoff has passed. */
 const POLL_MS = 500;
+/**
+ * While listener calls take the CPU, runs start one at a time and at least this far apart, so they keep
+ * moving (at most 50 a second) without slowing the intake much.
+ */
+const BUSY_START_GAP_MS = 20;
+/** Runs queued here remembered for a claim by id; more are found by scanning the store. */
+const MAX_HINTS = 50_000;
 /** Queued runs looked at per claim pass. */
 const WINDOW = 50;
 
@@ -25,6 +32,15 @@ export class EmbeddedQueue implements RunQueue {
   private again = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly delays = new Set<NodeJS.Timeout>();
+  /**
+   * Runs queued in this process, oldest first: claimed by id, without asking the store which runs wait
+   * (a scan that grows with the backlog). Runs queued elsewhere, delayed or beyond the limit are found by
+   * that scan when these run out.
+   */
+  private readonly hinted: { id: string; flow: string; lane: string | null }[] = [];
+  /** When the last run started, and the pump waiting for the gap after it (see slots). */
+  private lastStart = Number.NEGATIVE_INFINITY;
+  private gapTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly claims: RunClaims,
@@ -39,12 +55,25 @@ export class EmbeddedQueue implements RunQueue {
 
   /** How many runs may execute at once now. */
   private slots(): number {
-    return this.calls?.busy ? 1 : this.concurrency;
+    if (!this.calls?.busy) return this.concurrency;
+    // Yielding to the calls: one run at a time, and not more often than every BUSY_START_GAP_MS.
+    const wait = this.lastStart + BUSY_START_GAP_MS - performance.now();
+    if (wait <= 0) return 1;
+    if (!this.gapTimer) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        void this.pump();
+      }, wait);
+      this.gapTimer.unref();
+    }
+    return 0;
   }
 
-  async submit(_run: Run, delayMs: number): Promise<void> {
+  async submit(run: Run, delayMs: number): Promise<void> {
     if (this.stopped) return;
     if (delayMs <= 0) {
+      if (this.hinted.length < MAX_HINTS)
+        this.hinted.push({ id: run.id, flow: run.flow, lane: run.lane ?? null });
       void this.pump();
       return;
     }
@@ -93,6 +122,7 @@ export class EmbeddedQueue implements RunQueue {
 
   private launch(run: Run): void {
     this.running++;
+    this.lastStart = performance.now();
     this.runs.started(run);
     const job = this.runs
       .executeQueued(run)
@@ -111,6 +141,8 @@ export class EmbeddedQueue implements RunQueue {
    * payloads starts as fast as workers free up); a run with one is claimed alone, under its locks.
    */
   private async claimNext(slots: number): Promise<Run[]> {
+    const hinted = await this.claimHinted(slots);
+    if (hinted.length > 0) return hinted;
     const fullFlows = new Set<string>();
     for (;;) {
       const candidates = await this.claims.ready(WINDOW, [...fullFlows]);
@@ -143,9 +175,30 @@ export class EmbeddedQueue implements RunQueue {
     }
   }
 
+  /**
+   * Up to `slots` of the runs queued here, by id. A run with a concurrency limit or a lane is left to the
+   * store scan, which takes their locks; one already taken (by another worker, a cancel) is skipped by
+   * the claim's guard.
+   */
+  private async claimHinted(slots: number): Promise<Run[]> {
+    while (this.hinted.length > 0) {
+      const free: string[] = [];
+      while (this.hinted.length > 0 && free.length < slots) {
+        const h = this.hinted.shift() as { id: string; flow: string; lane: string | null };
+        if (h.lane || this.runs.isActive(h.id) || (await this.limits.get(h.flow)) !== undefined) continue;
+        free.push(h.id);
+      }
+      if (free.length === 0) continue;
+      const claimed = await this.claims.takeMany(free, this.workerId);
+      if (claimed.length > 0) return claimed;
+    }
+    return [];
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
     for (const t of this.delays) clearTimeout(t);
     this.delays.clear();
     await Promise.allSettled([...this.inflight]);
