@@ -28,7 +28,8 @@ export class EmbeddedQueue implements RunQueue {
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
-  private pumping = false;
+  /** The claim pass under way, which stop() waits for before the store may close. */
+  private pass: Promise<void> | undefined;
   private again = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly delays = new Set<NodeJS.Timeout>();
@@ -96,14 +97,20 @@ export class EmbeddedQueue implements RunQueue {
     return { workers: this.stopped ? 0 : this.concurrency, executing: this.running };
   }
 
-  private async pump(): Promise<void> {
-    if (this.stopped) return;
-    if (this.pumping) {
+  private pump(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.pass) {
       // A run was queued while a pass was under way: look once more when it ends.
       this.again = true;
-      return;
+      return this.pass;
     }
-    this.pumping = true;
+    this.pass = this.claimPass().finally(() => {
+      this.pass = undefined;
+    });
+    return this.pass;
+  }
+
+  private async claimPass(): Promise<void> {
     try {
       do {
         this.again = false;
@@ -115,8 +122,6 @@ export class EmbeddedQueue implements RunQueue {
       } while (this.again && !this.stopped && this.running < this.slots());
     } catch (err) {
       this.logger.error({ err }, 'claiming queued runs failed');
-    } finally {
-      this.pumping = false;
     }
   }
 
@@ -201,6 +206,7 @@ export class EmbeddedQueue implements RunQueue {
     if (this.gapTimer) clearTimeout(this.gapTimer);
     for (const t of this.delays) clearTimeout(t);
     this.delays.clear();
+    await this.pass;
     await Promise.allSettled([...this.inflight]);
   }
 }
