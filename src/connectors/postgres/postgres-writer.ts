@@ -388,10 +388,9 @@ export async function openPgWriter(
         }
         if (!stream) {
           // Nothing written: still honour replace (empty the table) and create-when-missing.
-          await start([]).catch(async (e: unknown) => {
+          await start([]).catch((e: unknown) => {
+            // No columns to create a table with (checked before anything is sent): nothing to do.
             if (!(e instanceof AppError && e.message.startsWith('nothing to write'))) throw e;
-            // No columns to create a table with: nothing happened, but the transaction was opened.
-            await client?.query('rollback');
           });
         }
         let written = await endCopy();
