@@ -189,18 +189,19 @@ describe('postgres connector specifics', () => {
       const first = write('shared_slow', [{ id: 1, name: 'a' }]);
       await new Promise((r) => setTimeout(r, 50));
       // These three queue behind the first; one is cancelled before its turn.
-      const queued = [
+      // Settled as they go: a write rejects as soon as it is cancelled, before the test looks at it.
+      const queued = Promise.allSettled([
         write('shared_slow', [{ id: 2, name: 'b' }], { signal: waiting.signal }),
         write('shared_slow', [{ id: 3, name: 'c' }], { signal: inFlight.signal }),
         write('shared_slow', [{ id: 4, name: 'd' }]),
-      ];
+      ]);
       waiting.abort();
       await first;
       // The other two now share a statement; cancelling one of them mid-statement cancels it, and the
       // other is written alone.
       await new Promise((r) => setTimeout(r, 100));
       inFlight.abort();
-      const results = await Promise.allSettled(queued);
+      const results = await queued;
       expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
       for (const r of results.slice(0, 2)) {
         expect(r.status === 'rejected' && String(r.reason)).toMatch(/cancelled/);
