@@ -9,10 +9,10 @@ import type { RunQueue } from './run-queue.js';
 /** How often idle workers look for runs queued by other processes or whose backoff has passed. */
 const POLL_MS = 500;
 /**
- * While listener calls take the CPU, runs start one at a time and at least this far apart, so they keep
- * moving (at most 50 a second) without slowing the intake much.
+ * While listener calls take the CPU, runs start one at a time and at least this far apart: they keep
+ * moving (at most 20 a second) while a burst is accepted at full speed, and go at full speed after it.
  */
-const BUSY_START_GAP_MS = 20;
+const BUSY_START_GAP_MS = 50;
 /** Runs queued here remembered for a claim by id; more are found by scanning the store. */
 const MAX_HINTS = 50_000;
 /** Queued runs looked at per claim pass. */
