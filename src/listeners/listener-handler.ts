@@ -147,12 +147,13 @@ export class ListenerHandler {
     run: Run,
     rows: RowsOutcome | undefined,
   ): Answer {
-    const values = { ...req.params, ...runFacts(run), requestId: request.id };
+    // The template placeholders; a data API answering one row needs none of them.
+    const values = () => ({ ...req.params, ...runFacts(run), requestId: request.id });
     if (run.status !== 'succeeded') {
       return {
         status: spec.error?.status ?? 500,
         body: renderTemplate(spec.error?.body ?? DEFAULT_ERROR_BODY, {
-          ...values,
+          ...values(),
           error: run.error ?? run.status,
         }),
       };
@@ -170,7 +171,7 @@ export class ListenerHandler {
     }
     return {
       status: spec.response?.status ?? 200,
-      body: renderTemplate(spec.response?.body ?? DEFAULT_SYNC_BODY, values),
+      body: renderTemplate(spec.response?.body ?? DEFAULT_SYNC_BODY, values()),
     };
   }
 

@@ -14,12 +14,6 @@ const PUBLISH_AFTER_MS = 500;
 /** Heartbeats and live progress go to the store every this many ticks (2 s). */
 const HEARTBEAT_EVERY = 4;
 
-/** A run that ended: its final record is written with the audit event that records its end. */
-interface Ended {
-  run: Run;
-  stored: boolean;
-}
-
 /** A run executing in this process. */
 export interface ActiveRun {
   run: Run;
@@ -54,7 +48,7 @@ export class RunJournal {
   private ticks = 0;
   private ticking = false;
   /** One function for every ended run, so the audit trail writes a whole group of them at once. */
-  private readonly writeEnded: (trx: Transaction<Database>, ended: Ended[]) => Promise<void>;
+  private readonly writeEnded: (trx: Transaction<Database>, runs: Run[]) => Promise<void>;
   private readonly endStatement: (runs: Run[], offset: number) => { text: string; values: unknown[] };
 
   constructor(
@@ -63,7 +57,7 @@ export class RunJournal {
     private readonly workerId: string,
     private readonly logger: Logger,
   ) {
-    this.writeEnded = (trx, ended) => this.runs.writeEnded(trx, ended);
+    this.writeEnded = (trx, runs) => this.runs.writeEnded(trx, runs);
     this.endStatement = this.runs.endStatement;
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
@@ -120,7 +114,7 @@ export class RunJournal {
         width: this.runs.endWidth,
         item: run,
       });
-    else await this.audit.recordWith<Ended>(event, { write: this.writeEnded, item: { run, stored: true } });
+    else await this.audit.recordWith<Run>(event, { write: this.writeEnded, item: run });
   }
 
   /** Runs executing here that the store does not hold yet and that match the filter. */

@@ -1,5 +1,4 @@
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { insertRows } from '../store/bulk-insert.js';
+import type { Kysely, Transaction } from 'kysely';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
 import type { LogLine, RawParams, Run, RunStatus, RunTrigger, StepStats } from './run-types.js';
@@ -81,15 +80,11 @@ export class RunStore {
   }
 
   /**
-   * Writes ended runs inside a caller's transaction: one multi-row insert for the runs never stored
-   * before, a guarded update (see `save`) for the others.
+   * Writes the ends of stored runs inside a caller's transaction, each a guarded update (see `save`).
+   * On PostgreSQL the audit trail writes them with `endStatement` instead.
    */
-  async writeEnded(trx: Transaction<Database>, ended: { run: Run; stored: boolean }[]): Promise<void> {
-    const rows = ended.filter((e) => !e.stored).map((e) => this.toRow(e.run, null));
-    await insertRows(trx, this.store.dialect, 'runs', RUN_COLUMNS, rows);
-    const stored = ended.filter((e) => e.stored).map((e) => e.run);
-    if (this.store.dialect === 'postgres' && stored.length > 1) return this.endMany(trx, stored);
-    for (const run of stored) await this.save(run, ['running', 'cancelled'], run.attempt, trx);
+  async writeEnded(trx: Transaction<Database>, runs: Run[]): Promise<void> {
+    for (const run of runs) await this.save(run, ['running', 'cancelled'], run.attempt, trx);
   }
 
   /** Whether `endStatement` can write the ends of stored runs (PostgreSQL). */
@@ -139,12 +134,6 @@ export class RunStore {
       values,
     };
   };
-
-  /** The ends of several stored runs in one UPDATE (PostgreSQL). */
-  private async endMany(trx: Transaction<Database>, runs: Run[]): Promise<void> {
-    const { text, values } = this.endStatement(runs, 0);
-    await trx.executeQuery(CompiledQuery.raw(text, values));
-  }
 
   /**
    * Proves the runs executing in this process are alive and returns the ids still marked running: a run
