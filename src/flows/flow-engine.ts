@@ -1,7 +1,7 @@
 import type { ConnectorPool } from '../connections/connector-pool.js';
 import { AppError } from '../core/errors.js';
 import type { DefinitionService } from '../definitions/definition-service.js';
-import type { LogLine, RawParams, RunIo, StepStats } from '../runs/run-types.js';
+import type { FlowIo, LogLine, RawParams, StepStats } from './engine-types.js';
 import { flowKind } from './flow-kind.js';
 import type { FlowSpec, PipelineFlowSpec, SqlFlowSpec } from './flow-schema.js';
 import { resolveParameters } from './parameters.js';
@@ -11,7 +11,7 @@ import { runTransferStep } from './transfer-step.js';
 export interface ExecuteOptions {
   params: RawParams;
   signal: AbortSignal;
-  io?: RunIo | undefined;
+  io?: FlowIo | undefined;
   log(line: LogLine): void;
   progress(steps: StepStats[]): void;
   /** Runs another flow as a child of this run (pipelines); returns whether it succeeded. */

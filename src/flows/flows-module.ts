@@ -7,8 +7,9 @@ import { createDemoProject } from '../demo/demo-project.js';
 import { createRunQueue } from '../runs/queue/create-queue.js';
 import type { RunQueue } from '../runs/queue/run-queue.js';
 import { RunRecovery } from '../runs/queue/run-recovery.js';
-import { RunSchema, runRoutes } from '../runs/run-routes.js';
+import { runRoutes } from '../runs/run-routes.js';
 import { runStatsRoutes } from '../runs/run-stats-routes.js';
+import { RunSchema } from '../runs/run-types.js';
 import type { FeatureModule } from '../server/modules.js';
 import { flowKind } from './flow-kind.js';
 

@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.js';
-import type { RawParams } from '../runs/run-types.js';
+import type { RawParams } from './engine-types.js';
 import type { ParameterDef, ParameterType } from './flow-schema.js';
 
 function invalid(name: string, message: string): AppError {

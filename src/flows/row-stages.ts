@@ -3,7 +3,7 @@
  * at the first batch before the destination opens. Each holds at most one batch.
  */
 import type { Row, RowStream } from '../core/records.js';
-import type { StepStats } from '../runs/run-types.js';
+import type { StepStats } from './engine-types.js';
 import type { StepEnv } from './step-env.js';
 
 /**

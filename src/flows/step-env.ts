@@ -1,12 +1,12 @@
 import type { ConnectorPool } from '../connections/connector-pool.js';
-import type { RunIo, StepStats } from '../runs/run-types.js';
+import type { FlowIo, StepStats } from './engine-types.js';
 
 /** What a step needs from the run executing it. */
 export interface StepEnv {
   pool: ConnectorPool;
   params: Record<string, string | number | boolean | null>;
   signal: AbortSignal;
-  io: RunIo | undefined;
+  io: FlowIo | undefined;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Called as rows move, for live progress (CLI progress line, runs API). */
   progress(stats: StepStats): void;

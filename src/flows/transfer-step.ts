@@ -10,8 +10,8 @@ import { csvFastPathOptions, sameCsvDialect } from '../connectors/files/index.js
 import { AppError, errorMessage } from '../core/errors.js';
 import { type Column, oneBatch, type RowStream } from '../core/records.js';
 import { bindFormat, formatForExtension } from '../formats/registry.js';
-import type { StepStats } from '../runs/run-types.js';
 import { type CompiledTransforms, compileTransforms } from '../transforms/compile-transforms.js';
+import type { StepStats } from './engine-types.js';
 import {
   REQUEST_SOURCE,
   RESPONSE_TARGET,

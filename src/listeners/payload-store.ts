@@ -3,10 +3,11 @@ import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CompanionRow } from '../audit/chain-append.js';
 import { AppError, conflict } from '../core/errors.js';
+import type { RawParams } from '../flows/engine-types.js';
 import { newRun } from '../runs/run-records.js';
 import type { RunService } from '../runs/run-service.js';
 import { RUN_COLUMNS } from '../runs/run-store.js';
-import type { RawParams, RunRequest } from '../runs/run-types.js';
+import type { RunRequest } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
 import { type BodyFormat, parseBodyFormat } from './request-body.js';
 

@@ -1,50 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { Context } from '../context.js';
 import { AppError } from '../core/errors.js';
+import type { RawParams } from '../flows/engine-types.js';
 import { actorOf, principalOf } from '../server/access.js';
 import type { App } from '../server/app-types.js';
 import { authErrors, errorResponses } from '../server/schemas.js';
-import type { RawParams, Run } from './run-types.js';
-
-const StepSchema = Type.Object({
-  name: Type.String(),
-  status: Type.String(),
-  rowsRead: Type.Integer(),
-  rowsWritten: Type.Integer(),
-  startedAt: Type.Optional(Type.String()),
-  durationMs: Type.Optional(Type.Integer()),
-  path: Type.Optional(Type.String()),
-  error: Type.Optional(Type.String()),
-});
-
-export const RunSchema = Type.Object(
-  {
-    id: Type.String(),
-    flow: Type.String(),
-    trigger: Type.String(),
-    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
-    params: Type.Record(Type.String(), Type.Unknown()),
-    requestedBy: Type.Union([Type.String(), Type.Null()]),
-    parentId: Type.Union([Type.String(), Type.Null()]),
-    attempt: Type.Integer(),
-    createdAt: Type.String(),
-    startedAt: Type.Union([Type.String(), Type.Null()]),
-    finishedAt: Type.Union([Type.String(), Type.Null()]),
-    durationMs: Type.Union([Type.Integer(), Type.Null()]),
-    rowsRead: Type.Integer(),
-    rowsWritten: Type.Integer(),
-    error: Type.Union([Type.String(), Type.Null()]),
-    steps: Type.Array(StepSchema),
-    log: Type.Array(Type.Object({ at: Type.String(), level: Type.String(), message: Type.String() })),
-    schedule: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], { description: 'The schedule that fired it' }),
-    ),
-    notBefore: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], { description: 'A queued retry starts no earlier than this' }),
-    ),
-  },
-  { $id: 'Run' },
-);
+import { RUN_STATUSES, RUN_TRIGGERS, type Run } from './run-types.js';
 
 const SeedResult = Type.Object(
   {
@@ -154,12 +115,8 @@ export function runRoutes(app: App, ctx: Context): void {
         summary: 'List runs, newest first',
         querystring: Type.Object({
           flow: Type.Optional(Type.String()),
-          status: Type.Optional(
-            Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
-          ),
-          trigger: Type.Optional(
-            Type.Union(['api', 'listener', 'schedule', 'cli', 'pipeline'].map((s) => Type.Literal(s))),
-          ),
+          status: Type.Optional(Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)))),
+          trigger: Type.Optional(Type.Union(RUN_TRIGGERS.map((s) => Type.Literal(s)))),
           from: Type.Optional(Type.String({ format: 'date-time' })),
           to: Type.Optional(Type.String({ format: 'date-time' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -167,14 +124,7 @@ export function runRoutes(app: App, ctx: Context): void {
         response: { 200: Type.Array(Type.Ref('Run')), ...authErrors },
       },
     },
-    async (request) => {
-      const q = request.query;
-      return ctx.runs.list({
-        ...q,
-        status: q.status as Run['status'] | undefined,
-        trigger: q.trigger as Run['trigger'] | undefined,
-      });
-    },
+    async (request) => ctx.runs.list(request.query),
   );
 
   app.get(

@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { LogLine } from '../flows/engine-types.js';
 import type { FlowEngine } from '../flows/flow-engine.js';
 import type { FlowSpec } from '../flows/flow-schema.js';
 import { retryDelayMs } from './retry-policy.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
 import { newRun, runEvent } from './run-records.js';
 import type { RunFilter, RunStore } from './run-store.js';
-import type { LogLine, Run, RunIo, RunRequest } from './run-types.js';
+import type { Run, RunIo, RunRequest } from './run-types.js';
 
 const MAX_LOG_LINES = 1000;
 

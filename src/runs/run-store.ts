@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { LogLine, RawParams, StepStats } from '../flows/engine-types.js';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
-import type { LogLine, RawParams, Run, RunStatus, RunTrigger, StepStats } from './run-types.js';
+import type { Run, RunStatus, RunTrigger } from './run-types.js';
 
 export interface RunFilter {
   flow?: string | undefined;

@@ -1,58 +1,53 @@
+import { type Static, Type } from '@sinclair/typebox';
 import type { AuditInput } from '../audit/audit-event.js';
-import type { Row, RowStream } from '../core/records.js';
-import type { ByteSource } from '../formats/format.js';
+import { StringEnum } from '../core/string-enum.js';
+import {
+  type FlowIo,
+  LogLineSchema,
+  type RawParams,
+  RawParamsSchema,
+  StepStatsSchema,
+} from '../flows/engine-types.js';
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type RunTrigger = 'api' | 'listener' | 'schedule' | 'cli' | 'pipeline';
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_TRIGGERS = ['api', 'listener', 'schedule', 'cli', 'pipeline'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** Raw parameter values as they arrive (query strings are text); the flow's declarations convert them. */
-export type RawParams = Record<string, string | number | boolean | null>;
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description ? { description } : {});
 
-export interface StepStats {
-  name: string;
-  status: RunStatus;
-  rowsRead: number;
-  rowsWritten: number;
-  startedAt?: string;
-  durationMs?: number;
-  /** How the engine moved the data: `copy` (bytes straight through) or `rows` (parsed and transformed). */
-  path?: 'copy' | 'rows' | 'sql' | 'flow';
-  error?: string;
-}
-
-export interface LogLine {
-  at: string;
-  level: 'info' | 'warn' | 'error';
-  message: string;
-}
-
-export interface Run {
-  id: string;
-  flow: string;
-  trigger: RunTrigger;
-  status: RunStatus;
-  params: RawParams;
-  requestedBy: string | null;
-  parentId: string | null;
-  attempt: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  rowsRead: number;
-  rowsWritten: number;
-  error: string | null;
-  steps: StepStats[];
-  log: LogLine[];
-  /** The schedule that fired the run, if any. */
-  schedule?: string | null;
-  /** Runs sharing a lane run one at a time (a schedule with overlap `queue`). */
-  lane?: string | null;
-  /** A queued run does not start before this time (retry backoff). */
-  notBefore?: string | null;
-}
+/** One execution of a flow: the run API's answer and the record the run store keeps. */
+export const RunSchema = Type.Object(
+  {
+    id: Type.String(),
+    flow: Type.String(),
+    trigger: StringEnum(RUN_TRIGGERS),
+    status: StringEnum(RUN_STATUSES),
+    params: RawParamsSchema,
+    requestedBy: nullable(Type.String()),
+    parentId: nullable(Type.String()),
+    attempt: Type.Integer(),
+    createdAt: Type.String(),
+    startedAt: nullable(Type.String()),
+    finishedAt: nullable(Type.String()),
+    durationMs: nullable(Type.Integer()),
+    rowsRead: Type.Integer(),
+    rowsWritten: Type.Integer(),
+    error: nullable(Type.String()),
+    steps: Type.Array(StepStatsSchema),
+    log: Type.Array(LogLineSchema),
+    schedule: Type.Optional(nullable(Type.String(), 'The schedule that fired it')),
+    lane: Type.Optional(
+      nullable(Type.String(), 'Runs sharing a lane run one at a time (a schedule with overlap `queue`)'),
+    ),
+    notBefore: Type.Optional(nullable(Type.String(), 'A queued retry starts no earlier than this')),
+  },
+  { $id: 'Run' },
+);
+export type Run = Static<typeof RunSchema>;
 
 export interface RunRequest {
   flow: string;
@@ -65,23 +60,8 @@ export interface RunRequest {
   lane?: string | null;
 }
 
-/**
- * What a listener hands to a run: the request body as the `@request` source, and a sink that receives
- * the `@response` target's rows. Present only for listener-triggered runs.
- */
-export interface RunIo {
-  /** The request body: bytes and how to parse them. */
-  request?: {
-    body: ByteSource;
-    format: { type: 'csv' | 'json' | 'ndjson' | 'xml'; options?: Record<string, unknown> };
-    source: string;
-  };
-  /** Rows to already-parsed records (used when the listener parsed the body itself). */
-  requestRows?: Row[];
-  /** Receives the `@response` target's rows as they are produced. */
-  response?: (rows: RowStream) => Promise<number>;
-  /** The most rows `response` takes (1 for a listener answering one object), when it stops early. */
-  responseRows?: number;
+/** What a listener hands to a run: the flow's data (FlowIo), and how the run's end is audited. */
+export interface RunIo extends FlowIo {
   /**
    * The audit event that records the run's end, in place of `flow.run.finished`: a sync listener call
    * is one event, the call with its run, committed with the run's final record. Called once, when the

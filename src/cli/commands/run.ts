@@ -6,7 +6,8 @@ import { loadSettings } from '../../config.js';
 import { type Context, createContext } from '../../context.js';
 import { createLogger } from '../../core/logger.js';
 import { applyDocuments } from '../../definitions/project-files.js';
-import type { RawParams, Run } from '../../runs/run-types.js';
+import type { RawParams } from '../../flows/engine-types.js';
+import type { Run } from '../../runs/run-types.js';
 import { cliActor, withContext } from '../cli-context.js';
 import { readProject } from './project.js';
 
