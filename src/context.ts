@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AuditLog } from './audit/audit-log.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { AuthService } from './auth/auth-service.js';
@@ -15,8 +16,13 @@ import { SecretBox } from './definitions/secret-box.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
 import { listenerKind, listenerPath } from './listeners/listener-kind.js';
+import { ListenerRouter } from './listeners/listener-router.js';
+import { PayloadQueue } from './listeners/payload-queue.js';
+import { PayloadStore } from './listeners/payload-store.js';
 import { webhookKind } from './notifications/webhook-kind.js';
+import { createRunQueue } from './runs/queue/create-queue.js';
 import type { RunQueue } from './runs/queue/run-queue.js';
+import { RunRecovery } from './runs/queue/run-recovery.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
 import { scheduleKind } from './scheduler/schedule-kind.js';
@@ -25,8 +31,10 @@ import { migrateToLatest } from './store/migrate.js';
 import { UserService } from './users/user-service.js';
 
 /**
- * The composition root: every long-lived service, built once per process and shared by the HTTP
- * server, the CLI and the workers. Nothing here knows about HTTP.
+ * The composition root: every long-lived service, built once per process with its collaborators as
+ * constructor arguments, and shared by the HTTP server, the CLI and the workers. Nothing is set on a
+ * service after it is built, so feature modules only start and stop what is here, in any order.
+ * Nothing here knows about HTTP.
  */
 export interface Context {
   settings: Settings;
@@ -44,8 +52,13 @@ export interface Context {
   runs: RunService;
   /** Listener calls in flight in this process (the embedded queue yields to a busy intake). */
   calls: CallGauge;
-  /** The run queue, set by the flows module at start-up (it depends on the process's role). */
-  runQueue?: RunQueue;
+  /** Where queued runs wait for a worker: BullMQ with INTEGRATOR_REDIS_URL, the store otherwise. */
+  runQueue: RunQueue;
+  /** Ends or requeues runs whose process died; started by the runs module. */
+  recovery: RunRecovery;
+  /** The parts of HTTP listeners the run side uses too: async payloads feed queued runs. */
+  listeners: { router: ListenerRouter; payloads: PayloadStore; queue: PayloadQueue };
+  /** Stops the queue and recovery (if started), aborts runs still executing, and closes the store. */
   close(): Promise<void>;
 }
 
@@ -75,13 +88,27 @@ export async function createContext(
   definitions.register(scheduleKind);
   definitions.register(webhookKind);
   const engine = new FlowEngine(definitions, connectors);
-  const runs = new RunService(new RunStore(store), engine, audit, logger, settings.debug);
+  const calls = new CallGauge();
+  const workerId = `${hostname()}:${process.pid}`;
+  const runQueue = await createRunQueue({ settings, store, definitions, logger, calls, workerId });
+  const router = new ListenerRouter(definitions, logger);
+  const payloadQueue = new PayloadQueue(store, router, logger);
+  const runs = new RunService(new RunStore(store), engine, audit, logger, {
+    queue: runQueue,
+    io: (run) => payloadQueue.io(run),
+    workerId,
+    debug: settings.debug,
+  });
+  const payloads = new PayloadStore(store, runs, audit);
+  const recovery = new RunRecovery(store, runs, engine, logger, settings.runLeaseSeconds, (run) =>
+    payloadQueue.recoveryPolicy(run),
+  );
   return {
     settings,
     logger,
     store,
     secret,
-    calls: new CallGauge(),
+    calls,
     audit,
     users,
     apiKeys,
@@ -91,8 +118,16 @@ export async function createContext(
     connectors,
     engine,
     runs,
+    runQueue,
+    recovery,
+    listeners: { router, payloads, queue: payloadQueue },
     async close() {
+      recovery.stop();
+      payloadQueue.stop();
+      // The queue takes no new run from here on; it settles once the runs aborted below have ended.
+      const queueStopped = runQueue.stop();
       await runs.stop();
+      await queueStopped;
       await connectors.closeAll();
       await audit.drain();
       await store.close();

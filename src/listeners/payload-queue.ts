@@ -41,6 +41,14 @@ export class PayloadQueue {
     this.acceptedSinceRefresh++;
   }
 
+  /**
+   * The recovery policy of listener runs: an accepted payload stays stored until its run finishes, so an
+   * interrupted run can safely run again.
+   */
+  recoveryPolicy(run: Run): 'retry' | undefined {
+    return run.trigger === 'listener' ? 'retry' : undefined;
+  }
+
   /** The stored payload of a queued listener run, as the `@request` source. */
   async io(run: Run): Promise<RunIo | undefined> {
     if (run.trigger !== 'listener') return undefined;

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { definitionRoutes } from '../definitions/definition-routes.js';
-import type { FeatureModule } from '../server/modules.js';
+import type { FeatureModule } from '../server/feature-module.js';
 import { webhookKind } from './webhook-kind.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 

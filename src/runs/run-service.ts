@@ -1,10 +1,10 @@
-import { hostname } from 'node:os';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { LogLine } from '../flows/engine-types.js';
 import type { FlowEngine } from '../flows/flow-engine.js';
 import type { FlowSpec } from '../flows/flow-schema.js';
+import type { RunQueue } from './queue/run-queue.js';
 import { retryDelayMs } from './retry-policy.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
 import { newRun, runEvent } from './run-records.js';
@@ -13,41 +13,44 @@ import type { Run, RunIo, RunRequest } from './run-types.js';
 
 const MAX_LOG_LINES = 1000;
 
+export interface RunServiceOptions {
+  /** Hands runs stored as queued to the workers (and retries after their backoff). */
+  queue: Pick<RunQueue, 'submit'>;
+  /**
+   * Supplies the I/O of a queued run that needs one (an async listener's stored payload); asked before
+   * a worker executes any run.
+   */
+  io?: (run: Run) => Promise<RunIo | undefined>;
+  /** How this process is named in runs' `worker` column (host:pid). */
+  workerId: string;
+  /** Adds a failed run's stack trace to its log. */
+  debug?: boolean;
+}
+
 /**
  * Runs flows and keeps their records: creates the run, executes it through the engine, stores the
  * outcome, audits start and finish, and cancels on request. Used by the run API, listeners, the queue
  * worker and the CLI alike.
  */
 export class RunService {
-  /** How this process is named in runs' `worker` column (host:pid). */
-  readonly workerId = `${hostname()}:${process.pid}`;
+  readonly workerId: string;
   private readonly journal: RunJournal;
-  /**
-   * Called when a run is queued (by enqueue, or again for a retry after `delayMs`): the run queue hands
-   * it to a worker. Set by the queue of this process.
-   */
-  onQueued: ((run: Run, delayMs: number) => void) | undefined;
-  /**
-   * Decides what happens to a run whose process died mid-run (no heartbeat within the lease): `retry`
-   * queues it again, `fail` ends it with the reason, undefined leaves the default (retry while the
-   * flow's `retry.attempts` allow and the run came from the queue). Features whose runs can be re-run
-   * safely (an async listener with a stored payload) set it.
-   */
-  recoveryPolicy: ((run: Run) => 'retry' | 'fail' | undefined) | undefined;
+  private readonly queue: Pick<RunQueue, 'submit'>;
+  private readonly io: ((run: Run) => Promise<RunIo | undefined>) | undefined;
+  private readonly debug: boolean;
   private readonly finishedListeners = new Set<(run: Run) => void>();
-  /**
-   * Supplies the I/O of a queued run that needs one (an async listener's stored payload). Set by the
-   * feature that queues such runs; asked before a worker executes any run.
-   */
-  ioProvider: ((run: Run) => Promise<RunIo | undefined>) | undefined;
 
   constructor(
     private readonly runs: RunStore,
     private readonly engine: FlowEngine,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
-    private readonly debug: boolean,
+    options: RunServiceOptions,
   ) {
+    this.workerId = options.workerId;
+    this.queue = options.queue;
+    this.io = options.io;
+    this.debug = options.debug ?? false;
     this.journal = new RunJournal(runs, audit, this.workerId, logger);
   }
 
@@ -86,11 +89,20 @@ export class RunService {
   }
 
   /**
-   * Wakes a worker for a run stored as queued by a feature that committed it together with its own rows
-   * and audit event (an async listener call: the payload, the run and `listener.called`).
+   * Wakes a worker for a run stored as queued, to start after `delayMs`: by a feature that committed it
+   * together with its own rows and audit event (an async listener call: the payload, the run and
+   * `listener.called`), by a retry, or by crash recovery. A failed offer is only logged: the run is
+   * stored, and the queue finds it again.
    */
-  announce(run: Run): void {
-    this.onQueued?.(run, 0);
+  announce(run: Run, delayMs = 0): void {
+    this.queue
+      .submit(run, delayMs)
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err, runId: run.id },
+          'offering a queued run to the workers failed; it is re-offered later',
+        ),
+      );
   }
 
   /**
@@ -125,7 +137,7 @@ export class RunService {
     try {
       const flow = spec ?? (await this.engine.load(run.flow));
       loaded = flow;
-      if (!io && this.ioProvider) io = await this.ioProvider(run);
+      if (!io && this.io) io = await this.io(run);
       if (flow.timeout) {
         timer = setTimeout(() => {
           timedOut = true;
@@ -224,7 +236,7 @@ export class RunService {
       clientIp: null,
       details: { runId: run.id, attempt: run.attempt, delayMs, error },
     });
-    this.onQueued?.(run, delayMs);
+    this.announce(run, delayMs);
     return run;
   }
 

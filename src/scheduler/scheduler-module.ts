@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { definitionRoutes } from '../definitions/definition-routes.js';
-import type { FeatureModule } from '../server/modules.js';
+import type { FeatureModule } from '../server/feature-module.js';
 import { ScheduleFires } from './schedule-fires.js';
 import { scheduleKind } from './schedule-kind.js';
 import { scheduleRoutes } from './schedule-routes.js';

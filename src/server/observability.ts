@@ -5,14 +5,11 @@ import type { App } from './app-types.js';
 import { healthRoutes } from './health-routes.js';
 import { createMetrics, installMetrics } from './metrics.js';
 
-/** `/metrics` (HTTP and, with a run queue, run metrics), `/healthz` and `/readyz`: the same on every app. */
+/** `/metrics` (HTTP and run metrics), `/healthz` and `/readyz`: the same on every app. */
 export function installObservability(app: App, ctx: Context): void {
   const metrics = createMetrics();
-  const queue = ctx.runQueue;
-  if (queue) {
-    const off = registerRunMetrics(metrics.registry, ctx.runs, () => runStats(ctx.store, queue));
-    app.addHook('onClose', async () => off());
-  }
+  const off = registerRunMetrics(metrics.registry, ctx.runs, () => runStats(ctx.store, ctx.runQueue));
+  app.addHook('onClose', async () => off());
   installMetrics(app, metrics);
   healthRoutes(app, ctx);
 }

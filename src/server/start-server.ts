@@ -47,7 +47,7 @@ export async function startServer(settings: Settings, print: (line: string) => v
   pruneTimer?.unref();
   if (retention > 0) await ctx.audit.prune(retention);
   ctx.logger.info(
-    { url, store: ctx.store.location, role: settings.role, queue: ctx.runQueue?.transport },
+    { url, store: ctx.store.location, role: settings.role, queue: ctx.runQueue.transport },
     'Integrator is listening',
   );
   let stopping: Promise<void> | undefined;

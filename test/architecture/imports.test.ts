@@ -21,4 +21,13 @@ describe('dependencies point one way', () => {
     );
     expect(outside).toEqual([]);
   });
+
+  it('runs/ builds on flows/, never the reverse', () => {
+    const back = [...graph]
+      .filter(([file]) => file.startsWith('flows/'))
+      .flatMap(([file, targets]) =>
+        targets.filter((t) => t.startsWith('runs/')).map((t) => `${file} -> ${t}`),
+      );
+    expect(back).toEqual([]);
+  });
 });

@@ -1,11 +1,10 @@
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../core/logger.js';
-import type { RunService } from '../run-service.js';
 import type { Run } from '../run-types.js';
 import type { FlowLimits } from './flow-limits.js';
 import type { RunClaims } from './run-claims.js';
-import type { RunQueue } from './run-queue.js';
+import type { QueuedRunExecutor, RunQueue } from './run-queue.js';
 
 const QUEUE_NAME = 'runs';
 /** How long a run held back by a limit waits before a worker looks at it again. */
@@ -39,22 +38,37 @@ function runIdOf(job: Job): string {
  */
 export class BullmqQueue implements RunQueue {
   readonly transport = 'bullmq' as const;
-  private readonly producer: Redis;
-  private readonly queue: Queue<RunJob>;
+  /** Opened on first use: a process that never offers a run (a CLI command) never connects to Redis. */
+  private producer: { connection: Redis; queue: Queue<RunJob> } | undefined;
+  private stopped = false;
   private worker: Worker<RunJob> | undefined;
   private workerConnection: Redis | undefined;
   private reconciler: NodeJS.Timeout | undefined;
+  private executor: QueuedRunExecutor | undefined;
 
   constructor(
     private readonly claims: RunClaims,
     private readonly limits: FlowLimits,
-    private readonly runs: RunService,
     private readonly logger: Logger,
     private readonly options: BullmqOptions,
-  ) {
-    this.producer = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    this.producer.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
-    this.queue = new Queue<RunJob>(QUEUE_NAME, { connection: this.producer, prefix: options.prefix });
+  ) {}
+
+  private get queue(): Queue<RunJob> {
+    if (this.stopped) throw new Error('the run queue is stopped');
+    if (!this.producer) {
+      const connection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+      connection.on('error', (err) => this.logger.warn({ err }, 'redis connection error'));
+      this.producer = {
+        connection,
+        queue: new Queue<RunJob>(QUEUE_NAME, { connection, prefix: this.options.prefix }),
+      };
+    }
+    return this.producer.queue;
+  }
+
+  private get runs(): QueuedRunExecutor {
+    if (!this.executor) throw new Error('the run queue has no workers');
+    return this.executor;
   }
 
   async submit(run: Run, delayMs: number): Promise<void> {
@@ -70,7 +84,8 @@ export class BullmqQueue implements RunQueue {
     );
   }
 
-  async startWorkers(): Promise<void> {
+  async startWorkers(executor: QueuedRunExecutor): Promise<void> {
+    this.executor = executor;
     const lockMs = this.options.leaseSeconds * 1000;
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
     this.worker = new Worker<RunJob>(QUEUE_NAME, (job, token) => this.process(job, token), {
@@ -125,11 +140,16 @@ export class BullmqQueue implements RunQueue {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.reconciler) clearInterval(this.reconciler);
+    const { worker, workerConnection, producer } = this;
+    this.worker = undefined;
+    this.workerConnection = undefined;
+    this.producer = undefined;
     // close() waits for the jobs this worker is processing to finish.
-    await this.worker?.close();
-    await this.queue.close();
-    this.workerConnection?.disconnect();
-    this.producer.disconnect();
+    await worker?.close();
+    await producer?.queue.close();
+    workerConnection?.disconnect();
+    producer?.connection.disconnect();
   }
 }

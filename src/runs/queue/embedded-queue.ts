@@ -1,10 +1,9 @@
 import type { CallGauge } from '../../core/call-gauge.js';
 import type { Logger } from '../../core/logger.js';
-import type { RunService } from '../run-service.js';
 import type { Run } from '../run-types.js';
 import type { FlowLimits } from './flow-limits.js';
 import type { RunClaims } from './run-claims.js';
-import type { RunQueue } from './run-queue.js';
+import type { QueuedRunExecutor, RunQueue } from './run-queue.js';
 
 /** How often idle workers look for runs queued by other processes or whose backoff has passed. */
 const POLL_MS = 500;
@@ -42,17 +41,23 @@ export class EmbeddedQueue implements RunQueue {
   /** When the last run started, and the pump waiting for the gap after it (see slots). */
   private lastStart = Number.NEGATIVE_INFINITY;
   private gapTimer: NodeJS.Timeout | undefined;
+  /** What executes claimed runs, given by startWorkers (no claim pass runs before it: `stopped`). */
+  private executor: QueuedRunExecutor | undefined;
 
   constructor(
     private readonly claims: RunClaims,
     private readonly limits: FlowLimits,
-    private readonly runs: RunService,
     private readonly logger: Logger,
     private readonly concurrency: number,
     private readonly workerId: string,
     /** Listener calls of this process: while they are many, runs start one at a time. */
     private readonly calls?: CallGauge,
   ) {}
+
+  private get runs(): QueuedRunExecutor {
+    if (!this.executor) throw new Error('the embedded run queue has no workers');
+    return this.executor;
+  }
 
   /** How many runs may execute at once now. */
   private slots(): number {
@@ -86,7 +91,8 @@ export class EmbeddedQueue implements RunQueue {
     this.delays.add(t);
   }
 
-  async startWorkers(): Promise<void> {
+  async startWorkers(executor: QueuedRunExecutor): Promise<void> {
+    this.executor = executor;
     this.stopped = false;
     this.timer = setInterval(() => void this.pump(), POLL_MS);
     this.timer.unref();

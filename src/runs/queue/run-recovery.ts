@@ -13,9 +13,17 @@ const BATCH = 100;
 const FORCED_ATTEMPTS = 3;
 
 /**
+ * A feature's say on its own interrupted runs: `retry` queues the run again, `fail` ends it with the
+ * reason, undefined leaves the default (retry while the flow's `retry.attempts` allow and the run came
+ * from the queue). A feature whose runs can safely run again (an async listener with a stored payload)
+ * gives one.
+ */
+export type RecoveryPolicy = (run: Run) => 'retry' | 'fail' | undefined;
+
+/**
  * Crash recovery: a run marked `running` whose process stopped sending heartbeats (SIGKILL, power loss,
  * a lost network) is never left running. It is queued again when its flow's `retry.attempts` allow
- * (with the flow's backoff) or when RunService.recoveryPolicy says so, and failed with the reason
+ * (with the flow's backoff) or when the recovery policy says so, and failed with the reason
  * otherwise. Every process sweeps; the guarded update lets exactly one of them act on each run.
  */
 export class RunRecovery {
@@ -27,6 +35,7 @@ export class RunRecovery {
     private readonly engine: FlowEngine,
     private readonly logger: Logger,
     private readonly leaseSeconds: number,
+    private readonly policy?: RecoveryPolicy,
   ) {}
 
   /**
@@ -87,7 +96,7 @@ export class RunRecovery {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) return false;
       const queued: Run = { ...run, status: 'queued', attempt: run.attempt + 1, notBefore, error: reason };
-      this.runs.onQueued?.(queued, delayMs);
+      this.runs.announce(queued, delayMs);
       this.logger.warn({ runId: run.id, attempt: queued.attempt }, 'queued an interrupted run again');
       return true;
     }
@@ -104,7 +113,7 @@ export class RunRecovery {
   /** The policy: the feature's own say first, then the flow's retry settings for queued runs. */
   private async retryDelay(run: Run, worker: string | null): Promise<number | undefined> {
     const flow = await this.engine.load(run.flow).catch(() => undefined);
-    const decision = this.runs.recoveryPolicy?.(run);
+    const decision = this.policy?.(run);
     if (decision === 'fail') return undefined;
     const delay = flow ? retryDelayMs(flow, run.attempt) : undefined;
     if (decision === 'retry') return delay ?? (run.attempt < FORCED_ATTEMPTS ? 1000 : undefined);
