@@ -3,8 +3,8 @@ import type { TextCursor } from './text-cursor.js';
 /**
  * A hand-written CSV record scanner (RFC 4180 plus a configurable delimiter, quote and escape). It knows
  * whether each field was quoted as it reads it, which is what tells `""` (an empty string) from an empty
- * unquoted field (null) at no extra cost; csv-parse could only tell through raw lines rescanned after
- * the fact. A line without a quote character is split with indexOf, the common case; a line with one
+ * unquoted field (null) at no extra cost, where a general-purpose parser would have to rescan the raw
+ * line after the fact. A line without a quote character is split with indexOf, the common case; a line with one
  * goes through the character loop. Records end at LF or CRLF (a lone CR stays in the field).
  */
 export interface CsvDialect {

@@ -37,9 +37,9 @@ export async function* decodeText(input: ByteSource, encoding: Encoding): AsyncG
 }
 
 /**
- * UTF-8 through TextDecoder, which decodes 15-25% faster than StringDecoder in Node 20 (a large share of a
- * text format's read time). It drops the byte-order mark itself and, in stream mode, keeps characters
- * split across chunks intact.
+ * UTF-8 through TextDecoder rather than StringDecoder: decoding is a large share of a text format's read
+ * time, and TextDecoder is the quicker of the two in Node. It drops the byte-order mark itself and, in
+ * stream mode, keeps characters split across chunks intact.
  */
 async function* decodeUtf8(input: ByteSource): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');

@@ -6,8 +6,8 @@ import type { Database } from './schema.js';
 export const ROWS_PER_STATEMENT = 400;
 
 /**
- * Statement texts by table, dialect and row count: the same few shapes recur on every call, and
- * building the placeholders anew for each row was a large part of the allocation of a write.
+ * Statement texts by table, dialect and row count: the same few shapes recur on every call, so their
+ * placeholders are built once per shape rather than for each row of each write.
  */
 const statements = new Map<string, string>();
 const MAX_STATEMENTS = 4000;
@@ -42,8 +42,8 @@ export function insertSql(
 /**
  * Inserts rows into one of the store's own tables as multi-row INSERTs with bound values, written as SQL
  * text directly. These are the store's hot writes (ended runs, audit events, listener payloads): they
- * happen for every call and run, and building them through the query builder cost more CPU than the
- * rest of the write. `columns` are the store's own column names (never user input); a missing value is
+ * happen for every call and run, and building them through the query builder would cost more CPU than
+ * the rest of the write. `columns` are the store's own column names (never user input); a missing value is
  * stored as null.
  */
 export async function insertRows<R extends object>(

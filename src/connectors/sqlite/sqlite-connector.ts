@@ -3,7 +3,7 @@
  * iterator keeps a connection busy, and a writer's transaction must not absorb other runs' writes.
  * WAL mode lets readers go on while a writer holds its transaction. One more connection stays open for
  * the connector's life: when the last connection to a WAL database closes, SQLite checkpoints and deletes
- * the WAL, which made every short run pay about 12 ms.
+ * the WAL, and every short run would pay for that checkpoint and for creating the WAL again.
  */
 import { AppError } from '../../core/errors.js';
 import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js';
