@@ -5,19 +5,14 @@
  * read still has its own statement and parameters, and its own outcome: a read that fails (and every
  * read after it in the packet, which PostgreSQL then skips) is tried again alone.
  */
-import { createRequire } from 'node:module';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Row } from '../../core/records.js';
 import { cancelledError, onAbort } from '../abort.js';
 import { dbError } from '../db-errors.js';
+import { type PgProtocol, prepareValue, submit, TypedSubmittable } from './pg-internals.js';
 
 /** Reads sent in one packet at most. */
 const MAX_READS = 64;
-
-/** pg's own conversion of a bound value to its wire text (dates, buffers, arrays, JSON). */
-const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as {
-  prepareValue: (value: unknown) => unknown;
-};
 
 export interface PointResult {
   rows: Row[];
@@ -31,36 +26,12 @@ interface Read {
   reject: (err: unknown) => void;
 }
 
-/** The pg protocol writer (pg does not type it). */
-interface Protocol {
-  parse(m: { text: string; name?: string; types?: number[] }): void;
-  describe(m: { type: 'S' | 'P'; name: string }): void;
-  bind(m: {
-    portal: string;
-    statement: string;
-    values: unknown[];
-    valueMapper: (v: unknown) => unknown;
-  }): void;
-  execute(m: { portal: string; rows: number }): void;
-  sync(): void;
-  stream: { cork?(): void; uncork?(): void };
-}
-
-/** pg's row parser (exported by pg, not typed as a class with these methods). */
-interface RowParser {
-  fields: pg.FieldDef[];
-  addFields(fields: unknown[]): void;
-  parseRow(values: unknown[]): Row;
-}
-
 /**
  * One packet of reads for pg's client, which runs it like a query: parse and describe the statement once,
  * then bind and execute it (at most `limit` rows) per read, then one sync. Results come back in order;
  * PostgreSQL skips every execute after one that fails.
  */
-class ReadPacket {
-  /** pg gives the result of a query the client's type parsers (the pool's) when it is named `_result`. */
-  readonly _result = new (pg as unknown as { Result: new () => RowParser }).Result();
+class ReadPacket extends TypedSubmittable {
   private readonly results: Row[][] = [];
   private current: Row[] = [];
   private failure: { index: number; error: unknown } | undefined;
@@ -75,9 +46,11 @@ class ReadPacket {
       fields: pg.FieldDef[],
       failure?: { index: number; error: unknown },
     ) => void,
-  ) {}
+  ) {
+    super();
+  }
 
-  submit(connection: Protocol): null {
+  submit(connection: PgProtocol): null {
     connection.stream.cork?.();
     try {
       connection.parse({ text: this.text });
@@ -94,11 +67,11 @@ class ReadPacket {
   }
 
   handleRowDescription(msg: { fields: unknown[] }): void {
-    this._result.addFields(msg.fields);
+    this.rowParser.addFields(msg.fields);
   }
 
   handleDataRow(msg: { fields: unknown[] }): void {
-    this.current.push(this._result.parseRow(msg.fields));
+    this.current.push(this.rowParser.parseRow(msg.fields));
   }
 
   private next(): void {
@@ -132,7 +105,7 @@ class ReadPacket {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.done(this.results, this._result.fields, this.failure);
+    this.done(this.results, this.rowParser.fields, this.failure);
   }
 
   handleCopyInResponse(): void {}
@@ -212,7 +185,7 @@ export class PointReader {
           limit,
           (results, fields, failure) => resolve(failure ? { results, fields, failure } : { results, fields }),
         );
-        client.query(packet as unknown as pg.QueryConfig);
+        submit(client, packet);
       });
     } finally {
       for (const unhook of unhooks) unhook();

@@ -3,12 +3,26 @@
  */
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
+import type { Column } from '../../core/records.js';
+import type { ByteSource } from '../../formats/format.js';
 import { throwIfAborted } from '../abort.js';
-import type { Connector, ConnectorType, TableInfo } from '../connector.js';
+import type {
+  Connector,
+  ConnectorType,
+  CsvCopyOptions,
+  DestinationSpec,
+  SourceResult,
+  SourceSpec,
+  TableInfo,
+  Writer,
+} from '../connector.js';
 import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
+import { InsertBatcher } from './insert-batcher.js';
+import { PointReader } from './point-reads.js';
+import type { PgPoolState } from './pool-state.js';
 import { listTables } from './postgres-catalog.js';
 import {
   type PostgresConfig,
@@ -17,64 +31,109 @@ import {
   poolConfig,
 } from './postgres-config.js';
 import { pgCopyIn, pgCopyOut } from './postgres-copy.js';
-import { pgSession, readCursor } from './postgres-read.js';
+import { cancelBackend, pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
 import { openPgWriter } from './postgres-writer.js';
+import { SmallWriteShapes } from './small-write.js';
+
+/**
+ * One configured PostgreSQL connection. Everything its runs share lives in its fields (see
+ * PgPoolState), so two connections never share a pool, a cache or a statement name.
+ */
+class PostgresConnector implements Connector, PgPoolState {
+  readonly type = 'postgres';
+  readonly pool: pg.Pool;
+  readonly knownTables = new Set<string>();
+  readonly smallWrites = new SmallWriteShapes();
+  readonly inserts: InsertBatcher;
+  readonly pointReads: PointReader;
+
+  constructor(config: PostgresConfig) {
+    this.pool = new pg.Pool({ ...poolConfig(config), types: pgTypeParsers });
+    // An idle client that dies (server restart) must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.inserts = new InsertBatcher(this.pool);
+    this.pointReads = new PointReader(this.pool, (client) => cancelBackend(this.pool, client));
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.pool.query('select 1');
+    } catch (e) {
+      throw new AppError(
+        'CONNECTION_FAILED',
+        `cannot reach PostgreSQL: ${dbError(e, 'connecting').message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
+  async discover(): Promise<TableInfo[]> {
+    return listTables(this.pool).catch((e: unknown) => {
+      throw dbError(e, 'listing tables');
+    });
+  }
+
+  read(spec: SourceSpec, signal?: AbortSignal): Promise<SourceResult> {
+    return readCursor(this, spec, signal);
+  }
+
+  writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
+    return openPgWriter(this, spec, signal);
+  }
+
+  copyIn(
+    spec: DestinationSpec,
+    csv: ByteSource,
+    options: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ rowsWritten: number }> {
+    return pgCopyIn(this.pool, spec, csv, options, signal);
+  }
+
+  copyOut(
+    spec: SourceSpec,
+    options: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
+    return pgCopyOut(this, spec, options, signal);
+  }
+
+  async execute(
+    sql: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<{ rowsAffected: number }> {
+    throwIfAborted(signal);
+    // Binding happens before any statement runs, so a missing parameter changes nothing.
+    const statements = splitStatements(sql, false).map((s) => bindNamed(s, params, pgPlaceholder));
+    return onConnection(
+      pgSession(this.pool),
+      signal,
+      'running the statements',
+      async (client) => {
+        await client.query('begin');
+        let rowsAffected = 0;
+        for (const s of statements) {
+          const res = await client.query(s.text, s.values);
+          rowsAffected += res.rowCount ?? 0;
+        }
+        await client.query('commit');
+        return { rowsAffected };
+      },
+      (client) => client.query('rollback'),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
 
 export function createPostgresConnector(config: PostgresConfig): Connector & { readonly pool: pg.Pool } {
-  const pool = new pg.Pool({ ...poolConfig(config), types: pgTypeParsers });
-  // An idle client that dies (server restart) must not crash the process.
-  pool.on('error', () => undefined);
-  return {
-    type: 'postgres',
-    pool,
-    async check() {
-      try {
-        await pool.query('select 1');
-      } catch (e) {
-        throw new AppError(
-          'CONNECTION_FAILED',
-          `cannot reach PostgreSQL: ${dbError(e, 'connecting').message}`,
-          {
-            cause: e,
-          },
-        );
-      }
-    },
-    async discover(): Promise<TableInfo[]> {
-      return listTables(pool).catch((e: unknown) => {
-        throw dbError(e, 'listing tables');
-      });
-    },
-    read: (spec, signal) => readCursor(pool, spec, signal),
-    writer: (spec, signal) => openPgWriter(pool, spec, signal),
-    copyIn: (spec, csv, options, signal) => pgCopyIn(pool, spec, csv, options, signal),
-    copyOut: (spec, options, signal) => pgCopyOut(pool, spec, options, signal),
-    async execute(sql, params, signal) {
-      throwIfAborted(signal);
-      // Binding happens before any statement runs, so a missing parameter changes nothing.
-      const statements = splitStatements(sql, false).map((s) => bindNamed(s, params, pgPlaceholder));
-      return onConnection(
-        pgSession(pool),
-        signal,
-        'running the statements',
-        async (client) => {
-          await client.query('begin');
-          let rowsAffected = 0;
-          for (const s of statements) {
-            const res = await client.query(s.text, s.values);
-            rowsAffected += res.rowCount ?? 0;
-          }
-          await client.query('commit');
-          return { rowsAffected };
-        },
-        (client) => client.query('rollback'),
-      );
-    },
-    async close() {
-      await pool.end();
-    },
-  };
+  return new PostgresConnector(config);
 }
 
 export const postgresConnectorType: ConnectorType = {

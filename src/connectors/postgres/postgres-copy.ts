@@ -18,9 +18,10 @@ import { csvLayout } from '../csv-header.js';
 import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
+import type { PgPoolState } from './pool-state.js';
 import { tableColumns } from './postgres-catalog.js';
 import { connectCancellable, fieldsToColumns, pgSession, readCursor, sourceQuery } from './postgres-read.js';
-import { mergeStage, prepareTarget } from './postgres-writer.js';
+import { mergeStage, prepareTarget } from './postgres-target.js';
 
 function literal(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -73,19 +74,20 @@ export async function pgCopyIn(
  * encoder instead (slower, same bytes). A table or a parameterless query uses COPY TO STDOUT.
  */
 export async function pgCopyOut(
-  pool: pg.Pool,
+  state: PgPoolState,
   spec: SourceSpec,
   options: CsvCopyOptions,
   signal: AbortSignal | undefined,
 ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
   throwIfAborted(signal);
+  const { pool } = state;
   if (
     'query' in spec &&
     spec.params &&
     Object.keys(spec.params).length > 0 &&
     /\{[A-Za-z_]/.test(spec.query)
   ) {
-    return cursorCsv(pool, spec, options, signal);
+    return cursorCsv(state, spec, options, signal);
   }
   const q = sourceQuery(spec);
   let columns: Column[];
@@ -126,12 +128,12 @@ export async function pgCopyOut(
 }
 
 async function cursorCsv(
-  pool: pg.Pool,
+  state: PgPoolState,
   spec: SourceSpec,
   options: CsvCopyOptions,
   signal: AbortSignal | undefined,
 ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
-  const src = await readCursor(pool, spec, signal);
+  const src = await readCursor(state, spec, signal);
   const columns = src.columns ?? [];
   const enc = csvEncoder(options);
   const names = columns.map((c) => c.name);

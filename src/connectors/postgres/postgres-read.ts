@@ -5,7 +5,7 @@
  */
 
 import type pg from 'pg';
-import Cursor from 'pg-cursor';
+import type Cursor from 'pg-cursor';
 import { type Column, DEFAULT_BATCH_SIZE, oneBatch, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import type { SourceResult, SourceSpec } from '../connector.js';
@@ -13,7 +13,8 @@ import { dbError } from '../db-errors.js';
 import type { PoolSession } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
-import { PointReader } from './point-reads.js';
+import { backendPid, corked, PacketCursor } from './pg-internals.js';
+import type { PgPoolState } from './pool-state.js';
 import { columnTypeOfOid } from './postgres-types.js';
 
 export interface BoundQuery {
@@ -45,9 +46,8 @@ export function fieldsToColumns(fields: readonly pg.FieldDef[]): Column[] {
 
 /** Cancels whatever the connection runs, from another connection, then lets the caller destroy it. */
 export async function cancelBackend(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
-  // pg keeps the backend pid on the client but its typings do not declare it.
-  const pid: unknown = Reflect.get(client, 'processID');
-  if (typeof pid !== 'number') return;
+  const pid = backendPid(client);
+  if (pid === undefined) return;
   await pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
 }
 
@@ -85,61 +85,15 @@ export async function connectCancellable(
   return { client, cancelled: () => cancelled, unhook };
 }
 
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
-/** The socket under a pg connection (pg does not type it), when it can be corked. */
-function socketOf(connection: unknown): Corkable | undefined {
-  const stream: unknown = connection ? Reflect.get(connection as object, 'stream') : undefined;
-  if (typeof stream !== 'object' || stream === null) return undefined;
-  const { cork, uncork } = stream as Partial<Corkable>;
-  return typeof cork === 'function' && typeof uncork === 'function' ? (stream as Corkable) : undefined;
-}
-
-/** Runs `fn` with the connection's socket corked, so the protocol messages it writes leave as one packet. */
-function corked<T>(connection: unknown, fn: () => T): T {
-  const socket = socketOf(connection);
-  socket?.cork();
-  try {
-    return fn();
-  } finally {
-    socket?.uncork();
-  }
-}
-
-const closePortal: unknown = Reflect.get(Cursor.prototype, '_closePortal');
-
-/**
- * pg-cursor writes every protocol message (parse, bind, describe, execute, flush; close, sync) with its
- * own socket write. This cursor sends those of one step as one packet: a short read (a data API answering
- * one row) costs two writes instead of eight.
- */
-class PacketCursor extends Cursor<Row> {
-  _closePortal(): void {
-    if (typeof closePortal !== 'function') return;
-    corked(Reflect.get(this, 'connection'), () => closePortal.call(this));
-  }
-}
-
-/** One reader of point reads per pool: concurrent reads of one query share a round trip. */
-const pointReaders = new WeakMap<pg.Pool, PointReader>();
-
 /** Reads at most `limit` rows in one round trip, shared with concurrent reads of the same query. */
 async function readFirstRows(
-  pool: pg.Pool,
+  state: PgPoolState,
   q: BoundQuery,
   limit: number,
   signal: AbortSignal | undefined,
 ): Promise<SourceResult> {
-  let reader = pointReaders.get(pool);
-  if (!reader) {
-    reader = new PointReader(pool, (client) => cancelBackend(pool, client));
-    pointReaders.set(pool, reader);
-  }
   try {
-    const { rows, fields } = await reader.read(q.text, q.values, limit, signal);
+    const { rows, fields } = await state.pointReads.read(q.text, q.values, limit, signal);
     return { columns: fieldsToColumns(fields), batches: oneBatch(rows.slice(0, limit)) };
   } catch (e) {
     throw signal?.aborted ? cancelledError() : dbError(e, q.what);
@@ -147,7 +101,7 @@ async function readFirstRows(
 }
 
 export async function readCursor(
-  pool: pg.Pool,
+  state: PgPoolState,
   spec: SourceSpec,
   signal: AbortSignal | undefined,
   batchSize = DEFAULT_BATCH_SIZE,
@@ -155,7 +109,8 @@ export async function readCursor(
   throwIfAborted(signal);
   const q = sourceQuery(spec);
   if (spec.maxRows !== undefined && spec.maxRows >= 1 && spec.maxRows <= batchSize)
-    return readFirstRows(pool, q, spec.maxRows, signal);
+    return readFirstRows(state, q, spec.maxRows, signal);
+  const { pool } = state;
   const { client, cancelled, unhook } = await connectCancellable(pool, signal);
   let released = false;
   const release = (err?: Error) => {
@@ -166,7 +121,7 @@ export async function readCursor(
   let first: Row[];
   let fields: pg.FieldDef[] = [];
   // Submitted and asked for its first batch in one packet (execute does not wait for the row description).
-  const { cursor, firstRead } = corked(Reflect.get(client, 'connection'), () => {
+  const { cursor, firstRead } = corked(client, () => {
     const c = client.query(new PacketCursor(q.text, q.values));
     const read = readBatch(c, batchSize, (f) => {
       fields = f;
