@@ -1,5 +1,5 @@
 import { CompiledQuery, type Transaction } from 'kysely';
-import { GroupCommit } from '../core/group-commit.js';
+import { Coalescer } from '../core/coalescer.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
@@ -28,6 +28,9 @@ export interface AuditQuery {
 
 export const MAX_AUDIT_EVENTS = 1000;
 
+/** The one chain every event joins: the group commit's only key. */
+const TRAIL = 'audit';
+
 /**
  * What must commit together with an audit event (a run's final record with its `flow.run.finished`, an
  * accepted payload and its queued run with the call's `listener.called`): rows to insert, or a function
@@ -51,7 +54,7 @@ interface Pending {
  * burst, and `record` resolves once its event is durable.
  */
 export class AuditLog {
-  private readonly group: GroupCommit<Pending, undefined>;
+  private readonly group: Coalescer<Pending, undefined>;
   /**
    * The chain head this process committed last, or undefined when it must be read (at start, after a
    * failed write, or when another process appended).
@@ -63,14 +66,15 @@ export class AuditLog {
     logger: Logger,
   ) {
     // One bad companion row must not fail its neighbours: a failed group is written again item by item.
-    this.group = new GroupCommit((items) => this.commit(items).then(() => items.map(() => undefined)), {
-      onFailure: 'each',
+    this.group = new Coalescer({
+      flush: ({ items }) => this.commit(items).then(() => items.map(() => undefined)),
+      onFailure: 'retry-each',
       report: (err, size) => logger.error({ err, size }, 'audit events could not be written'),
     });
   }
 
   record(input: AuditInput): Promise<void> {
-    return this.group.submit({ fields: toFields(input), companion: undefined });
+    return this.group.submit(TRAIL, { fields: toFields(input), companion: undefined });
   }
 
   /**
@@ -78,7 +82,7 @@ export class AuditLog {
    * Resolves once both are durable.
    */
   recordWith<T>(input: AuditInput, companion: Companion<T>): Promise<void> {
-    return this.group.submit({ fields: toFields(input), companion: companion as Companion<unknown> });
+    return this.group.submit(TRAIL, { fields: toFields(input), companion: companion as Companion<unknown> });
   }
 
   /** Waits for every recorded event to be committed. */
@@ -86,7 +90,7 @@ export class AuditLog {
     return this.group.drain();
   }
 
-  private async commit(items: Pending[]): Promise<void> {
+  private async commit(items: readonly Pending[]): Promise<void> {
     const cached = this.head;
     this.head = undefined;
     try {
@@ -108,7 +112,7 @@ export class AuditLog {
   }
 
   /** Writes a group in one transaction and returns the new chain head. */
-  private commitOnce(items: Pending[], cached: string | undefined): Promise<string> {
+  private commitOnce(items: readonly Pending[], cached: string | undefined): Promise<string> {
     return this.store.db.transaction().execute(async (trx) => {
       const byWriter = new Map<(trx: Transaction<Database>, items: unknown[]) => Promise<void>, unknown[]>();
       const rows: CompanionRow[] = [];
@@ -142,7 +146,7 @@ export class AuditLog {
    * (rows to insert and statements, none that needs a write function, and not too many), or undefined.
    */
   private oneStatement(
-    items: Pending[],
+    items: readonly Pending[],
   ): { rows: CompanionRow[]; statements: CompanionStatement[] } | undefined {
     if (this.store.dialect !== 'postgres') return undefined;
     const rows: CompanionRow[] = [];

@@ -6,6 +6,7 @@
  * split across statements.
  */
 import type pg from 'pg';
+import { type Batch, Coalescer } from '../../core/coalescer.js';
 import { cancelledError, onAbort } from '../abort.js';
 import { cancelBackend } from './postgres-read.js';
 
@@ -23,22 +24,23 @@ export interface InsertShape {
   name(rows: number): string | undefined;
 }
 
-interface Item {
+/** One write: its rows' bound values, row after row. */
+interface Write {
+  shape: InsertShape;
   values: unknown[];
   rows: number;
-  signal: AbortSignal | undefined;
-  resolve: (rows: number) => void;
-  reject: (err: unknown) => void;
-}
-
-interface Queue {
-  shape: InsertShape;
-  pending: Item[];
-  flushing: boolean;
 }
 
 export class InsertBatcher {
-  private readonly queues = new Map<string, Queue>();
+  /** Writes of one shape coalesce; a statement holds whole writes, at most MAX_VALUES bound values. */
+  private readonly writes = new Coalescer<Write, number>({
+    flush: (batch) => this.insert(batch),
+    // One write's bad row (or a cancel) fails the shared statement: each write is tried again alone.
+    onFailure: 'retry-each',
+    maxBatch: MAX_VALUES,
+    weight: (w) => w.values.length,
+    cancelled: cancelledError,
+  });
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -48,90 +50,24 @@ export class InsertBatcher {
    * during the statement cancels it (the other writes in it are then written alone).
    */
   write(shape: InsertShape, values: unknown[], signal: AbortSignal | undefined): Promise<number> {
-    if (signal?.aborted) return Promise.reject(cancelledError());
-    return new Promise<number>((resolve, reject) => {
-      let queue = this.queues.get(shape.key);
-      if (!queue) {
-        queue = { shape, pending: [], flushing: false };
-        this.queues.set(shape.key, queue);
-      }
-      queue.pending.push({ values, rows: values.length / shape.columns, signal, resolve, reject });
-      if (!queue.flushing) void this.flush(queue);
-    });
+    return this.writes.submit(shape.key, { shape, values, rows: values.length / shape.columns }, signal);
   }
 
-  private async flush(queue: Queue): Promise<void> {
-    queue.flushing = true;
-    try {
-      while (queue.pending.length > 0) {
-        const batch = this.take(queue);
-        if (batch.length === 1) await this.alone(queue.shape, batch[0] as Item);
-        else if (batch.length > 1) await this.together(queue.shape, batch);
-      }
-    } finally {
-      queue.flushing = false;
-      if (queue.pending.length === 0) this.queues.delete(queue.shape.key);
-    }
-  }
-
-  /** The next writes that fit one statement, whole; writes cancelled while they waited are dropped. */
-  private take(queue: Queue): Item[] {
-    const batch: Item[] = [];
-    let values = 0;
-    while (queue.pending.length > 0) {
-      const item = queue.pending[0] as Item;
-      if (item.signal?.aborted) {
-        queue.pending.shift();
-        item.reject(cancelledError());
-        continue;
-      }
-      if (batch.length > 0 && values + item.values.length > MAX_VALUES) break;
-      queue.pending.shift();
-      batch.push(item);
-      values += item.values.length;
-    }
-    return batch;
-  }
-
-  private async together(shape: InsertShape, batch: Item[]): Promise<void> {
-    const rows = batch.reduce((n, i) => n + i.rows, 0);
-    try {
-      await this.run(
-        shape,
-        rows,
-        batch.flatMap((i) => i.values),
-        batch,
-      );
-    } catch {
-      // One write's bad row (or a cancel) failed them all: each is tried again alone.
-      for (const item of batch) await this.alone(shape, item);
-      return;
-    }
-    for (const item of batch) item.resolve(item.rows);
-  }
-
-  private async alone(shape: InsertShape, item: Item): Promise<void> {
-    if (item.signal?.aborted) return item.reject(cancelledError());
-    try {
-      await this.run(shape, item.rows, item.values, [item]);
-      item.resolve(item.rows);
-    } catch (err) {
-      item.reject(item.signal?.aborted ? cancelledError() : err);
-    }
-  }
-
-  /** One INSERT on a pooled connection; any of the writes in it can cancel it. */
-  private async run(shape: InsertShape, rows: number, values: unknown[], items: Item[]): Promise<void> {
+  /** One INSERT of the batch's writes on a pooled connection; any of them can cancel it. */
+  private async insert({ items, signal }: Batch<Write>): Promise<number[]> {
+    const first = items[0];
+    if (!first) return [];
+    let rows = 0;
+    for (const w of items) rows += w.rows;
+    const values = items.length === 1 ? first.values : items.flatMap((w) => w.values);
     const client = await this.pool.connect();
     let healthy = true;
-    const unhooks = items.map((item) =>
-      onAbort(item.signal, () => {
-        void cancelBackend(this.pool, client);
-      }),
-    );
+    const unhook = onAbort(signal, () => {
+      void cancelBackend(this.pool, client);
+    });
     try {
-      const query: pg.QueryConfig = { text: shape.sql(rows), values };
-      const name = shape.name(rows);
+      const query: pg.QueryConfig = { text: first.shape.sql(rows), values };
+      const name = first.shape.name(rows);
       if (name !== undefined) query.name = name;
       await client.query(query);
     } catch (err) {
@@ -140,8 +76,9 @@ export class InsertBatcher {
       healthy = false;
       throw err;
     } finally {
-      for (const unhook of unhooks) unhook();
+      unhook();
       client.release(healthy ? undefined : new Error('discarded after a failed insert'));
     }
+    return items.map((w) => w.rows);
   }
 }

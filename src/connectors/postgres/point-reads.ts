@@ -6,6 +6,7 @@
  * read after it in the packet, which PostgreSQL then skips) is tried again alone.
  */
 import type pg from 'pg';
+import { type Batch, BatchFailure, Coalescer } from '../../core/coalescer.js';
 import type { Row } from '../../core/records.js';
 import { cancelledError, onAbort } from '../abort.js';
 import { dbError } from '../db-errors.js';
@@ -19,11 +20,11 @@ export interface PointResult {
   fields: pg.FieldDef[];
 }
 
+/** One read: reads of the same text and limit coalesce. */
 interface Read {
+  text: string;
+  limit: number;
   values: unknown[];
-  signal: AbortSignal | undefined;
-  resolve: (r: PointResult) => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -114,7 +115,13 @@ class ReadPacket extends TypedSubmittable {
 }
 
 export class PointReader {
-  private readonly queues = new Map<string, { pending: Read[]; flushing: boolean }>();
+  private readonly reads = new Coalescer<Read, PointResult>({
+    flush: (batch) => this.send(batch),
+    // A failed read and those after it in the packet go again alone; without a connection, all fail.
+    onFailure: (err) => (err instanceof BatchFailure ? 'retry-rest' : 'fail-all'),
+    maxBatch: MAX_READS,
+    cancelled: cancelledError,
+  });
 
   /** `cancel` stops what a connection of the pool runs (from another connection). */
   constructor(
@@ -129,83 +136,42 @@ export class PointReader {
     limit: number,
     signal: AbortSignal | undefined,
   ): Promise<PointResult> {
-    if (signal?.aborted) return Promise.reject(cancelledError());
-    const key = `${limit}\u0000${text}`;
-    return new Promise<PointResult>((resolve, reject) => {
-      let queue = this.queues.get(key);
-      if (!queue) {
-        queue = { pending: [], flushing: false };
-        this.queues.set(key, queue);
-      }
-      queue.pending.push({ values, signal, resolve, reject });
-      if (!queue.flushing) void this.flush(key, text, limit, queue);
-    });
+    return this.reads.submit(`${limit}\u0000${text}`, { text, limit, values }, signal);
   }
 
-  private async flush(
-    key: string,
-    text: string,
-    limit: number,
-    queue: { pending: Read[]; flushing: boolean },
-  ): Promise<void> {
-    queue.flushing = true;
-    try {
-      while (queue.pending.length > 0) {
-        const batch: Read[] = [];
-        while (queue.pending.length > 0 && batch.length < MAX_READS) {
-          const read = queue.pending.shift() as Read;
-          if (read.signal?.aborted) read.reject(cancelledError());
-          else batch.push(read);
-        }
-        if (batch.length > 0) await this.send(text, limit, batch, batch.length === 1);
-      }
-    } finally {
-      queue.flushing = false;
-      if (queue.pending.length === 0) this.queues.delete(key);
-    }
-  }
-
-  /** Sends the reads in one packet; those after a failure are sent again, each alone. */
-  private async send(text: string, limit: number, batch: Read[], alone: boolean): Promise<void> {
+  /**
+   * Sends the reads in one packet; a failure throws a BatchFailure with the answers of the reads before
+   * the one that failed.
+   */
+  private async send({ items, signal }: Batch<Read>): Promise<PointResult[]> {
+    const first = items[0];
+    if (!first) return [];
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (e) {
-      const err = dbError(e, 'connecting');
-      for (const read of batch) read.reject(err);
-      return;
+      throw dbError(e, 'connecting');
     }
-    const unhooks = batch.map((read) => onAbort(read.signal, () => void this.cancel(client)));
+    const unhook = onAbort(signal, () => void this.cancel(client));
     let outcome: { results: Row[][]; fields: pg.FieldDef[]; failure?: { index: number; error: unknown } };
     try {
       outcome = await new Promise((resolve) => {
         const packet = new ReadPacket(
-          text,
-          batch.map((r) => r.values),
-          limit,
+          first.text,
+          items.map((r) => r.values),
+          first.limit,
           (results, fields, failure) => resolve(failure ? { results, fields, failure } : { results, fields }),
         );
         submit(client, packet);
       });
     } finally {
-      for (const unhook of unhooks) unhook();
+      unhook();
     }
     const { results, fields, failure } = outcome;
     client.release(failure ? toError(failure.error) : undefined);
-    batch.forEach((read, i) => {
-      const rows = results[i];
-      if (rows !== undefined && (!failure || i < failure.index)) read.resolve({ rows, fields });
-    });
-    if (!failure) return;
-    const rest = batch.slice(failure.index);
-    if (alone) {
-      for (const read of rest) read.reject(read.signal?.aborted ? cancelledError() : failure.error);
-      return;
-    }
-    for (const read of rest) {
-      if (read.signal?.aborted) read.reject(cancelledError());
-      else await this.send(text, limit, [read], true);
-    }
+    const answered = results.slice(0, failure?.index).map((rows) => ({ rows, fields }));
+    if (failure) throw new BatchFailure(answered, failure.error);
+    return answered;
   }
 }
 
