@@ -4,8 +4,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../store/schema.js';
 import { runEvent } from './run-records.js';
-import { RUN_COLUMNS, type RunFilter, type RunStore } from './run-store.js';
-import type { Run } from './run-types.js';
+import { RUN_COLUMNS, type RunStore } from './run-store.js';
+import type { Run, RunFilter } from './run-types.js';
 
 /** How often the journal looks at the runs executing in this process. */
 const TICK_MS = 500;

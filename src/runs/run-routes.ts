@@ -5,7 +5,7 @@ import type { RawParams } from '../flows/engine-types.js';
 import { actorOf, principalOf } from '../server/access.js';
 import type { App } from '../server/app-types.js';
 import { authErrors, errorResponses } from '../server/schemas.js';
-import { RUN_STATUSES, RUN_TRIGGERS, type Run } from './run-types.js';
+import { type Run, RunFilterSchema } from './run-types.js';
 
 const SeedResult = Type.Object(
   {
@@ -113,14 +113,7 @@ export function runRoutes(app: App, ctx: Context): void {
       schema: {
         tags: ['runs'],
         summary: 'List runs, newest first',
-        querystring: Type.Object({
-          flow: Type.Optional(Type.String()),
-          status: Type.Optional(Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)))),
-          trigger: Type.Optional(Type.Union(RUN_TRIGGERS.map((s) => Type.Literal(s)))),
-          from: Type.Optional(Type.String({ format: 'date-time' })),
-          to: Type.Optional(Type.String({ format: 'date-time' })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-        }),
+        querystring: RunFilterSchema,
         response: { 200: Type.Array(Type.Ref('Run')), ...authErrors },
       },
     },

@@ -8,8 +8,8 @@ import type { RunQueue } from './queue/run-queue.js';
 import { retryDelayMs } from './retry-policy.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
 import { newRun, runEvent } from './run-records.js';
-import type { RunFilter, RunStore } from './run-store.js';
-import type { Run, RunIo, RunRequest } from './run-types.js';
+import type { RunStore } from './run-store.js';
+import type { Run, RunFilter, RunIo, RunRequest } from './run-types.js';
 
 const MAX_LOG_LINES = 1000;
 

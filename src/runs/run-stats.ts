@@ -1,30 +1,42 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { StringEnum } from '../core/string-enum.js';
 import type { Store } from '../store/database.js';
 import type { RunQueue } from './queue/run-queue.js';
 
-export interface Percentiles {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
+const Nullable = Type.Union([Type.Number(), Type.Null()]);
+export const PercentilesSchema = Type.Object({
+  count: Type.Integer(),
+  p50: Nullable,
+  p95: Nullable,
+  p99: Nullable,
+  max: Nullable,
+});
+export type Percentiles = Static<typeof PercentilesSchema>;
 
-export interface RunStats {
-  transport: 'embedded' | 'bullmq';
-  /** Runs waiting for a worker, ready to start now. */
-  queued: number;
-  /** Queued runs waiting for a retry's backoff. */
-  delayed: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  runningByFlow: Record<string, number>;
-  /** Runs that finished within the window. */
-  recent: { since: string; durationMs: Percentiles; startLatencyMs: Percentiles };
-  /** Counts of the transport itself (BullMQ job states), when it keeps any. */
-  queue: Record<string, number>;
-}
+/** The queue and run counts of the whole cluster: the stats API's answer and the run metrics' source. */
+export const RunStatsSchema = Type.Object(
+  {
+    transport: StringEnum(['embedded', 'bullmq']),
+    queued: Type.Integer({ description: 'Queued runs ready to start' }),
+    delayed: Type.Integer({ description: 'Queued runs waiting for a retry backoff' }),
+    running: Type.Integer(),
+    succeeded: Type.Integer(),
+    failed: Type.Integer(),
+    cancelled: Type.Integer(),
+    runningByFlow: Type.Record(Type.String(), Type.Integer()),
+    recent: Type.Object(
+      {
+        since: Type.String(),
+        durationMs: PercentilesSchema,
+        startLatencyMs: PercentilesSchema,
+      },
+      { description: 'Runs that finished within the window' },
+    ),
+    queue: Type.Record(Type.String(), Type.Integer(), { description: 'BullMQ job counts in cluster mode' }),
+  },
+  { $id: 'RunStats' },
+);
+export type RunStats = Static<typeof RunStatsSchema>;
 
 /** Most recent finished runs looked at for percentiles. */
 const SAMPLE = 10_000;

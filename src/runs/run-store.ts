@@ -2,16 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { LogLine, RawParams, StepStats } from '../flows/engine-types.js';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
-import type { Run, RunStatus, RunTrigger } from './run-types.js';
-
-export interface RunFilter {
-  flow?: string | undefined;
-  status?: RunStatus | undefined;
-  trigger?: RunTrigger | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
-  limit?: number | undefined;
-}
+import type { Run, RunFilter, RunStatus, RunTrigger } from './run-types.js';
 
 function parseJson<T>(text: string | null, fallback: T): T {
   if (!text) return fallback;

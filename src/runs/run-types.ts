@@ -49,6 +49,18 @@ export const RunSchema = Type.Object(
 );
 export type Run = Static<typeof RunSchema>;
 
+/** Which runs a list shows: the runs API's query and the run store's filter. */
+export const RunFilterSchema = Type.Object({
+  flow: Type.Optional(Type.String()),
+  // Unions of literals, not StringEnum: the route handler's type is inferred from this schema.
+  status: Type.Optional(Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)))),
+  trigger: Type.Optional(Type.Union(RUN_TRIGGERS.map((s) => Type.Literal(s)))),
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+export type RunFilter = Static<typeof RunFilterSchema>;
+
 export interface RunRequest {
   flow: string;
   params?: RawParams;
