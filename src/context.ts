@@ -20,12 +20,15 @@ import { ListenerRouter } from './listeners/listener-router.js';
 import { PayloadQueue } from './listeners/payload-queue.js';
 import { PayloadStore } from './listeners/payload-store.js';
 import { webhookKind } from './notifications/webhook-kind.js';
+import { WebhookNotifier } from './notifications/webhook-notifier.js';
 import { createRunQueue } from './runs/queue/create-queue.js';
 import type { RunQueue } from './runs/queue/run-queue.js';
 import { RunRecovery } from './runs/queue/run-recovery.js';
 import { RunService } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
+import { ScheduleFires } from './scheduler/schedule-fires.js';
 import { scheduleKind } from './scheduler/schedule-kind.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { UserService } from './users/user-service.js';
@@ -58,6 +61,10 @@ export interface Context {
   recovery: RunRecovery;
   /** The parts of HTTP listeners the run side uses too: async payloads feed queued runs. */
   listeners: { router: ListenerRouter; payloads: PayloadStore; queue: PayloadQueue };
+  /** Fires schedules (started by the scheduler module where the role runs it) and records the fires. */
+  schedules: { scheduler: Scheduler; fires: ScheduleFires };
+  /** Calls webhooks when runs end; started by the notifications module. */
+  notifier: WebhookNotifier;
   /** Stops the queue and recovery (if started), aborts runs still executing, and closes the store. */
   close(): Promise<void>;
 }
@@ -103,6 +110,9 @@ export async function createContext(
   const recovery = new RunRecovery(store, runs, engine, logger, settings.runLeaseSeconds, (run) =>
     payloadQueue.recoveryPolicy(run),
   );
+  const fires = new ScheduleFires(store);
+  const scheduler = new Scheduler(definitions, fires, runs, audit, logger);
+  const notifier = new WebhookNotifier(definitions, runs, audit, logger);
   return {
     settings,
     logger,
@@ -121,7 +131,11 @@ export async function createContext(
     runQueue,
     recovery,
     listeners: { router, payloads, queue: payloadQueue },
+    schedules: { scheduler, fires },
+    notifier,
     async close() {
+      scheduler.stop();
+      notifier.stop();
       recovery.stop();
       payloadQueue.stop();
       // The queue takes no new run from here on; it settles once the runs aborted below have ended.

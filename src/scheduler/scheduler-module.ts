@@ -1,10 +1,8 @@
-import type { Context } from '../context.js';
 import { definitionRoutes } from '../definitions/definition-routes.js';
 import type { FeatureModule } from '../server/feature-module.js';
-import { ScheduleFires } from './schedule-fires.js';
 import { scheduleKind } from './schedule-kind.js';
 import { scheduleRoutes } from './schedule-routes.js';
-import { Scheduler } from './scheduler.js';
+import type { Scheduler } from './scheduler.js';
 
 /**
  * Schedules: their definitions and routes everywhere the API runs, and the scheduler in processes with
@@ -12,22 +10,20 @@ import { Scheduler } from './scheduler.js';
  * claimed in the store once.
  */
 export function schedulerModule(): FeatureModule {
-  let scheduler: Scheduler | undefined;
-  let fires: ScheduleFires | undefined;
+  let started: Scheduler | undefined;
   return {
     name: 'scheduler',
-    async init(ctx: Context) {
-      fires = new ScheduleFires(ctx.store);
+    async init(ctx) {
       if (ctx.settings.role === 'worker' || !ctx.settings.scheduler) return;
-      scheduler = new Scheduler(ctx.definitions, fires, ctx.runs, ctx.audit, ctx.logger);
-      await scheduler.start();
+      started = ctx.schedules.scheduler;
+      await started.start();
     },
     routes(app, ctx) {
       definitionRoutes(app, ctx, scheduleKind);
-      scheduleRoutes(app, ctx, fires ?? new ScheduleFires(ctx.store));
+      scheduleRoutes(app, ctx, ctx.schedules.fires);
     },
     async stop() {
-      scheduler?.stop();
+      started?.stop();
     },
   };
 }
