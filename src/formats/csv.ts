@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import { CsvScanner, CsvSyntaxError } from './csv-scan.js';
 import { writeCsv } from './csv-writer.js';
-import type { ByteSource, Format, ReadContext } from './format.js';
+import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { setField } from './rows.js';
 import { decodeText, EncodingSchema } from './text.js';
@@ -100,11 +100,11 @@ async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): Row
   if (batch.length > 0) yield batch;
 }
 
-export const csvFormat: Format<CsvOptions> = {
+export const csvFormat = defineFormat({
   type: 'csv',
   optionsSchema: CsvOptionsSchema,
   mediaTypes: ['text/csv', 'application/csv', 'text/comma-separated-values'],
   extensions: ['csv'],
   read: readCsv,
   write: writeCsv,
-};
+});

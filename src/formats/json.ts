@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
-import type { ByteSource, Format, ReadContext } from './format.js';
+import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { peek, takeComplete, valueEnd } from './json-scan.js';
 import { writeJson } from './json-writer.js';
@@ -165,11 +165,12 @@ async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): R
   }
 }
 
-export const jsonFormat: Format<JsonOptions> = {
+export const jsonFormat = defineFormat({
   type: 'json',
   optionsSchema: JsonOptionsSchema,
   mediaTypes: ['application/json', 'text/json'],
+  mediaTypeSuffixes: ['+json'],
   extensions: ['json'],
   read: readJson,
   write: writeJson,
-};
+});

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
-import type { ByteSource, Format, ReadContext, WriteContext } from './format.js';
+import { type ByteSource, defineFormat, type ReadContext, type WriteContext } from './format.js';
 import { formatError } from './format-error.js';
 import { isRow } from './rows.js';
 import { decodeText, EncodingSchema, encodeText } from './text.js';
@@ -68,11 +68,11 @@ function bigintSafe(_key: string, value: unknown): unknown {
   return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 }
 
-export const ndjsonFormat: Format<NdjsonOptions> = {
+export const ndjsonFormat = defineFormat({
   type: 'ndjson',
   optionsSchema: NdjsonOptionsSchema,
   mediaTypes: ['application/x-ndjson', 'application/ndjson', 'application/jsonl'],
   extensions: ['ndjson', 'jsonl'],
   read: readNdjson,
   write: writeNdjson,
-};
+});

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
-import type { ByteSource, Format, ReadContext } from './format.js';
+import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { setField } from './rows.js';
 import { decodeText, EncodingSchema } from './text.js';
@@ -174,11 +174,12 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
   ready = [];
 }
 
-export const xmlFormat: Format<XmlOptions> = {
+export const xmlFormat = defineFormat({
   type: 'xml',
   optionsSchema: XmlOptionsSchema,
   mediaTypes: ['application/xml', 'text/xml'],
+  mediaTypeSuffixes: ['+xml'],
   extensions: ['xml'],
   read: readXml,
   write: writeXml,
-};
+});
