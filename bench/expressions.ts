@@ -9,7 +9,7 @@
 import { compileExpression as filtrex } from 'filtrex';
 import jsonata from 'jsonata';
 import type { Row } from '../src/core/records.js';
-import { compileTransforms } from '../src/transforms/compile-transforms.js';
+import { compileTransforms } from '../src/transforms/builtin-transforms.js';
 import { compileExpression } from '../src/transforms/expression.js';
 
 const ROWS = 1_000_000;

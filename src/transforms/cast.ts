@@ -6,6 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { COLUMN_TYPES } from '../core/records.js';
 import { CONVERTERS } from './convert.js';
 import { keyPath, recordError, requireColumns, type Stage } from './stage.js';
+import { defineTransform } from './transform-type.js';
 
 export const ColumnTypeSchema = Type.Union(
   COLUMN_TYPES.map((t) => Type.Literal(t)),
@@ -69,3 +70,5 @@ export function compileCast(def: CastTransform, path: string): Stage {
     },
   };
 }
+
+export const castTransform = defineTransform({ type: 'cast', schema: CastTransform, compile: compileCast });

@@ -1,20 +1,14 @@
 /**
- * Turns the transforms of a flow step into one stream function. Compiled once per flow definition
- * (expressions are parsed and compiled here, so definition errors surface before any row is read);
- * `apply` is called once per run. Memory: at most one batch is held per transform, except dedupe's
- * key set.
+ * Chains the compiled transforms of a flow step into one stream function. Compiled once per flow
+ * definition (expressions are parsed and compiled then, so definition errors surface before any row is
+ * read); `apply` is called once per run. Memory: at most one batch is held per transform, except
+ * dedupe's key set.
  *
  * Ownership: rows handed to `apply` belong to the chain from then on; cast and defaults convert
  * values in place instead of copying every row.
  */
 import type { Column, Row, RowStream } from '../core/records.js';
-import { compileCast } from './cast.js';
-import { compileDedupe } from './dedupe.js';
-import { compileDefaults } from './defaults.js';
-import { compileFilter } from './filter.js';
-import { compileMap } from './map.js';
 import type { BatchFn, Stage } from './stage.js';
-import type { TransformDef } from './transform-def.js';
 
 export interface CompiledTransforms {
   apply(stream: RowStream, params: Record<string, unknown>): RowStream;
@@ -24,24 +18,7 @@ export interface CompiledTransforms {
   outputColumns(input: Column[]): Column[];
 }
 
-function compileStage(def: TransformDef, path: string): Stage {
-  switch (def.type) {
-    case 'map':
-      return compileMap(def, path);
-    case 'filter':
-      return compileFilter(def, path);
-    case 'cast':
-      return compileCast(def, path);
-    case 'defaults':
-      return compileDefaults(def);
-    case 'dedupe':
-      return compileDedupe(def, path);
-  }
-}
-
-/** `path` is where the list sits in the flow, e.g. `steps[0].transforms`. */
-export function compileTransforms(defs: TransformDef[], path: string): CompiledTransforms {
-  const stages = defs.map((def, i) => compileStage(def, `${path}[${i}]`));
+export function chainStages(stages: readonly Stage[]): CompiledTransforms {
   return {
     apply(stream, params) {
       if (stages.length === 0) return stream;
@@ -62,7 +39,7 @@ interface Started {
   seen: number[];
 }
 
-function started(stages: Stage[], params: Record<string, unknown>): Started {
+function started(stages: readonly Stage[], params: Record<string, unknown>): Started {
   return { fns: stages.map((s) => s.start(params)), seen: stages.map(() => 0) };
 }
 
@@ -77,7 +54,7 @@ function throughStages({ fns, seen }: Started, batch: Row[]): Row[] {
   return rows;
 }
 
-async function* run(stream: RowStream, stages: Stage[], params: Record<string, unknown>): RowStream {
+async function* run(stream: RowStream, stages: readonly Stage[], params: Record<string, unknown>): RowStream {
   const state = started(stages, params);
   for await (const batch of stream) {
     const rows = throughStages(state, batch);

@@ -6,6 +6,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { Row } from '../core/records.js';
 import { keyPath, requireColumns, type Stage } from './stage.js';
+import { defineTransform } from './transform-type.js';
 
 export const DedupeTransform = Type.Object(
   {
@@ -59,3 +60,9 @@ export function compileDedupe(def: DedupeTransform, path: string): Stage {
     },
   };
 }
+
+export const dedupeTransform = defineTransform({
+  type: 'dedupe',
+  schema: DedupeTransform,
+  compile: compileDedupe,
+});

@@ -2,6 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { Column, ColumnType } from '../core/records.js';
 import type { Stage } from './stage.js';
+import { defineTransform } from './transform-type.js';
 
 export const DefaultsTransform = Type.Object(
   {
@@ -50,3 +51,9 @@ export function compileDefaults(def: DefaultsTransform): Stage {
     },
   };
 }
+
+export const defaultsTransform = defineTransform({
+  type: 'defaults',
+  schema: DefaultsTransform,
+  compile: compileDefaults,
+});

@@ -3,6 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { analyzeExpression } from './expression.js';
 import { truthy } from './expression-values.js';
 import { keyPath, recordError, requireColumns, type Stage } from './stage.js';
+import { defineTransform } from './transform-type.js';
 
 export const FilterTransform = Type.Object(
   {
@@ -40,3 +41,9 @@ export function compileFilter(def: FilterTransform, path: string): Stage {
     },
   };
 }
+
+export const filterTransform = defineTransform({
+  type: 'filter',
+  schema: FilterTransform,
+  compile: compileFilter,
+});

@@ -1,5 +1,6 @@
 /** Public entry of the transforms layer, for the flow engine and the API schemas. */
-export { type CompiledTransforms, compileTransforms } from './compile-transforms.js';
+export { BUILTIN_TRANSFORMS, type BuiltinTransformType, builtinTransforms } from './builtin-transforms.js';
+export type { CompiledTransforms } from './compile-transforms.js';
 export {
   type AnalyzedExpression,
   analyzeExpression,
@@ -7,4 +8,7 @@ export {
   compileExpression,
 } from './expression.js';
 export { ExpressionRuntimeError } from './expression-error.js';
-export { TransformDef, TransformList, validateTransforms } from './transform-def.js';
+export type { Stage } from './stage.js';
+export type { TransformDef } from './transform-def.js';
+export { TransformRegistry } from './transform-registry.js';
+export { defineTransform, type TransformType } from './transform-type.js';

@@ -12,6 +12,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Column, Row } from '../core/records.js';
 import { type AnalyzedExpression, analyzeExpression } from './expression.js';
 import { invalid, keyPath, recordError, requireColumns, type Stage } from './stage.js';
+import { defineTransform } from './transform-type.js';
 
 const Name = Type.String({ minLength: 1 });
 
@@ -157,3 +158,5 @@ export function compileMap(def: MapTransform, path: string): Stage {
     },
   };
 }
+
+export const mapTransform = defineTransform({ type: 'map', schema: MapTransform, compile: compileMap });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
 import type { Column, Row, RowStream } from '../../src/core/records.js';
-import { compileTransforms } from '../../src/transforms/compile-transforms.js';
-import { type TransformDef, validateTransforms } from '../../src/transforms/transform-def.js';
+import { builtinTransforms, compileTransforms } from '../../src/transforms/builtin-transforms.js';
+import type { TransformDef } from '../../src/transforms/transform-def.js';
 
 async function* streamOf(...batches: Row[][]): RowStream {
   for (const batch of batches) yield batch;
@@ -304,7 +304,7 @@ describe('dedupe', () => {
 
 describe('validateTransforms', () => {
   it('accepts a valid list and returns it typed', () => {
-    const defs = validateTransforms(
+    const defs = builtinTransforms.validate(
       [
         { type: 'filter', where: 'a > 1' },
         { type: 'dedupe', keys: ['a'] },
@@ -316,7 +316,7 @@ describe('validateTransforms', () => {
 
   it('reports paths for bad definitions', () => {
     const err = compileFailure(() =>
-      validateTransforms(
+      builtinTransforms.validate(
         [
           { type: 'filter', where: 'a > 1' },
           { type: 'cast', columns: { a: 'int' } },
@@ -331,7 +331,7 @@ describe('validateTransforms', () => {
     expect(paths).toContain('steps[0].transforms[1].columns.a');
     expect(paths).toContain('steps[0].transforms[2].type');
     expect(paths?.some((p) => p.startsWith('steps[0].transforms[3]'))).toBe(true);
-    expect(compileFailure(() => validateTransforms({}, 'x')).details).toEqual([
+    expect(compileFailure(() => builtinTransforms.validate({}, 'x')).details).toEqual([
       { path: 'x', message: 'must be a list of transforms' },
     ]);
   });
