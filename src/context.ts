@@ -13,10 +13,12 @@ import { CallGauge } from './core/call-gauge.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { DefinitionService } from './definitions/definition-service.js';
 import { SecretBox } from './definitions/secret-box.js';
+import { createExtensions, type Extensions } from './extensions.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
 import { listenerKind, listenerPath } from './listeners/listener-kind.js';
 import { ListenerRouter } from './listeners/listener-router.js';
+import { listenerSchema } from './listeners/listener-schema.js';
 import { PayloadQueue } from './listeners/payload-queue.js';
 import { PayloadStore } from './listeners/payload-store.js';
 import { webhookKind } from './notifications/webhook-kind.js';
@@ -42,6 +44,8 @@ import { UserService } from './users/user-service.js';
 export interface Context {
   settings: Settings;
   logger: Logger;
+  /** The formats, transforms, listener auth strategies and connectors this server knows. */
+  extensions: Extensions;
   store: Store;
   secret: ServerSecret;
   audit: AuditLog;
@@ -72,8 +76,9 @@ export interface Context {
 export async function createContext(
   settings: Settings,
   logger = createLogger(settings.logLevel),
-  options: { pathsBase?: string } = {},
+  options: { pathsBase?: string; extensions?: Extensions } = {},
 ): Promise<Context> {
+  const extensions = options.extensions ?? createExtensions();
   const store = openStore(settings);
   await migrateToLatest(store);
   const secret = ServerSecret.load(settings);
@@ -84,21 +89,27 @@ export async function createContext(
   const throttle = new LoginThrottle(settings.loginMaxFailures, settings.loginWindowSeconds * 1000);
   const auth = new AuthService(users, tokens, apiKeys, throttle, audit);
   const definitions = new DefinitionService(store, new SecretBox(secret), audit);
-  definitions.register(connectionKind);
-  definitions.register(flowKind);
+  definitions.register(connectionKind(extensions.connectors));
+  definitions.register(flowKind(extensions));
   definitions.register(
-    listenerKind(async () =>
+    listenerKind(extensions, async () =>
       (await definitions.list('listener')).map((d) => ({ name: d.name, path: listenerPath(d.spec) })),
     ),
   );
-  const connectors = new ConnectorPool(definitions, options.pathsBase ?? settings.dataDir, logger);
+  const connectors = new ConnectorPool(
+    definitions,
+    options.pathsBase ?? settings.dataDir,
+    logger,
+    extensions.connectors,
+    extensions.formats,
+  );
   definitions.register(scheduleKind);
   definitions.register(webhookKind);
-  const engine = new FlowEngine(definitions, connectors);
+  const engine = new FlowEngine(definitions, connectors, extensions);
   const calls = new CallGauge();
   const workerId = `${hostname()}:${process.pid}`;
   const runQueue = await createRunQueue({ settings, store, definitions, logger, calls, workerId });
-  const router = new ListenerRouter(definitions, logger);
+  const router = new ListenerRouter(definitions, logger, listenerSchema(extensions));
   const payloadQueue = new PayloadQueue(store, router, logger);
   const runs = new RunService(new RunStore(store), engine, audit, logger, {
     queue: runQueue,
@@ -116,6 +127,7 @@ export async function createContext(
   return {
     settings,
     logger,
+    extensions,
     store,
     secret,
     calls,

@@ -1,7 +1,8 @@
 import type { Connector } from '../connectors/connector.js';
-import { connectorType } from '../connectors/registry.js';
+import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { Logger } from '../core/logger.js';
 import type { DefinitionService } from '../definitions/definition-service.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
 import { connectorConfig } from './connection-kind.js';
 
 /**
@@ -15,6 +16,8 @@ export class ConnectorPool {
     private readonly definitions: DefinitionService,
     private readonly dataDir: string,
     private readonly logger: Logger,
+    private readonly types: ConnectorRegistry,
+    private readonly formats: FormatRegistry,
   ) {
     definitions.onChange(({ kind, name }) => {
       if (kind === 'connection') this.evict(name);
@@ -28,7 +31,7 @@ export class ConnectorPool {
     if (cached) this.evict(name);
     const { type, config } = connectorConfig(def.spec);
     const connector = Promise.resolve().then(() =>
-      connectorType(type).create(config, { dataDir: this.dataDir }),
+      this.types.get(type).create(config, { dataDir: this.dataDir, formats: this.formats }),
     );
     this.open.set(name, { version: def.version, connector });
     connector.catch(() => this.open.delete(name));

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Column, Row, RowStream } from '../core/records.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
 
 /** Format settings as a flow states them: the format type plus its options. */
 export interface FormatSpec {
@@ -115,6 +116,8 @@ export interface Connector {
 export interface ConnectorContext {
   /** The folder relative paths resolve against (the data directory). */
   dataDir: string;
+  /** The server's formats, for connectors that read and write files. */
+  formats: FormatRegistry;
 }
 
 /** A kind of connection: its config schema (which fields are secret) and how to open one. */

@@ -1,6 +1,9 @@
 import type { ConnectorPool } from '../connections/connector-pool.js';
 import { AppError } from '../core/errors.js';
+import type { DefinitionKind } from '../definitions/definition-kind.js';
 import type { DefinitionService } from '../definitions/definition-service.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
+import type { TransformRegistry } from '../transforms/transform-registry.js';
 import type { FlowIo, LogLine, RawParams, StepStats } from './engine-types.js';
 import { flowKind } from './flow-kind.js';
 import type { FlowSpec, PipelineFlowSpec, SqlFlowSpec } from './flow-schema.js';
@@ -32,10 +35,15 @@ export interface ExecuteResult {
  * bookkeeping, queues and audit. Throws on failure; the steps done so far are in `onProgress`.
  */
 export class FlowEngine {
+  private readonly flows: DefinitionKind<FlowSpec>;
+
   constructor(
     private readonly definitions: DefinitionService,
     private readonly pool: ConnectorPool,
-  ) {}
+    private readonly extensions: { formats: FormatRegistry; transforms: TransformRegistry },
+  ) {
+    this.flows = flowKind(extensions);
+  }
 
   /** Validated flows by name and version: a flow is checked once per version, not once per run. */
   private readonly validated = new Map<string, { version: number; spec: FlowSpec }>();
@@ -45,7 +53,7 @@ export class FlowEngine {
     if (!def) throw new AppError('NOT_FOUND', `Flow '${name}' does not exist`);
     const hit = this.validated.get(name);
     if (hit && hit.version === def.version) return hit.spec;
-    const spec = await flowKind.validate(def.spec, name);
+    const spec = await this.flows.validate(def.spec, name);
     this.validated.set(name, { version: def.version, spec });
     return spec;
   }
@@ -57,6 +65,8 @@ export class FlowEngine {
       opts.log({ at: new Date().toISOString(), level, message });
     const env: StepEnv = {
       pool: this.pool,
+      formats: this.extensions.formats,
+      transforms: this.extensions.transforms,
       params,
       signal: opts.signal,
       io: opts.io,

@@ -1,11 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { TransformDef } from '../transforms/transform-def.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
+import type { TransformRegistry } from '../transforms/transform-registry.js';
 
-/**
- * The flow definition: one schema for the REST API, the YAML files, the docs and the engine's types.
- * `type` picks the kind: transfer (steps FROM → TO with transforms), sql (statements on a connection),
- * pipeline (other flows in order).
- */
 export const ParameterType = Type.Union(
   [
     Type.Literal('string'),
@@ -31,77 +27,9 @@ export const ParameterDef = Type.Object(
 );
 export type ParameterDef = Static<typeof ParameterDef>;
 
-export const FormatRef = Type.Object(
-  {
-    type: Type.Union([
-      Type.Literal('csv'),
-      Type.Literal('json'),
-      Type.Literal('ndjson'),
-      Type.Literal('xml'),
-    ]),
-    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  },
-  { additionalProperties: false },
-);
-
 /** Connection names that are not stored connections: the request body and the HTTP response of a listener. */
 export const REQUEST_SOURCE = '@request';
 export const RESPONSE_TARGET = '@response';
-
-export const StepSource = Type.Object(
-  {
-    connection: Type.String({
-      minLength: 1,
-      description: `A connection name, or ${REQUEST_SOURCE} for a listener's body`,
-    }),
-    table: Type.Optional(
-      Type.String({ minLength: 1, description: 'Table to read; may contain {parameters}' }),
-    ),
-    query: Type.Optional(
-      Type.String({ minLength: 1, description: 'SQL query; {parameters} are bound values' }),
-    ),
-    file: Type.Optional(Type.String({ minLength: 1, description: 'File name or wildcard in the folder' })),
-    format: Type.Optional(FormatRef),
-  },
-  { additionalProperties: false },
-);
-export type StepSource = Static<typeof StepSource>;
-
-export const StepTarget = Type.Object(
-  {
-    connection: Type.String({
-      minLength: 1,
-      description: `A connection name, or ${RESPONSE_TARGET} for a listener's response`,
-    }),
-    table: Type.Optional(Type.String({ minLength: 1 })),
-    file: Type.Optional(Type.String({ minLength: 1 })),
-    format: Type.Optional(FormatRef),
-    mode: Type.Optional(
-      Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
-        default: 'append',
-      }),
-    ),
-    keys: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Key columns for upsert' }),
-    ),
-    create: Type.Optional(
-      Type.Boolean({ default: true, description: 'Create the table when it is missing' }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type StepTarget = Static<typeof StepTarget>;
-
-export const TransferStep = Type.Object(
-  {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    from: StepSource,
-    transforms: Type.Optional(Type.Array(TransformDef)),
-    to: StepTarget,
-  },
-  { additionalProperties: false },
-);
-export type TransferStep = Static<typeof TransferStep>;
 
 const Common = {
   description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -131,49 +59,123 @@ const Common = {
   ),
 };
 
-export const TransferFlow = Type.Object(
-  { type: Type.Literal('transfer'), steps: Type.Array(TransferStep, { minItems: 1 }), ...Common },
-  { additionalProperties: false, title: 'Transfer flow' },
-);
+/**
+ * The flow definition: one schema for the REST API, the YAML files, the docs and the engine's types.
+ * `type` picks the kind: transfer (steps FROM → TO with transforms), sql (statements on a connection),
+ * pipeline (other flows in order). Format names and transforms are the registries': a format or
+ * transform added to them is accepted here, in the OpenAPI document and in the docs.
+ */
+export function flowSchema(extensions: { formats: FormatRegistry; transforms: TransformRegistry }) {
+  const FormatRef = Type.Object(
+    {
+      type: extensions.formats.nameSchema(),
+      options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    },
+    { additionalProperties: false },
+  );
 
-export const SqlFlow = Type.Object(
-  {
-    type: Type.Literal('sql'),
-    connection: Type.String({ minLength: 1 }),
-    sql: Type.String({
-      minLength: 1,
-      description: 'One or more statements separated by ;, run in one transaction',
-    }),
-    ...Common,
-  },
-  { additionalProperties: false, title: 'SQL flow' },
-);
-
-export const PipelineFlow = Type.Object(
-  {
-    type: Type.Literal('pipeline'),
-    flows: Type.Array(
-      Type.Object(
-        {
-          flow: Type.String({ minLength: 1 }),
-          parameters: Type.Optional(
-            Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
-          ),
-        },
-        { additionalProperties: false },
+  const StepSource = Type.Object(
+    {
+      connection: Type.String({
+        minLength: 1,
+        description: `A connection name, or ${REQUEST_SOURCE} for a listener's body`,
+      }),
+      table: Type.Optional(
+        Type.String({ minLength: 1, description: 'Table to read; may contain {parameters}' }),
       ),
-      { minItems: 1 },
-    ),
-    onError: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')], { default: 'stop' })),
-    ...Common,
-  },
-  { additionalProperties: false, title: 'Pipeline flow' },
-);
+      query: Type.Optional(
+        Type.String({ minLength: 1, description: 'SQL query; {parameters} are bound values' }),
+      ),
+      file: Type.Optional(Type.String({ minLength: 1, description: 'File name or wildcard in the folder' })),
+      format: Type.Optional(FormatRef),
+    },
+    { additionalProperties: false },
+  );
 
-export const FlowSpec = Type.Union([TransferFlow, SqlFlow, PipelineFlow], {
-  discriminator: { propertyName: 'type' },
-});
-export type FlowSpec = Static<typeof FlowSpec>;
-export type TransferFlowSpec = Static<typeof TransferFlow>;
-export type SqlFlowSpec = Static<typeof SqlFlow>;
-export type PipelineFlowSpec = Static<typeof PipelineFlow>;
+  const StepTarget = Type.Object(
+    {
+      connection: Type.String({
+        minLength: 1,
+        description: `A connection name, or ${RESPONSE_TARGET} for a listener's response`,
+      }),
+      table: Type.Optional(Type.String({ minLength: 1 })),
+      file: Type.Optional(Type.String({ minLength: 1 })),
+      format: Type.Optional(FormatRef),
+      mode: Type.Optional(
+        Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
+          default: 'append',
+        }),
+      ),
+      keys: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Key columns for upsert' }),
+      ),
+      create: Type.Optional(
+        Type.Boolean({ default: true, description: 'Create the table when it is missing' }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+
+  const TransferStep = Type.Object(
+    {
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+      from: StepSource,
+      transforms: Type.Optional(Type.Array(extensions.transforms.schema)),
+      to: StepTarget,
+    },
+    { additionalProperties: false },
+  );
+
+  const TransferFlow = Type.Object(
+    { type: Type.Literal('transfer'), steps: Type.Array(TransferStep, { minItems: 1 }), ...Common },
+    { additionalProperties: false, title: 'Transfer flow' },
+  );
+
+  const SqlFlow = Type.Object(
+    {
+      type: Type.Literal('sql'),
+      connection: Type.String({ minLength: 1 }),
+      sql: Type.String({
+        minLength: 1,
+        description: 'One or more statements separated by ;, run in one transaction',
+      }),
+      ...Common,
+    },
+    { additionalProperties: false, title: 'SQL flow' },
+  );
+
+  const PipelineFlow = Type.Object(
+    {
+      type: Type.Literal('pipeline'),
+      flows: Type.Array(
+        Type.Object(
+          {
+            flow: Type.String({ minLength: 1 }),
+            parameters: Type.Optional(
+              Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1 },
+      ),
+      onError: Type.Optional(
+        Type.Union([Type.Literal('stop'), Type.Literal('continue')], { default: 'stop' }),
+      ),
+      ...Common,
+    },
+    { additionalProperties: false, title: 'Pipeline flow' },
+  );
+
+  return Type.Union([TransferFlow, SqlFlow, PipelineFlow], {
+    discriminator: { propertyName: 'type' },
+  });
+}
+
+export type FlowSpec = Static<ReturnType<typeof flowSchema>>;
+export type TransferFlowSpec = Extract<FlowSpec, { type: 'transfer' }>;
+export type SqlFlowSpec = Extract<FlowSpec, { type: 'sql' }>;
+export type PipelineFlowSpec = Extract<FlowSpec, { type: 'pipeline' }>;
+export type TransferStep = TransferFlowSpec['steps'][number];
+export type StepSource = TransferStep['from'];
+export type StepTarget = TransferStep['to'];

@@ -1,11 +1,9 @@
-import { connectionKind } from '../connections/connection-kind.js';
 import { connectionRoutes } from '../connections/connection-routes.js';
 import type { Context } from '../context.js';
 import { definitionRoutes } from '../definitions/definition-routes.js';
 import { projectRoutes } from '../definitions/project-routes.js';
 import { createDemoProject } from '../demo/demo-project.js';
 import type { FeatureModule } from '../server/feature-module.js';
-import { flowKind } from './flow-kind.js';
 
 /** Connections, flows and projects (their definitions APIs), plus the demo project on first start. */
 export function flowsModule(): FeatureModule {
@@ -15,9 +13,9 @@ export function flowsModule(): FeatureModule {
       if (ctx.settings.demo && (await createDemoProject(ctx))) ctx.logger.info('created the demo project');
     },
     routes(app, ctx) {
-      definitionRoutes(app, ctx, connectionKind);
+      definitionRoutes(app, ctx, ctx.definitions.kind('connection'));
       connectionRoutes(app, ctx);
-      definitionRoutes(app, ctx, flowKind);
+      definitionRoutes(app, ctx, ctx.definitions.kind('flow'));
       projectRoutes(app, ctx);
     },
   };

@@ -9,8 +9,7 @@ import type {
 import { csvFastPathOptions, sameCsvDialect } from '../connectors/files/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { type Column, oneBatch, type RowStream } from '../core/records.js';
-import { bindFormat, formatForExtension } from '../formats/registry.js';
-import { type CompiledTransforms, compileTransforms } from '../transforms/compile-transforms.js';
+import type { CompiledTransforms } from '../transforms/compile-transforms.js';
 import type { StepStats } from './engine-types.js';
 import {
   REQUEST_SOURCE,
@@ -28,10 +27,15 @@ const PLAIN_CSV: CsvCopyOptions = { delimiter: ',', quote: '"', escape: '"', hea
 
 type FormatRef = NonNullable<StepSource['format']>;
 
-function formatOf(explicit: FormatRef | undefined, file: string | undefined, path: string): FormatRef {
+function formatOf(
+  explicit: FormatRef | undefined,
+  file: string | undefined,
+  env: StepEnv,
+  path: string,
+): FormatRef {
   if (explicit) return explicit;
   const ext = file?.split('.').pop()?.toLowerCase() ?? '';
-  const f = formatForExtension(ext);
+  const f = env.formats.forExtension(ext);
   if (!f)
     throw new AppError(
       'VALIDATION_FAILED',
@@ -46,7 +50,7 @@ function sourceSpec(from: StepSource, env: StepEnv, path: string): SourceSpec {
     return { table: expandName(from.table, env.params, 'table', `${path}.table`) };
   if (from.file !== undefined) {
     const file = expandName(from.file, env.params, 'file', `${path}.file`);
-    return { file, format: formatOf(from.format, file, path) };
+    return { file, format: formatOf(from.format, file, env, path) };
   }
   throw new AppError('VALIDATION_FAILED', `${path} needs one of table, query or file`);
 }
@@ -62,7 +66,7 @@ function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: 
     return { ...base, table: expandName(to.table, env.params, 'table', `${path}.table`) };
   if (to.file !== undefined) {
     const file = expandName(to.file, env.params, 'file', `${path}.file`);
-    return { ...base, file, format: formatOf(to.format, file, path) };
+    return { ...base, file, format: formatOf(to.format, file, env, path) };
   }
   throw new AppError('VALIDATION_FAILED', `${path} needs table or file`);
 }
@@ -80,7 +84,7 @@ async function openSource(
         'BAD_REQUEST',
         `${path}: ${REQUEST_SOURCE} is only available when a listener runs the flow`,
       );
-    const format = bindFormat(step.from.format ?? io.request.format);
+    const format = env.formats.bind(step.from.format ?? io.request.format);
     return { batches: format.read(io.request.body, { source: io.request.source, signal: env.signal }) };
   }
   const connector = await env.pool.get(step.from.connection);
@@ -110,11 +114,11 @@ async function tryCopyPath(
   let readDialect: CsvCopyOptions | undefined = PLAIN_CSV;
   if (from.file !== undefined) {
     if (from.file.includes('*') || from.file.includes('?')) return false;
-    readDialect = csvFastPathOptions(formatOf(from.format, from.file, path));
+    readDialect = csvFastPathOptions(formatOf(from.format, from.file, env, path));
   }
   if (!readDialect) return false;
   if (to.file !== undefined) {
-    const writeDialect = csvFastPathOptions(formatOf(to.format, to.file, path));
+    const writeDialect = csvFastPathOptions(formatOf(to.format, to.file, env, path));
     if (!writeDialect || !sameCsvDialect(writeDialect, readDialect)) return false;
   }
   const source: Connector = await env.pool.get(from.connection);
@@ -177,17 +181,17 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
  */
 const compiled = new WeakMap<TransferStep, CompiledTransforms>();
 
-function transformsOf(step: TransferStep, path: string): CompiledTransforms {
+function transformsOf(step: TransferStep, env: StepEnv, path: string): CompiledTransforms {
   let t = compiled.get(step);
   if (!t) {
-    t = compileTransforms(step.transforms ?? [], `${path}.transforms`);
+    t = env.transforms.compile(step.transforms ?? [], `${path}.transforms`);
     compiled.set(step, t);
   }
   return t;
 }
 
 async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
-  const transforms = transformsOf(step, path);
+  const transforms = transformsOf(step, env, path);
   const inMemory = step.from.connection === REQUEST_SOURCE ? env.io?.requestRows : undefined;
   if (inMemory) {
     // A listener call's rows are all here already: transform and write them as one batch, without the

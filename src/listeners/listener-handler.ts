@@ -51,7 +51,7 @@ export class ListenerHandler {
     private readonly payloads: PayloadStore,
     private readonly queue: PayloadQueue,
   ) {
-    this.auth = new ListenerAuth(ctx);
+    this.auth = new ListenerAuth(ctx.auth, ctx.audit, ctx.extensions.listenerAuth);
   }
 
   async handle(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
@@ -119,7 +119,8 @@ export class ListenerHandler {
     let rows: RowsOutcome | undefined;
     let answer: Answer | undefined;
     const io: RunIo = {
-      response: (stream) => respondWithRows(request, reply, spec, stream, (o) => (rows = o)),
+      response: (stream) =>
+        respondWithRows(this.ctx.extensions.formats, request, reply, spec, stream, (o) => (rows = o)),
       // The call and its run are one audit event, committed with the run's record: decide the answer
       // here, so the event carries the status the caller gets.
       endEvent: (run) => {
@@ -132,7 +133,7 @@ export class ListenerHandler {
     };
     if (spec.response?.single) io.responseRows = 1;
     if (!BODYLESS.has(request.method))
-      io.requestRows = (await readRequestBody(request.raw, spec, false)).rows;
+      io.requestRows = (await readRequestBody(this.ctx.extensions.formats, request.raw, spec, false)).rows;
     const run = await this.ctx.runs.runSync(req, io);
     facts.runId = run.id;
     if (reply.sent) return reply;
@@ -198,8 +199,11 @@ export class ListenerHandler {
     if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)))
       throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-200 visible ASCII characters');
     const payload = BODYLESS.has(request.method)
-      ? { format: chooseFormat(spec, 'application/json'), bytes: Buffer.alloc(0) }
-      : await readRequestBody(request.raw, spec, true);
+      ? {
+          format: chooseFormat(this.ctx.extensions.formats, spec, 'application/json'),
+          bytes: Buffer.alloc(0),
+        }
+      : await readRequestBody(this.ctx.extensions.formats, request.raw, spec, true);
     const status = spec.response?.status ?? 202;
     const receipt = await this.payloads.accept(
       {

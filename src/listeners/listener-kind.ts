@@ -1,32 +1,39 @@
 import { AppError } from '../core/errors.js';
 import { validate } from '../core/validate.js';
 import type { DefinitionKind } from '../definitions/definition-kind.js';
-import { bindFormat } from '../formats/registry.js';
-import { ListenerSpec } from './listener-schema.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
+import type { ListenerAuthRegistry } from './auth/listener-auth-registry.js';
+import { type ListenerSpec, listenerSchema } from './listener-schema.js';
 import { parsePathPattern } from './path-pattern.js';
 
 /** The other listeners, for the uniqueness check: name and path of each. */
 export type ListenerPaths = () => Promise<{ name: string; path: string }[]>;
 
 /**
- * Listeners are validated whole on save: schema, path syntax, reader options, and a path whose shape no
+ * Listeners are validated whole on save: schema, path syntax, reader and auth options, and a path whose shape no
  * other listener has (`patients/{id}` and `patients/{pid}` collide; `patients/new` does not).
  */
-export function listenerKind(others: ListenerPaths): DefinitionKind<ListenerSpec> {
+export function listenerKind(
+  extensions: { formats: FormatRegistry; listenerAuth: ListenerAuthRegistry },
+  others: ListenerPaths,
+): DefinitionKind<ListenerSpec> {
+  const schema = listenerSchema(extensions);
   return {
     kind: 'listener',
     plural: 'listeners',
     title: 'Listener',
-    schema: ListenerSpec,
+    schema,
     readRole: 'viewer',
     order: 30,
     async validate(input, name) {
-      const spec = validate(ListenerSpec, input, 'listener');
+      const spec = validate(schema, input, 'listener');
       const pattern = parsePathPattern(spec.path);
       spec.path = pattern.source;
       for (const [type, options] of Object.entries(spec.formatOptions ?? {})) {
-        bindFormat({ type, options });
+        extensions.formats.bind({ type, options });
       }
+      const authOptions = extensions.listenerAuth.options(spec.auth, spec.authOptions);
+      if (spec.authOptions !== undefined) spec.authOptions = authOptions;
       for (const other of await others()) {
         if (other.name === name) continue;
         if (parsePathPattern(other.path).shape === pattern.shape) {

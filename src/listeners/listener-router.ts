@@ -1,7 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from '../core/logger.js';
 import type { DefinitionService } from '../definitions/definition-service.js';
-import { ListenerSpec } from './listener-schema.js';
+import type { ListenerSpec, listenerSchema } from './listener-schema.js';
 import { matchPath, type PathPattern, parsePathPattern } from './path-pattern.js';
 
 export interface CompiledListener {
@@ -30,6 +30,8 @@ export class ListenerRouter {
   constructor(
     private readonly definitions: DefinitionService,
     private readonly logger: Logger,
+    /** The listener schema of this server's registries: a stored listener must still match it. */
+    private readonly schema: ReturnType<typeof listenerSchema>,
   ) {
     definitions.onChange((change) => {
       if (change.kind === 'listener') this.listeners = undefined;
@@ -58,8 +60,8 @@ export class ListenerRouter {
     const loaded: CompiledListener[] = [];
     for (const d of await this.definitions.list('listener')) {
       try {
-        const spec = Value.Default(ListenerSpec, structuredClone(d.spec));
-        if (!Value.Check(ListenerSpec, spec)) throw new Error('stored spec does not match the schema');
+        const spec = Value.Default(this.schema, structuredClone(d.spec));
+        if (!Value.Check(this.schema, spec)) throw new Error('stored spec does not match the schema');
         if (spec.auth === 'none' && !this.listeners?.some((l) => l.name === d.name))
           this.logger.warn(
             { listener: d.name },

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../core/errors.js';
 import type { Row } from '../core/records.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
 import { parseJsonRecords } from '../formats/json.js';
-import { bindFormat, FORMAT_TYPES, formatForMediaType, isFormatType } from '../formats/registry.js';
 import type { ListenerSpec } from './listener-schema.js';
 
 /** The format a body is read with: its type and the listener's reader options for it. */
@@ -24,15 +24,16 @@ const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, 
  * < → XML, anything else → CSV).
  */
 export function chooseFormat(
+  formats: FormatRegistry,
   spec: ListenerSpec,
   contentType: string | undefined,
   firstByte?: number,
 ): BodyFormat {
-  const accepted = spec.formats ?? FORMAT_TYPES;
+  const accepted = spec.formats ?? formats.types();
   const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   let type: FormatType | undefined;
   if (!UNTYPED.has(media)) {
-    type = formatForMediaType(media)?.type;
+    type = formats.forMediaType(media)?.type;
     if (!type || !accepted.includes(type)) {
       throw new AppError(
         'UNSUPPORTED_MEDIA_TYPE',
@@ -53,8 +54,8 @@ export function parseBodyFormat(text: string): BodyFormat {
   const type: unknown = typeof value === 'object' && value !== null ? Reflect.get(value, 'type') : undefined;
   const options: unknown =
     typeof value === 'object' && value !== null ? Reflect.get(value, 'options') : undefined;
-  if (typeof type !== 'string' || !isFormatType(type))
-    throw new Error(`stored payload format is not valid: ${text}`);
+  // Whether the format is still registered is checked when the payload is read.
+  if (typeof type !== 'string') throw new Error(`stored payload format is not valid: ${text}`);
   return { type, options: typeof options === 'object' && options !== null ? { ...options } : {} };
 }
 
@@ -130,6 +131,7 @@ export interface RequestBody {
  * other body is parsed as its bytes arrive.
  */
 export async function readRequestBody(
+  formats: FormatRegistry,
   raw: IncomingMessage,
   spec: ListenerSpec,
   keepBytes: boolean,
@@ -140,16 +142,16 @@ export async function readRequestBody(
   if (Number.isFinite(declared) && declared <= WHOLE_BODY_MAX) {
     const bytes = await wholeBody(raw, spec.maxBodySize);
     const first = firstNonBlank(bytes);
-    const format = chooseFormat(spec, contentType, first);
+    const format = chooseFormat(formats, spec, contentType, first);
     if (first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
-    const rows = fastRecords(bytes, format) ?? (await readRecords(once(bytes), format));
+    const rows = fastRecords(bytes, format) ?? (await readRecords(formats, once(bytes), format));
     return { format, rows, bytes: keepBytes ? bytes : undefined };
   }
   const peeked = await peekFirstByte(limitedBody(raw, spec.maxBodySize));
-  const format = chooseFormat(spec, contentType, peeked.first);
+  const format = chooseFormat(formats, spec, contentType, peeked.first);
   if (peeked.first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
   const chunks: Uint8Array[] = [];
-  const rows = await readRecords(peeked.body, format, keepBytes ? (c) => chunks.push(c) : undefined);
+  const rows = await readRecords(formats, peeked.body, format, keepBytes ? (c) => chunks.push(c) : undefined);
   return { format, rows, bytes: keepBytes ? Buffer.concat(chunks) : undefined };
 }
 
@@ -222,11 +224,12 @@ function fastRecords(bytes: Buffer, format: BodyFormat): Row[] | undefined {
  * async path stores the raw bytes).
  */
 export async function readRecords(
+  formats: FormatRegistry,
   body: ByteSource,
   format: BodyFormat,
   keep?: (chunk: Uint8Array) => void,
 ): Promise<Row[]> {
-  const reader = bindFormat(format);
+  const reader = formats.bind(format);
   const tapped = keep
     ? (async function* () {
         for await (const chunk of body) {

@@ -3,28 +3,23 @@ import { finished } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { oneBatch, type Row, type RowStream } from '../core/records.js';
 import type { FormatType } from '../formats/format.js';
-import { bindFormat, getFormat } from '../formats/registry.js';
+import type { FormatRegistry } from '../formats/format-registry.js';
+import type { BuiltinFormatType } from '../formats/registry.js';
 import type { ListenerSpec } from './listener-schema.js';
 
-/** Output formats by what an Accept header asks for, most specific media types first. */
-const ACCEPTED: [string, FormatType][] = [
-  ['text/csv', 'csv'],
-  ['application/x-ndjson', 'ndjson'],
-  ['application/xml', 'xml'],
-  ['text/xml', 'xml'],
-  ['application/json', 'json'],
-];
+/** What a data API answers in when neither the listener nor the Accept header says. */
+const DEFAULT_OUTPUT: BuiltinFormatType = 'json';
 
-/** The format of a data API's answer: the listener's, or the first one the Accept header names, or JSON. */
-export function outputFormat(spec: ListenerSpec, accept: string | undefined): FormatType {
-  if (spec.response?.format) return spec.response.format;
-  const wanted = (accept ?? '').toLowerCase();
-  let best: { at: number; type: FormatType } | undefined;
-  for (const [media, type] of ACCEPTED) {
-    const at = wanted.indexOf(media);
-    if (at >= 0 && (!best || at < best.at)) best = { at, type };
-  }
-  return best?.type ?? 'json';
+/**
+ * The format of a data API's answer: the listener's, or the first registered one whose media type the
+ * Accept header names, or JSON.
+ */
+export function outputFormat(
+  formats: FormatRegistry,
+  spec: ListenerSpec,
+  accept: string | undefined,
+): FormatType {
+  return spec.response?.format ?? formats.forAccept(accept)?.type ?? DEFAULT_OUTPUT;
 }
 
 /** What the flow's `@response` rows became: streamed already, or one row held for the handler to send. */
@@ -37,6 +32,7 @@ export type RowsOutcome = { kind: 'streamed'; rows: number } | { kind: 'single';
  * back-pressure from the socket.
  */
 export async function respondWithRows(
+  formats: FormatRegistry,
   request: FastifyRequest,
   reply: FastifyReply,
   spec: ListenerSpec,
@@ -55,9 +51,8 @@ export async function respondWithRows(
   }
   const it = rows[Symbol.asyncIterator]();
   const head = await it.next();
-  const type = outputFormat(spec, request.headers.accept);
-  const format = bindFormat({ type });
-  const mediaType = getFormat(type).mediaTypes[0] ?? 'application/octet-stream';
+  const format = formats.bind({ type: outputFormat(formats, spec, request.headers.accept) });
+  const mediaType = format.format.mediaTypes[0] ?? 'application/octet-stream';
   const second = head.done ? head : await it.next();
   if (second.done) {
     // The whole answer is one batch (a data API's usual few rows): one string with a Content-Length,

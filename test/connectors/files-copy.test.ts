@@ -8,6 +8,7 @@ import { CsvRecordCounter } from '../../src/connectors/files/csv-record-counter.
 import { filesConnector } from '../../src/connectors/files/index.js';
 import { postgresConnectorType } from '../../src/connectors/postgres/postgres-connector.js';
 import type { Row } from '../../src/core/records.js';
+import { builtinFormats } from '../../src/formats/registry.js';
 import { createPgDatabase } from '../services.js';
 import { readRows } from './conformance.js';
 
@@ -40,10 +41,10 @@ async function readCsv(file: string): Promise<Row[]> {
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'files-copy-'));
   await mkdir(path.join(dataDir, 'box'));
-  files = filesConnector.create({ root: 'box' }, { dataDir });
+  files = filesConnector.create({ root: 'box' }, { dataDir, formats: builtinFormats });
   const db = await createPgDatabase('filescopy');
   dropPg = db.drop;
-  pgConn = postgresConnectorType.create({ url: db.url }, { dataDir });
+  pgConn = postgresConnectorType.create({ url: db.url }, { dataDir, formats: builtinFormats });
 });
 
 afterAll(async () => {

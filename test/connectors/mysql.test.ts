@@ -2,12 +2,16 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
 import { mysqlConnectorType } from '../../src/connectors/mysql/mysql-connector.js';
+import { builtinFormats } from '../../src/formats/registry.js';
 import { createMariaDatabase } from '../services.js';
 import { describeConnectorConformance, readRows } from './conformance.js';
 
 describeConnectorConformance('mysql (MariaDB)', async () => {
   const db = await createMariaDatabase('myconf');
-  const connector = mysqlConnectorType.create({ url: db.url, poolSize: 4 }, { dataDir: '/tmp' });
+  const connector = mysqlConnectorType.create(
+    { url: db.url, poolSize: 4 },
+    { dataDir: '/tmp', formats: builtinFormats },
+  );
   return {
     connector,
     source: (table) => ({ table }),
@@ -29,7 +33,7 @@ describe('mysql connector specifics', () => {
   beforeAll(async () => {
     const db = await createMariaDatabase('myspec');
     drop = db.drop;
-    connector = mysqlConnectorType.create({ url: db.url }, { dataDir: '/tmp' });
+    connector = mysqlConnectorType.create({ url: db.url }, { dataDir: '/tmp', formats: builtinFormats });
   });
   afterAll(async () => {
     await connector.close();

@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sqliteConnectorType } from '../../src/connectors/sqlite/sqlite-connector.js';
+import { builtinFormats } from '../../src/formats/registry.js';
 import { describeConnectorConformance, readRows, writeRows } from './conformance.js';
 
 describeConnectorConformance('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
-  const connector = sqliteConnectorType.create({ path: 'conformance.db' }, { dataDir: dir });
+  const connector = sqliteConnectorType.create(
+    { path: 'conformance.db' },
+    { dataDir: dir, formats: builtinFormats },
+  );
   return {
     connector,
     source: (table) => ({ table }),
@@ -27,13 +31,18 @@ describe('sqlite connector specifics', () => {
   it('resolves a relative path against the data directory and rejects a bad config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
     try {
-      const c = sqliteConnectorType.create({ path: 'sub.db' }, { dataDir: dir });
+      const c = sqliteConnectorType.create({ path: 'sub.db' }, { dataDir: dir, formats: builtinFormats });
       await writeRows(c, { table: 't', mode: 'append', columns: [{ name: 'id', type: 'integer' }] }, [
         [{ id: 1 }],
       ]);
-      const abs = sqliteConnectorType.create({ path: join(dir, 'sub.db') }, { dataDir: '/nonexistent' });
+      const abs = sqliteConnectorType.create(
+        { path: join(dir, 'sub.db') },
+        { dataDir: '/nonexistent', formats: builtinFormats },
+      );
       expect(await readRows(abs, { table: 't' })).toEqual([{ id: 1 }]);
-      expect(() => sqliteConnectorType.create({ path: 7 }, { dataDir: dir })).toThrow(/path/);
+      expect(() =>
+        sqliteConnectorType.create({ path: 7 }, { dataDir: dir, formats: builtinFormats }),
+      ).toThrow(/path/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -43,7 +52,7 @@ describe('sqlite connector specifics', () => {
 describe('sqlite writers in one process', () => {
   it('wait for each other without blocking the event loop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
-    const c = sqliteConnectorType.create({ path: 'shared.db' }, { dataDir: dir });
+    const c = sqliteConnectorType.create({ path: 'shared.db' }, { dataDir: dir, formats: builtinFormats });
     try {
       const spec = {
         table: 't',

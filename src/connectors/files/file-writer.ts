@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../core/errors.js';
 import type { Column, Row, RowStream } from '../../core/records.js';
-import type { BoundFormat } from '../../formats/registry.js';
+import type { BoundFormat } from '../../formats/format-registry.js';
 import type { WriteMode, Writer } from '../connector.js';
 import { BatchChannel } from './batch-channel.js';
 

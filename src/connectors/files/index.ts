@@ -5,8 +5,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import { AppError, errorMessage } from '../../core/errors.js';
 import type { Column, ColumnType, Row, RowStream } from '../../core/records.js';
 import type { ByteSource, FormatType } from '../../formats/format.js';
+import type { FormatRegistry } from '../../formats/format-registry.js';
 import { readOptions } from '../../formats/options.js';
-import { bindFormat, formatForExtension } from '../../formats/registry.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import type {
   Connector,
@@ -58,9 +58,11 @@ class FilesConnector implements Connector {
   readonly type = 'files';
   private readonly root: string;
   private rootReal: string | undefined;
+  private readonly formats: FormatRegistry;
 
   constructor(config: FilesConfig, ctx: ConnectorContext) {
     this.root = path.resolve(ctx.dataDir, config.root);
+    this.formats = ctx.formats;
   }
 
   /** The real path of the root, resolved once it exists (it may be created after the connection). */
@@ -94,17 +96,19 @@ class FilesConnector implements Connector {
     const rootReal = await this.realRoot();
     const out: FileTableInfo[] = [];
     for (const rel of await listFiles(rootReal)) {
-      const format = formatForExtension(path.extname(rel));
+      const format = this.formats.forExtension(path.extname(rel));
       if (!format) {
         out.push({ name: rel, columns: [] });
         continue;
       }
       let columns: Column[] = [];
       try {
-        const batches = bindFormat({ type: format.type }).read(createReadStream(path.join(rootReal, rel)), {
-          source: rel,
-          batchSize: 1,
-        });
+        const batches = this.formats
+          .bind({ type: format.type })
+          .read(createReadStream(path.join(rootReal, rel)), {
+            source: rel,
+            batchSize: 1,
+          });
         for await (const batch of batches) {
           const first: Row | undefined = batch[0];
           if (first) columns = Object.entries(first).map(([name, v]) => ({ name, type: columnType(v) }));
@@ -142,7 +146,7 @@ class FilesConnector implements Connector {
   async read(spec: SourceSpec, signal?: AbortSignal): Promise<SourceResult> {
     if (!('file' in spec))
       throw new AppError('BAD_REQUEST', 'A files connection reads { file, format }, not tables or queries');
-    const format = bindFormat(spec.format);
+    const format = this.formats.bind(spec.format);
     const files = await this.resolveFiles(spec.file);
     async function* batches(): RowStream {
       for (const file of files) {
@@ -172,7 +176,7 @@ class FilesConnector implements Connector {
     if (spec.file === undefined || spec.format === undefined) {
       throw new AppError('BAD_REQUEST', 'A files connection writes { file, format }');
     }
-    const format = bindFormat(spec.format);
+    const format = this.formats.bind(spec.format);
     const { full, shown } = await this.destination(spec.file);
     return openFileWriter({ full, shown, format, mode: spec.mode, columns: spec.columns, signal });
   }
