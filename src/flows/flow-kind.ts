@@ -1,10 +1,14 @@
+import { AppError } from '../core/errors.js';
 import { validate } from '../core/validate.js';
 import type { DefinitionKind } from '../definitions/definition-kind.js';
-import type { FormatRegistry } from '../formats/format-registry.js';
+import type { FormatRegistry, FormatSpec } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { type FlowSpec, flowSchema } from './flow-schema.js';
 
-/** Flows are validated whole on save: schema, then every transform compiles (expressions included). */
+/**
+ * Flows are validated whole on save: schema, format options, then every transform compiles (expressions
+ * included).
+ */
 export function flowKind(extensions: {
   formats: FormatRegistry;
   transforms: TransformRegistry;
@@ -20,10 +24,31 @@ export function flowKind(extensions: {
       const spec = validate(schema, input, 'flow');
       if (spec.type === 'transfer') {
         spec.steps.forEach((step, i) => {
+          for (const [end, format] of [
+            ['from', step.from.format],
+            ['to', step.to.format],
+          ] as const) {
+            if (format) bindAt(extensions.formats, format, `steps[${i}].${end}.format`);
+          }
           extensions.transforms.compile(step.transforms ?? [], `steps[${i}].transforms`);
         });
       }
       return spec;
     },
   };
+}
+
+/** A step's format options checked by the format itself, the error naming where in the flow they are. */
+function bindAt(formats: FormatRegistry, format: FormatSpec, path: string): void {
+  try {
+    formats.bind(format);
+  } catch (err) {
+    if (err instanceof AppError) {
+      throw new AppError(err.code, `${path}: ${err.message}`, {
+        ...(err.details ? { details: err.details } : {}),
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }

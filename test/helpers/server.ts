@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadSettings, type Settings } from '../../src/config.js';
 import { bootstrapAdmin, type Context, createContext } from '../../src/context.js';
 import { createLogger } from '../../src/core/logger.js';
+import type { Extensions } from '../../src/extensions.js';
 import { buildApp } from '../../src/server/app.js';
 import type { App } from '../../src/server/app-types.js';
 import { featureModules } from '../../src/server/modules.js';
@@ -27,7 +28,7 @@ export interface TestServer {
 }
 
 export async function createTestServer(
-  options: { store?: 'sqlite' | 'postgres'; env?: Record<string, string> } = {},
+  options: { store?: 'sqlite' | 'postgres'; env?: Record<string, string>; extensions?: Extensions } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'integrator-test-'));
   const pgdb = options.store === 'postgres' ? await createPgDatabase('store') : undefined;
@@ -38,7 +39,11 @@ export async function createTestServer(
     ...(pgdb ? { INTEGRATOR_DATABASE_URL: pgdb.url } : {}),
     ...options.env,
   });
-  const ctx = await createContext(settings, createLogger('silent'));
+  const ctx = await createContext(
+    settings,
+    createLogger('silent'),
+    options.extensions ? { extensions: options.extensions } : {},
+  );
   await bootstrapAdmin(ctx, () => {});
   const modules = featureModules();
   for (const m of modules) await m.init?.(ctx);
