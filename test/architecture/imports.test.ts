@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { importGraph, reachable } from './import-graph.js';
+import { findCycles, importGraph, reachable } from './import-graph.js';
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const graph = importGraph(SRC);
@@ -9,6 +9,27 @@ describe('dependencies point one way', () => {
   it('reads the imports of the sources (the walk itself works)', () => {
     expect(graph.get('runs/run-service.ts')).toContain('flows/flow-engine.ts');
     expect(reachable(graph, 'runs/run-service.ts')).toContain('flows/engine-types.ts');
+  });
+
+  it('has no import cycle between the files under src/ but the listed ones, which are to go', () => {
+    // Each format's writer takes its options type from the format's file, which imports the writer.
+    // Listed exactly: a new cycle fails, and so does a listed one that is gone (strike it from here).
+    const known = [
+      'formats/csv.ts -> formats/csv-writer.ts -> formats/csv.ts',
+      'formats/json.ts -> formats/json-writer.ts -> formats/json.ts',
+      'formats/xml.ts -> formats/xml-writer.ts -> formats/xml.ts',
+    ];
+    expect(findCycles(graph).map((cycle) => cycle.join(' -> '))).toEqual(known);
+  });
+
+  it('finds a cycle when there is one (the check itself works)', () => {
+    const looped = new Map([
+      ['a.ts', ['b.ts', 'node:fs']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
+    expect(findCycles(looped)).toEqual([['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
   });
 
   it('the flow engine reaches nothing that records runs, serves HTTP or wires the process', () => {

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { type Batch, Coalescer } from '../../core/coalescer.js';
 import { cancelledError, onAbort } from '../abort.js';
-import { cancelBackend } from './postgres-read.js';
+import { cancelBackend } from './cancel-backend.js';
 
 /** PostgreSQL takes at most 65535 bound values per statement. */
 const MAX_VALUES = 60_000;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { InsertBatcher } from './insert-batcher.js';
 import type { PointReader } from './point-reads.js';
-import type { SmallWriteShapes } from './small-write.js';
+import type { SmallWriteShapes } from './small-write-shapes.js';
 
 /**
  * What the runs using one PostgreSQL connection share: its pool and what the connector learns while it

@@ -20,6 +20,7 @@ import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
+import { cancelBackend } from './cancel-backend.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { PointReader } from './point-reads.js';
 import type { PgPoolState } from './pool-state.js';
@@ -31,10 +32,10 @@ import {
   poolConfig,
 } from './postgres-config.js';
 import { pgCopyIn, pgCopyOut } from './postgres-copy.js';
-import { cancelBackend, pgSession, readCursor } from './postgres-read.js';
+import { pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
 import { openPgWriter } from './postgres-writer.js';
-import { SmallWriteShapes } from './small-write.js';
+import { SmallWriteShapes } from './small-write-shapes.js';
 
 /**
  * One configured PostgreSQL connection. Everything its runs share lives in its fields (see

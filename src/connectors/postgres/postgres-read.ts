@@ -13,7 +13,8 @@ import { dbError } from '../db-errors.js';
 import type { PoolSession } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
-import { backendPid, corked, PacketCursor } from './pg-internals.js';
+import { cancelBackend } from './cancel-backend.js';
+import { corked, PacketCursor } from './pg-internals.js';
 import type { PgPoolState } from './pool-state.js';
 import { columnTypeOfOid } from './postgres-types.js';
 
@@ -42,13 +43,6 @@ export function sourceQuery(spec: SourceSpec): BoundQuery {
 
 export function fieldsToColumns(fields: readonly pg.FieldDef[]): Column[] {
   return fields.map((f) => ({ name: f.name, type: columnTypeOfOid(f.dataTypeID), nullable: true }));
-}
-
-/** Cancels whatever the connection runs, from another connection, then lets the caller destroy it. */
-export async function cancelBackend(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
-  const pid = backendPid(client);
-  if (pid === undefined) return;
-  await pool.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);
 }
 
 /** How a PostgreSQL pool lends connections to onConnection(). */

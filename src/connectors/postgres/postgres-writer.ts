@@ -15,9 +15,9 @@ import { requireTable, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { dbError } from '../db-errors.js';
 import { quotePgColumn } from '../sql-ident.js';
+import { cancelBackend } from './cancel-backend.js';
 import { copyTextBatch } from './copy-text.js';
 import type { PgPoolState } from './pool-state.js';
-import { cancelBackend } from './postgres-read.js';
 import { mergeStage, prepareTarget } from './postgres-target.js';
 import { smallLimit, writeSmall } from './small-write.js';
 
