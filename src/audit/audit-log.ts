@@ -1,19 +1,9 @@
-import { CompiledQuery, type Transaction } from 'kysely';
 import { Coalescer } from '../core/coalescer.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/database.js';
-import type { Database } from '../store/schema.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
 import { type AuditEvent, type AuditInput, type ChainedFields, chainHash } from './audit-event.js';
-import {
-  appendAlone,
-  appendInTransaction,
-  ChainMoved,
-  type CompanionRow,
-  type CompanionStatement,
-  fitsOneStatement,
-  insertCompanionRows,
-  type StatementOf,
-} from './chain-append.js';
+import { appendAlone, appendInTransaction, ChainMoved, fitsOneStatement } from './chain-append.js';
 
 export interface AuditQuery {
   action?: string | undefined;
@@ -31,21 +21,10 @@ export const MAX_AUDIT_EVENTS = 1000;
 /** The one chain every event joins: the group commit's only key. */
 const TRAIL = 'audit';
 
-/**
- * What must commit together with an audit event (a run's final record with its `flow.run.finished`, an
- * accepted payload and its queued run with the call's `listener.called`): rows to insert, or a function
- * that writes items of its kind (items with the same `write` are written by one call per group). A group
- * whose companions are all rows is written on PostgreSQL in one statement with its events, without a
- * transaction around it.
- */
-export type Companion<T> =
-  | { rows: CompanionRow[] }
-  | { statement: StatementOf<T>; width: number; item: T }
-  | { write: (trx: Transaction<Database>, items: T[]) => Promise<void>; item: T };
-
 interface Pending {
   fields: ChainedFields;
-  companion: Companion<unknown> | undefined;
+  /** What commits together with the event. */
+  work: UnitOfWork | undefined;
 }
 
 /**
@@ -74,15 +53,17 @@ export class AuditLog {
   }
 
   record(input: AuditInput): Promise<void> {
-    return this.group.submit(TRAIL, { fields: toFields(input), companion: undefined });
+    return this.group.submit(TRAIL, { fields: toFields(input), work: undefined });
   }
 
   /**
-   * Records an event together with its companion: both commit in the same transaction, or neither.
-   * Resolves once both are durable.
+   * Records an event together with a unit of work (a run's final record with its `flow.run.finished`,
+   * an accepted payload and its queued run with the call's `listener.called`): both commit together, or
+   * neither. Resolves once both are durable. The units of a group are written together, as parts of the
+   * one statement that appends the events where the store supports that.
    */
-  recordWith<T>(input: AuditInput, companion: Companion<T>): Promise<void> {
-    return this.group.submit(TRAIL, { fields: toFields(input), companion: companion as Companion<unknown> });
+  recordWith(input: AuditInput, work: UnitOfWork): Promise<void> {
+    return this.group.submit(TRAIL, { fields: toFields(input), work });
   }
 
   /** Waits for every recorded event to be committed. */
@@ -91,85 +72,33 @@ export class AuditLog {
   }
 
   private async commit(items: readonly Pending[]): Promise<void> {
+    const fields = items.map((i) => i.fields);
+    const work = groupWork(items);
     const cached = this.head;
     this.head = undefined;
     try {
-      const parts = cached === undefined ? undefined : this.oneStatement(items);
       this.head =
-        cached !== undefined && parts !== undefined
-          ? await appendAlone(
-              this.store.db,
-              items.map((i) => i.fields),
-              parts.rows,
-              parts.statements,
-              cached,
-            )
-          : await this.commitOnce(items, cached);
+        cached !== undefined &&
+        this.store.supportsOneStatementGroupCommit &&
+        fitsOneStatement(items.length, work ? work.statementValues() : 0)
+          ? await appendAlone(this.store, fields, work, cached)
+          : await this.commitOnce(fields, work, cached);
     } catch (err) {
       if (!(err instanceof ChainMoved)) throw err;
-      this.head = await this.commitOnce(items, undefined);
+      this.head = await this.commitOnce(fields, work, undefined);
     }
   }
 
   /** Writes a group in one transaction and returns the new chain head. */
-  private commitOnce(items: readonly Pending[], cached: string | undefined): Promise<string> {
+  private commitOnce(
+    fields: readonly ChainedFields[],
+    work: UnitOfWork | undefined,
+    cached: string | undefined,
+  ): Promise<string> {
     return this.store.db.transaction().execute(async (trx) => {
-      const byWriter = new Map<(trx: Transaction<Database>, items: unknown[]) => Promise<void>, unknown[]>();
-      const rows: CompanionRow[] = [];
-      const statements = new Map<StatementOf<unknown>, unknown[]>();
-      for (const { companion } of items) {
-        if (!companion) continue;
-        if ('rows' in companion) {
-          for (const r of companion.rows) rows.push(r);
-          continue;
-        }
-        if ('statement' in companion) push(statements, companion.statement, companion.item);
-        else push(byWriter, companion.write, companion.item);
-      }
-      await insertCompanionRows(trx, this.store.dialect, rows);
-      for (const [build, list] of statements) {
-        const { text, values } = build(list, 0);
-        await trx.executeQuery(CompiledQuery.raw(text, values));
-      }
-      for (const [write, list] of byWriter) await write(trx, list);
-      return appendInTransaction(
-        trx,
-        this.store.dialect,
-        items.map((i) => i.fields),
-        cached,
-      );
+      await work?.execute(trx, this.store);
+      return appendInTransaction(trx, this.store, fields, cached);
     });
-  }
-
-  /**
-   * The companions of a group when PostgreSQL can write them in the statement appending the events
-   * (rows to insert and statements, none that needs a write function, and not too many), or undefined.
-   */
-  private oneStatement(
-    items: readonly Pending[],
-  ): { rows: CompanionRow[]; statements: CompanionStatement[] } | undefined {
-    if (this.store.dialect !== 'postgres') return undefined;
-    const rows: CompanionRow[] = [];
-    const byBuild = new Map<StatementOf<unknown>, CompanionStatement>();
-    for (const { companion } of items) {
-      if (!companion) continue;
-      if ('rows' in companion) {
-        for (const r of companion.rows) rows.push(r);
-      } else if ('statement' in companion) {
-        const st = byBuild.get(companion.statement);
-        if (st) st.items.push(companion.item);
-        else
-          byBuild.set(companion.statement, {
-            build: companion.statement,
-            width: companion.width,
-            items: [companion.item],
-          });
-      } else {
-        return undefined;
-      }
-    }
-    const statements = [...byBuild.values()];
-    return fitsOneStatement(items.length, rows, statements) ? { rows, statements } : undefined;
   }
 
   /** Newest first, at most 1000. */
@@ -273,9 +202,15 @@ function toFields(input: AuditInput): ChainedFields {
   };
 }
 
-/** Adds an item to the list kept under `key`. */
-function push<K>(lists: Map<K, unknown[]>, key: K, item: unknown): void {
-  const list = lists.get(key);
-  if (list) list.push(item);
-  else lists.set(key, [item]);
+/** The changes of a group's items as one unit; undefined when none has any. */
+function groupWork(items: readonly Pending[]): UnitOfWork | undefined {
+  let only: UnitOfWork | undefined;
+  let merged: UnitOfWork | undefined;
+  for (const { work } of items) {
+    if (!work) continue;
+    if (merged) merged.merge(work);
+    else if (only) merged = new UnitOfWork().merge(only).merge(work);
+    else only = work;
+  }
+  return merged ?? only;
 }

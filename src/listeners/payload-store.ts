@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { CompanionRow } from '../audit/chain-append.js';
 import { AppError, conflict } from '../core/errors.js';
 import type { RawParams } from '../flows/engine-types.js';
 import { newRun } from '../runs/run-records.js';
 import type { RunService } from '../runs/run-service.js';
-import { RUN_COLUMNS } from '../runs/run-store.js';
 import type { RunRequest } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
 import { type BodyFormat, parseBodyFormat } from './request-body.js';
 
 const PAYLOAD_COLUMNS = [
@@ -76,24 +75,19 @@ export class PayloadStore {
     }
     const run = newRun(payload.run, 'queued');
     const receipt: Receipt = { status: 'received', messageId: randomUUID(), runId: run.id };
-    const rows: CompanionRow[] = [
-      { table: 'runs', columns: RUN_COLUMNS, values: this.runs.store.toRow(run, null) },
-      {
-        table: 'listener_payloads',
-        columns: PAYLOAD_COLUMNS,
-        values: {
-          message_id: receipt.messageId,
-          listener: payload.listener,
-          run_id: run.id,
-          idempotency_key: key ?? null,
-          format: JSON.stringify(payload.format),
-          body: payload.body,
-          received_at: run.createdAt,
-        },
-      },
-    ];
+    const work = this.runs.store
+      .addInsert(new UnitOfWork(), run)
+      .insert('listener_payloads', PAYLOAD_COLUMNS, {
+        message_id: receipt.messageId,
+        listener: payload.listener,
+        run_id: run.id,
+        idempotency_key: key ?? null,
+        format: JSON.stringify(payload.format),
+        body: payload.body,
+        received_at: run.createdAt,
+      });
     try {
-      await this.audit.recordWith(event(receipt), { rows });
+      await this.audit.recordWith(event(receipt), work);
     } catch (err) {
       // The key is unique per listener: a call with the same key committed first.
       const seen = key === undefined ? undefined : await this.findKey(payload.listener, key);

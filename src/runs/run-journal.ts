@@ -1,10 +1,9 @@
-import type { Transaction } from 'kysely';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../core/logger.js';
-import type { Database } from '../store/schema.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
 import { runEvent } from './run-records.js';
-import { RUN_COLUMNS, type RunStore } from './run-store.js';
+import type { RunStore } from './run-store.js';
 import type { Run, RunFilter } from './run-types.js';
 
 /** How often the journal looks at the runs executing in this process. */
@@ -47,9 +46,6 @@ export class RunJournal {
   private readonly timer: NodeJS.Timeout;
   private ticks = 0;
   private ticking = false;
-  /** One function for every ended run, so the audit trail writes a whole group of them at once. */
-  private readonly writeEnded: (trx: Transaction<Database>, runs: Run[]) => Promise<void>;
-  private readonly endStatement: (runs: Run[], offset: number) => { text: string; values: unknown[] };
 
   constructor(
     private readonly runs: RunStore,
@@ -57,8 +53,6 @@ export class RunJournal {
     private readonly workerId: string,
     private readonly logger: Logger,
   ) {
-    this.writeEnded = (trx, runs) => this.runs.writeEnded(trx, runs);
-    this.endStatement = this.runs.endStatement;
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -101,20 +95,7 @@ export class RunJournal {
    */
   async finish(entry: ActiveRun, event: AuditInput): Promise<void> {
     if (entry.storing) await entry.storing;
-    // A run never stored is one row to insert; a stored one a guarded update: one statement on
-    // PostgreSQL (a part of the audit trail's commit), a write in its transaction otherwise.
-    const { run } = entry;
-    if (!entry.stored)
-      await this.audit.recordWith(event, {
-        rows: [{ table: 'runs', columns: RUN_COLUMNS, values: this.runs.toRow(run, null) }],
-      });
-    else if (this.runs.endsInOneStatement)
-      await this.audit.recordWith<Run>(event, {
-        statement: this.endStatement,
-        width: this.runs.endWidth,
-        item: run,
-      });
-    else await this.audit.recordWith<Run>(event, { write: this.writeEnded, item: run });
+    await this.audit.recordWith(event, this.runs.addEnd(new UnitOfWork(), entry.run, entry.stored));
   }
 
   /** Runs executing here that the store does not hold yet and that match the filter. */

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { LogLine, RawParams, StepStats } from '../flows/engine-types.js';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
+import type { BoundSql, GuardedUpdate, UnitOfWork } from '../store/unit-of-work.js';
 import type { Run, RunFilter, RunStatus, RunTrigger } from './run-types.js';
 
 function parseJson<T>(text: string | null, fallback: T): T {
@@ -35,7 +36,7 @@ export function toRun(r: RunsTable): Run {
 }
 
 /** Every column of a run's row but its heartbeat (a run inserted as ended or queued has none). */
-export const RUN_COLUMNS = [
+const RUN_COLUMNS = [
   'id',
   'flow',
   'trigger',
@@ -59,9 +60,18 @@ export const RUN_COLUMNS = [
   'not_before',
 ] as const satisfies readonly (keyof RunsTable)[];
 
+/** Bound values per run in the statement that writes the ends of stored runs. */
+const END_WIDTH = 11;
+
 /** Run records in the metadata store. */
 export class RunStore {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.ends = {
+      write: (trx, runs) => this.writeEnds(trx, runs),
+      statement: store.supportsOneStatementGroupCommit ? this.endStatement : undefined,
+      width: END_WIDTH,
+    };
+  }
 
   async insert(run: Run, worker: string | null = null): Promise<void> {
     const heartbeat = run.status === 'running' ? new Date().toISOString() : null;
@@ -72,27 +82,34 @@ export class RunStore {
   }
 
   /**
-   * Writes the ends of stored runs inside a caller's transaction, each a guarded update (see `save`).
-   * On PostgreSQL the audit trail writes them with `endStatement` instead.
+   * The ends of stored runs, written for a whole group at once: what a run's end changes, guarded like
+   * `save` (still running or cancelled, and still the attempt this process executed).
    */
-  async writeEnded(trx: Transaction<Database>, runs: Run[]): Promise<void> {
+  private readonly ends: GuardedUpdate<Run>;
+
+  /**
+   * Adds a run's final record to a unit of work: the one insert of a run never stored, or the guarded
+   * update of the stored one.
+   */
+  addEnd(work: UnitOfWork, run: Run, stored: boolean): UnitOfWork {
+    return stored ? work.update(this.ends, run) : this.addInsert(work, run);
+  }
+
+  /** Adds the insert of a run no worker holds (ended, or queued) to a unit of work. */
+  addInsert(work: UnitOfWork, run: Run): UnitOfWork {
+    return work.insert('runs', RUN_COLUMNS, this.toRow(run, null));
+  }
+
+  /** The ends of stored runs inside a caller's transaction, each a guarded update (see `save`). */
+  private async writeEnds(trx: Transaction<Database>, runs: Run[]): Promise<void> {
     for (const run of runs) await this.save(run, ['running', 'cancelled'], run.attempt, trx);
   }
 
-  /** Whether `endStatement` can write the ends of stored runs (PostgreSQL). */
-  get endsInOneStatement(): boolean {
-    return this.store.dialect === 'postgres';
-  }
-
-  /** Bound values per run in `endStatement`. */
-  readonly endWidth = 11;
-
   /**
-   * The ends of stored runs as one UPDATE (PostgreSQL), placeholders after `offset`: what a run's end
-   * changes, guarded like `save` (still running or cancelled, and still the attempt this process
-   * executed). It runs alone or inside the audit trail's one-statement commit.
+   * The ends of stored runs as one UPDATE … FROM (VALUES …), placeholders after `offset`; it runs alone
+   * or as a part of the audit trail's one-statement commit.
    */
-  readonly endStatement = (runs: Run[], offset: number): { text: string; values: unknown[] } => {
+  private readonly endStatement = (runs: Run[], offset: number): BoundSql => {
     const values: unknown[] = [];
     const tuples = runs.map((run) => {
       const row = [
@@ -110,7 +127,7 @@ export class RunStore {
       ];
       const marks = row.map((v) => {
         values.push(v);
-        return `$${offset + values.length}`;
+        return this.store.placeholder(offset + values.length);
       });
       return `(${marks.join(', ')})`;
     });
@@ -208,8 +225,8 @@ export class RunStore {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
-  /** The row of a run, for features that write a run in their own transaction (async listeners). */
-  toRow(run: Run, worker: string | null | undefined): RunsTable {
+  /** The row of a run; `worker` undefined leaves the column out (an update keeps what is there). */
+  private toRow(run: Run, worker: string | null | undefined): RunsTable {
     const row: RunsTable = {
       id: run.id,
       flow: run.flow,

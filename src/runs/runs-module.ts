@@ -16,7 +16,7 @@ export function runsModule(): FeatureModule {
     name: 'runs',
     async init(ctx: Context) {
       started = { queue: ctx.runQueue, recovery: ctx.recovery };
-      await ctx.recovery.start(ctx.store.dialect === 'sqlite');
+      await ctx.recovery.start(!ctx.store.shared);
       if (ctx.settings.role !== 'api') await ctx.runQueue.startWorkers(ctx.runs);
     },
     routes(app, ctx) {

@@ -1,36 +1,36 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import type { StoreDialect } from './database.js';
+import type { Store } from './database.js';
 import type { Database } from './schema.js';
 
 /** Rows per INSERT: 23 columns × 400 rows stays under SQLite's limit of bound values per statement. */
 export const ROWS_PER_STATEMENT = 400;
 
 /**
- * Statement texts by table, dialect and row count: the same few shapes recur on every call, so their
+ * Statement texts by table, placeholder style and row count: the same few shapes recur on every call, so their
  * placeholders are built once per shape rather than for each row of each write.
  */
 const statements = new Map<string, string>();
 const MAX_STATEMENTS = 4000;
 
 /**
- * The INSERT of `rows` rows with placeholders; on PostgreSQL they are numbered from `offset + 1`, so the
- * statement can follow other bound values (a CTE before it).
+ * The INSERT of `rows` rows with placeholders written by `placeholder`, numbered from `offset + 1` (where
+ * the store numbers them), so the statement can follow other bound values (a CTE before it).
  */
 export function insertSql(
-  dialect: StoreDialect,
+  placeholder: Store['placeholder'],
   table: string,
   columns: readonly string[],
   rows: number,
   offset = 0,
 ): string {
-  const key = `${dialect}\u0000${table}\u0000${columns.join(',')}\u0000${rows}\u0000${offset}`;
+  const key = `${placeholder(1)}\u0000${table}\u0000${columns.join(',')}\u0000${rows}\u0000${offset}`;
   let sql = statements.get(key);
   if (sql !== undefined) return sql;
   const tuples: string[] = [];
   let n = offset;
   for (let r = 0; r < rows; r++) {
     const marks: string[] = [];
-    for (let c = 0; c < columns.length; c++) marks.push(dialect === 'postgres' ? `$${++n}` : '?');
+    for (let c = 0; c < columns.length; c++) marks.push(placeholder(++n));
     tuples.push(`(${marks.join(', ')})`);
   }
   sql = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
@@ -48,7 +48,7 @@ export function insertSql(
  */
 export async function insertRows<R extends object>(
   db: Kysely<Database>,
-  dialect: StoreDialect,
+  store: Pick<Store, 'placeholder'>,
   table: keyof Database,
   columns: readonly (keyof R & string)[],
   rows: readonly R[],
@@ -56,7 +56,9 @@ export async function insertRows<R extends object>(
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
     const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
     const values = rowValues(rows, columns, start, end);
-    await db.executeQuery(CompiledQuery.raw(insertSql(dialect, table, columns, end - start), values));
+    await db.executeQuery(
+      CompiledQuery.raw(insertSql(store.placeholder, table, columns, end - start), values),
+    );
   }
 }
 

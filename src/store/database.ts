@@ -1,17 +1,42 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
+/**
+ * The metadata store and what its database can do. Code outside store/ asks for a capability, never
+ * which database it is: `dialect` is for display and for migrations (which are DDL written once per
+ * database).
+ */
 export interface Store {
   db: Kysely<Database>;
   dialect: StoreDialect;
   /** Human-readable location for logs: a file path or a URL without password. */
   location: string;
+  /** How the n-th bound value (from 1) of a statement is written in its SQL text. */
+  placeholder: (n: number) => string;
+  /**
+   * Whether statements may write inside WITH (PostgreSQL's data-modifying CTEs, with UPDATE … FROM
+   * VALUES and compare-and-set), so a group commit and the changes that go with it can be one statement
+   * without a transaction around it.
+   */
+  supportsOneStatementGroupCommit: boolean;
+  /**
+   * Whether write transactions of several connections run at once, so a row read in order to change it
+   * must be locked first; false where one write transaction holds the whole store.
+   */
+  needsWriteLock: boolean;
+  /** Whether server processes of a cluster may share the store; false: one server process owns it. */
+  shared: boolean;
+  /**
+   * Inside a transaction: waits for and holds `key` until the transaction ends, so transactions that
+   * take the same key run one after another. Nothing to do where one write transaction holds the store.
+   */
+  lock(trx: Transaction<Database>, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,7 +75,19 @@ export function openStore(options: {
     // replaced on next use; without a listener its 'error' event would crash the process.
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      location: redactUrl(options.databaseUrl),
+      placeholder: (n) => `$${n}`,
+      supportsOneStatementGroupCommit: true,
+      needsWriteLock: true,
+      shared: true,
+      lock: async (trx, key) => {
+        await sql`select pg_advisory_xact_lock(hashtext(${`integrator.${key}`}))`.execute(trx);
+      },
+      close: () => db.destroy(),
+    };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, 'integrator.db');
@@ -61,5 +98,17 @@ export function openStore(options: {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    placeholder: () => '?',
+    supportsOneStatementGroupCommit: false,
+    needsWriteLock: false,
+    // Another process may open the file (the CLI), but runs are executed by one server only.
+    shared: false,
+    // A write transaction holds the whole database file.
+    lock: async () => undefined,
+    close: () => db.destroy(),
+  };
 }

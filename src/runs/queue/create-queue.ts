@@ -29,7 +29,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<RunQueue> {
   const claims = new RunClaims(store);
   const limits = new FlowLimits(deps.definitions);
   if (settings.redisUrl) {
-    if (store.dialect !== 'postgres') {
+    if (!store.shared) {
       throw new Error(
         'INTEGRATOR_REDIS_URL needs INTEGRATOR_DATABASE_URL: the processes of a cluster share runs ' +
           'and schedules through a PostgreSQL metadata store',

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Store } from '../../store/database.js';
 import type { Database } from '../../store/schema.js';
 import { toRun } from '../run-store.js';
@@ -111,8 +111,7 @@ export class RunClaims {
 
   private async lock(trx: Transaction<Database>, key: string): Promise<void> {
     // Flow locks are always taken before lane locks, so two claimers never wait on each other in a cycle.
-    if (this.store.dialect === 'postgres')
-      await sql`select pg_advisory_xact_lock(hashtext(${`integrator.${key}`}))`.execute(trx);
+    await this.store.lock(trx, key);
   }
 
   private async countRunning(
