@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { containPoolErrors } from '../core/pg-pool-errors.js';
 import type { Database } from './schema.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -71,9 +72,9 @@ export function openStore(options: {
       max: options.storePoolSize ?? 20,
       types,
     });
-    // An idle connection that dies (a server restart, a terminated backend) is dropped by the pool and
-    // replaced on next use; without a listener its 'error' event would crash the process.
-    pool.on('error', () => undefined);
+    // A connection that dies (a server restart, a terminated backend) fails what runs on it and is
+    // replaced on next use; it must not crash the process.
+    containPoolErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -19,6 +19,12 @@ import { openMysqlWriter } from './mysql-writer.js';
 export function createMysqlConnector(config: MysqlConfig): Connector & { readonly pool: mysql.Pool } {
   // One pool; the callback face streams result rows, the promise face does everything else.
   const core: CorePool = createPool(mysqlPoolOptions(config));
+  // mysql2 emits 'error' on a connection that dies between commands, and the pool listens only once:
+  // a second error (a write after the socket closed) would be thrown. Each statement reports its own
+  // failure; the connection's events only need a listener for the connection's whole life.
+  core.on('connection', (conn) => {
+    conn.on('error', () => undefined);
+  });
   const pool = core.promise();
   return {
     type: 'mysql',

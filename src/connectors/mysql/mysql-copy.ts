@@ -17,7 +17,7 @@ import { csvLayout } from '../csv-header.js';
 import { onConnection } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
 import { mysqlSession } from './mysql-read.js';
-import { ensureTable, upsertClause } from './mysql-writer.js';
+import { dropCreatedTable, ensureTable, upsertClause } from './mysql-writer.js';
 
 const STAGE = 'integrator_stage';
 
@@ -90,8 +90,11 @@ export async function mysqlCopyIn(
     },
     async (conn) => {
       // The staging table is per-session; onConnection does not reuse a connection that failed.
-      await conn.query('ROLLBACK').catch(() => undefined);
-      if (created) await conn.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(table)}`);
+      const alive = await conn.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      if (created) await dropCreatedTable(pool, alive ? conn : undefined, table);
     },
   );
 }

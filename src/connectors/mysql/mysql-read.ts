@@ -73,6 +73,13 @@ export async function mysqlRead(
   });
   const query = conn.query({ sql: q.text, values: q.values.map(mysqlValue) });
   const stream = query.stream({ highWaterMark: batchSize });
+  // A query without a callback is not told when the connection dies (mysql2 tells the connection), so
+  // the stream would wait for rows forever: the connection's error ends the stream.
+  const lost = (err: unknown) => {
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
+  };
+  conn.on('error', lost);
+  const unwatch = () => conn.off('error', lost);
   // Column metadata arrives before the first row; wait for it so callers know the layout up front.
   let fields: FieldPacket[] = [];
   try {
@@ -86,6 +93,7 @@ export async function mysqlRead(
     });
   } catch (e) {
     unhook();
+    unwatch();
     conn.destroy();
     throw cancelled ? cancelledError() : dbError(e, q.what);
   }
@@ -108,6 +116,7 @@ export async function mysqlRead(
       throw cancelled || signal?.aborted ? cancelledError() : dbError(e, q.what);
     } finally {
       unhook();
+      unwatch();
       if (complete) conn.release();
       else {
         if (!cancelled) await killQuery(pool, conn);

@@ -59,6 +59,29 @@ async function requireUniqueKey(conn: PoolConnection, table: string, keys: reado
   }
 }
 
+/**
+ * Drops a table the write created, on the write's connection or, when that one died (a killed
+ * connection is often why the write failed), on another from the pool. Returns whether the
+ * write's own connection is still usable.
+ */
+export async function dropCreatedTable(
+  pool: Pool,
+  conn: PoolConnection | undefined,
+  table: string,
+): Promise<boolean> {
+  const drop = `DROP TABLE IF EXISTS ${quoteMysqlIdent(table)}`;
+  if (
+    conn &&
+    (await conn.query(drop).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return true;
+  await pool.query(drop).catch(() => undefined);
+  return false;
+}
+
 export function upsertClause(names: readonly string[], keys: readonly string[]): string {
   const updates = names.filter((n) => !keys.includes(n));
   const set = (updates.length > 0 ? updates : keys).map(
@@ -93,13 +116,14 @@ export async function openMysqlWriter(
     const wasOpen = state === 'open';
     state = 'done';
     unhook();
-    try {
-      if (wasOpen) await conn.query('ROLLBACK');
-      if (created) await conn.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(table)}`);
-      conn.release();
-    } catch {
-      conn.destroy();
-    }
+    let healthy = true;
+    if (wasOpen)
+      await conn.query('ROLLBACK').catch(() => {
+        healthy = false;
+      });
+    if (created && !(await dropCreatedTable(pool, healthy ? conn : undefined, table))) healthy = false;
+    if (healthy) conn.release();
+    else conn.destroy();
   }
 
   async function start(batch: Row[]): Promise<void> {

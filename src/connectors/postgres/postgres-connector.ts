@@ -3,6 +3,7 @@
  */
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
+import { containPoolErrors } from '../../core/pg-pool-errors.js';
 import type { Column } from '../../core/records.js';
 import type { ByteSource } from '../../formats/format.js';
 import { throwIfAborted } from '../abort.js';
@@ -51,8 +52,8 @@ class PostgresConnector implements Connector, PgPoolState {
 
   constructor(config: PostgresConfig) {
     this.pool = new pg.Pool({ ...poolConfig(config), types: pgTypeParsers });
-    // An idle client that dies (server restart) must not crash the process.
-    this.pool.on('error', () => undefined);
+    // A connection that dies (server restart, terminated backend) fails only the run using it.
+    containPoolErrors(this.pool);
     this.inserts = new InsertBatcher(this.pool);
     this.pointReads = new PointReader(this.pool, (client) => cancelBackend(this.pool, client));
   }
