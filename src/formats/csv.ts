@@ -48,7 +48,7 @@ export type CsvOptions = Static<typeof CsvOptionsSchema>;
 
 async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
-  const cur = new TextCursor(decodeText(input, o.encoding));
+  const cur = new TextCursor(decodeText(input, o.encoding), ctx);
   const scanner = new CsvScanner(cur, o);
   const { nullValue } = o;
   let names: string[] | undefined = o.header ? undefined : o.columns ? [...o.columns] : [];

@@ -11,9 +11,17 @@ export type ByteSource = AsyncIterable<Uint8Array | string>;
  */
 export type FormatType = string;
 
+/**
+ * The longest record a reader holds, in characters, when the caller sets none: a line without an end
+ * (or an unclosed quote) fails the read naming its line instead of growing until the process dies.
+ */
+export const DEFAULT_MAX_RECORD_SIZE = 16 * 1024 * 1024;
+
 export interface ReadContext {
   /** What the bytes are, for error messages: a file name, "request body", … */
   source: string;
+  /** The longest record, in characters of text (DEFAULT_MAX_RECORD_SIZE when absent). */
+  maxRecordSize?: number;
   /** Rows per batch; formats choose a sensible default when absent. */
   batchSize?: number;
   signal?: AbortSignal;

@@ -57,7 +57,7 @@ export function parseJsonRecords(text: string): Row[] | undefined {
 /** Reads JSON records: the elements of an array, or a single object, at the root or at `recordPath`. */
 async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
-  const cur = new TextCursor(decodeText(input, o.encoding));
+  const cur = new TextCursor(decodeText(input, o.encoding), ctx);
   const fail = (message: string, index = cur.pos): Error => {
     const { line, column } = cur.where(index);
     return formatError(ctx.source, `line ${line} column ${column}`, message);

@@ -1,6 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
-import { type ByteSource, defineFormat, type ReadContext, type WriteContext } from './format.js';
+import {
+  type ByteSource,
+  DEFAULT_MAX_RECORD_SIZE,
+  defineFormat,
+  type ReadContext,
+  type WriteContext,
+} from './format.js';
 import { formatError } from './format-error.js';
 import { isRow } from './rows.js';
 import { decodeText, EncodingSchema, encodeText } from './text.js';
@@ -12,6 +18,7 @@ export type NdjsonOptions = Static<typeof NdjsonOptionsSchema>;
 /** One JSON object per line; blank lines are skipped; a bad line is reported by its number. */
 async function* readNdjson(input: ByteSource, o: NdjsonOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
+  const maxRecord = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   let rest = '';
   let line = 0;
   const batch: Row[] = [];
@@ -39,6 +46,13 @@ async function* readNdjson(input: ByteSource, o: NdjsonOptions, ctx: ReadContext
       start = nl + 1;
     }
     rest = text.slice(start);
+    if (rest.length > maxRecord) {
+      throw formatError(
+        ctx.source,
+        `line ${line + 1}`,
+        `a record is longer than the maximum record size (${maxRecord} characters); is a line end missing?`,
+      );
+    }
     while (batch.length >= batchSize) {
       ctx.signal?.throwIfAborted();
       yield batch.splice(0, batchSize);

@@ -1,3 +1,7 @@
+import type { ReadContext } from './format.js';
+import { DEFAULT_MAX_RECORD_SIZE } from './format.js';
+import { formatError } from './format-error.js';
+
 /**
  * A sliding window over decoded text for hand-written scanners. Text before `pos` is dropped whenever
  * more is pulled in, so memory holds at most the current record plus one chunk, never the whole input.
@@ -11,9 +15,15 @@ export class TextCursor {
   /** Characters between the last dropped newline and the start of `buf`. */
   private columnBase = 0;
   private readonly source: AsyncIterator<string>;
+  private readonly maxRecord: number;
 
-  constructor(text: AsyncIterable<string>) {
+  /** `ctx` names the input in errors and bounds the record the window may hold unfinished. */
+  constructor(
+    text: AsyncIterable<string>,
+    private readonly ctx: Pick<ReadContext, 'source' | 'maxRecordSize'>,
+  ) {
     this.source = text[Symbol.asyncIterator]();
+    this.maxRecord = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   }
 
   /** Appends the next chunk, dropping consumed text first. Indexes below `pos` become invalid. */
@@ -25,6 +35,14 @@ export class TextCursor {
       return false;
     }
     this.drop();
+    // What is left after the drop is the record being read: past the bound, stop instead of growing.
+    if (this.buf.length > this.maxRecord) {
+      throw formatError(
+        this.ctx.source,
+        `line ${this.lineBase}`,
+        `a record is longer than the maximum record size (${this.maxRecord} characters); is a line end or a closing quote missing?`,
+      );
+    }
     // join() builds one flat string; `+` would make a rope that every charCodeAt must walk through.
     this.buf = this.pos === this.buf.length ? next.value : [this.buf, next.value].join('');
     this.pos = 0;

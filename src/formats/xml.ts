@@ -85,7 +85,7 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
   const path = o.recordPath ? o.recordPath.replace(/^\//, '').split('/') : undefined;
   const recordDepth = path ? path.length : 2;
   const { attributePrefix, textKey, emptyAsNull } = o;
-  const cur = new TextCursor(decodeText(input, o.encoding));
+  const cur = new TextCursor(decodeText(input, o.encoding), ctx);
   // Frames are reused by depth (`open` counts the live ones): one object per element would be most of
   // the garbage a large read makes.
   const frames: Frame[] = [];
