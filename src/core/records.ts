@@ -49,3 +49,22 @@ export const DEFAULT_BATCH_SIZE = 2000;
 export async function* oneBatch(rows: Row[]): RowStream {
   if (rows.length > 0) yield rows;
 }
+
+/**
+ * A row's own field, or undefined. Rows are plain objects, so a row lacking a field named like an
+ * Object.prototype member (`constructor`, `toString`, `__proto__`) would otherwise read as the inherited
+ * function or object; no value a reader produces is a function or Object.prototype itself, so only
+ * such reads pay for the own-property check.
+ */
+export function fieldOf(row: Row, name: string): unknown {
+  const v = row[name];
+  if (v === undefined || (typeof v !== 'function' && v !== Object.prototype)) return v;
+  return Object.hasOwn(row, name) ? v : undefined;
+}
+
+/** Sets an own field, even one named `__proto__`, which plain assignment would take as the prototype. */
+export function setField(target: Row, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else target[key] = value;
+}

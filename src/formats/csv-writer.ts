@@ -1,4 +1,4 @@
-import type { RowStream } from '../core/records.js';
+import { fieldOf, type RowStream } from '../core/records.js';
 import type { CsvOptions } from './csv.js';
 import type { WriteContext } from './format.js';
 import { columnNames } from './rows.js';
@@ -49,7 +49,7 @@ export async function* writeCsv(
       let line = '';
       for (let i = 0; i < names.length; i++) {
         if (i > 0) line += delimiter;
-        line += field(row[names[i]!]);
+        line += field(fieldOf(row, names[i]!));
       }
       out += line + recordDelimiter;
     }

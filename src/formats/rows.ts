@@ -14,9 +14,4 @@ export function columnNames(
   return first ? Object.keys(first) : [];
 }
 
-/** Sets an own field, even one named `__proto__`, which plain assignment would take as the prototype. */
-export function setField(target: Row, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  } else target[key] = value;
-}
+export { setField } from '../core/records.js';

@@ -3,7 +3,7 @@
  * `"12x"` fails the run naming the record and column, unless `onError: null` asks for null instead.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { COLUMN_TYPES } from '../core/records.js';
+import { COLUMN_TYPES, fieldOf, setField } from '../core/records.js';
 import { CONVERTERS } from './convert.js';
 import { keyPath, recordError, requireColumns, type Stage } from './stage.js';
 import { defineTransform } from './transform-type.js';
@@ -46,10 +46,10 @@ export function compileCast(def: CastTransform, path: string): Stage {
           const row = batch[i]!;
           for (const t of targets) {
             try {
-              row[t.column] = t.convert(row[t.column]);
+              setField(row, t.column, t.convert(fieldOf(row, t.column)));
             } catch (err) {
               if (!lenient) throw recordError(path, firstRecord + i, t.column, err);
-              row[t.column] = null;
+              setField(row, t.column, null);
             }
           }
         }

@@ -4,7 +4,7 @@
  * distinct keys cost about a gigabyte. Deduplicate in the database for larger sets.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { Row } from '../core/records.js';
+import { fieldOf, type Row } from '../core/records.js';
 import { keyPath, requireColumns, type Stage } from './stage.js';
 import { defineTransform } from './transform-type.js';
 
@@ -39,14 +39,14 @@ export function compileDedupe(def: DedupeTransform, path: string): Stage {
   const keys = [...def.keys];
   const first = keys[0]!;
   const single = keys.length === 1;
-  const compositeKey = (row: Row) => JSON.stringify(keys.map((k) => keyOf(row[k])));
+  const compositeKey = (row: Row) => JSON.stringify(keys.map((k) => keyOf(fieldOf(row, k))));
   return {
     start() {
       const seen = new Set<unknown>();
       return (batch) => {
         const out = [];
         for (const row of batch) {
-          const key = single ? keyOf(row[first]) : compositeKey(row);
+          const key = single ? keyOf(fieldOf(row, first)) : compositeKey(row);
           if (seen.has(key)) continue;
           seen.add(key);
           out.push(row);

@@ -1,6 +1,6 @@
 /** `defaults`: fills a column when its value is null, missing or the empty string. */
 import { type Static, Type } from '@sinclair/typebox';
-import type { Column, ColumnType } from '../core/records.js';
+import { type Column, type ColumnType, fieldOf, setField } from '../core/records.js';
 import type { Stage } from './stage.js';
 import { defineTransform } from './transform-type.js';
 
@@ -33,8 +33,8 @@ export function compileDefaults(def: DefaultsTransform): Stage {
         // Rows are owned by the transform chain, so values are filled in place: no per-row copy.
         for (const row of batch) {
           for (const [column, value] of entries) {
-            const v = row[column];
-            if (v === null || v === undefined || v === '') row[column] = value;
+            const v = fieldOf(row, column);
+            if (v === null || v === undefined || v === '') setField(row, column, value);
           }
         }
         return batch;

@@ -9,7 +9,7 @@
  * Use a second map step to build on renamed or computed columns.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { Column, Row } from '../core/records.js';
+import { type Column, fieldOf, type Row, setField } from '../core/records.js';
 import { type AnalyzedExpression, analyzeExpression } from './expression.js';
 import { invalid, keyPath, recordError, requireColumns, type Stage } from './stage.js';
 import { defineTransform } from './transform-type.js';
@@ -36,12 +36,6 @@ interface Computed {
   name: string;
   path: string;
   expr: AnalyzedExpression;
-}
-
-/** Assigns a key even when it is `__proto__`, which a plain assignment would treat as the prototype. */
-function put(row: Row, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(row, key, { value, enumerable: true, writable: true });
-  else row[key] = value;
 }
 
 export function compileMap(def: MapTransform, path: string): Stage {
@@ -88,8 +82,8 @@ export function compileMap(def: MapTransform, path: string): Stage {
             evaluateAll(row, params, firstRecord + i, values);
             const next: Row = {};
             for (const step of plan) {
-              const v = step.computed >= 0 ? values[step.computed] : row[step.from];
-              put(next, step.to, v === undefined ? null : v);
+              const v = step.computed >= 0 ? values[step.computed] : fieldOf(row, step.from);
+              setField(next, step.to, v === undefined ? null : v);
             }
             out[i] = next;
           }
@@ -104,17 +98,17 @@ export function compileMap(def: MapTransform, path: string): Stage {
           const next: Row = {};
           for (const key in row) {
             if (!touched.has(key)) {
-              put(next, key, row[key]);
+              setField(next, key, row[key]);
               continue;
             }
             if (excluded.has(key)) continue;
             const c = computedIndex.get(key);
-            put(next, rename.get(key) ?? key, c === undefined ? row[key] : values[c]);
+            setField(next, rename.get(key) ?? key, c === undefined ? row[key] : values[c]);
           }
           for (let c = 0; c < computed.length; c++) {
             const name = computed[c]!.name;
             if (!excluded.has(name) && !Object.hasOwn(row, name))
-              put(next, rename.get(name) ?? name, values[c]);
+              setField(next, rename.get(name) ?? name, values[c]);
           }
           out[i] = next;
         }

@@ -8,7 +8,7 @@ import type { RowDataPacket } from 'mysql2';
 import { escape as sqlEscape } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
-import type { Column, Row } from '../../core/records.js';
+import { type Column, fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import { requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
@@ -142,7 +142,7 @@ export async function openMysqlWriter(
     let sql = head;
     let count = 0;
     for (const row of batch) {
-      const tuple = `(${names.map((n) => sqlEscape(mysqlValue(row[n]))).join(',')})`;
+      const tuple = `(${names.map((n) => sqlEscape(mysqlValue(fieldOf(row, n)))).join(',')})`;
       if (count > 0 && sql.length + tuple.length > MAX_STATEMENT) {
         await conn.query(sql + tail);
         sql = head;

@@ -2,7 +2,7 @@
  * Rows to PostgreSQL COPY text format. Text format (not CSV) because it is the cheapest for the
  * server to parse and needs only backslash escaping: no quoting decisions per field.
  */
-import type { Row } from '../../core/records.js';
+import { fieldOf, type Row } from '../../core/records.js';
 
 /** Anything escapeText changes: one scan decides for the common text that needs nothing. */
 const SPECIAL = /[\\\n\r\t\0]/;
@@ -43,7 +43,7 @@ export function copyTextBatch(rows: readonly Row[], names: readonly string[]): s
     let line = '';
     for (let i = 0; i < names.length; i++) {
       if (i > 0) line += '\t';
-      line += copyTextField(row[names[i] ?? '']);
+      line += copyTextField(fieldOf(row, names[i] ?? ''));
     }
     out += line + '\n';
   }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { AppError } from '../../core/errors.js';
-import type { Column } from '../../core/records.js';
+import { type Column, fieldOf } from '../../core/records.js';
 import type { ByteSource } from '../../formats/format.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import { requireTable } from '../columns.js';
@@ -141,7 +141,7 @@ async function cursorCsv(
     if (options.header !== false) yield Buffer.from(enc.line(names));
     for await (const batch of src.batches) {
       let out = '';
-      for (const row of batch) out += enc.line(names.map((n) => row[n]));
+      for (const row of batch) out += enc.line(names.map((n) => fieldOf(row, n)));
       yield Buffer.from(out);
     }
   }

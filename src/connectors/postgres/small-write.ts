@@ -4,7 +4,7 @@
  * is the whole transaction, shared with concurrent small writes of the same shape (see InsertBatcher).
  */
 import type pg from 'pg';
-import type { Row } from '../../core/records.js';
+import { fieldOf, type Row } from '../../core/records.js';
 import { requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec } from '../connector.js';
 import type { PgPoolState } from './pool-state.js';
@@ -29,7 +29,7 @@ function pgParam(v: unknown): unknown {
 /** For upsert: one row per key, the last one winning, as the staging merge does. */
 function lastPerKey(rows: readonly Row[], keys: readonly string[]): Row[] {
   const byKey = new Map<string, Row>();
-  for (const r of rows) byKey.set(JSON.stringify(keys.map((k) => r[k] ?? null)), r);
+  for (const r of rows) byKey.set(JSON.stringify(keys.map((k) => fieldOf(r, k) ?? null)), r);
   return [...byKey.values()];
 }
 
@@ -51,7 +51,7 @@ export async function writeSmall(
   const names = columns.map((c) => c.name);
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
   const values = keys.length > 0 ? lastPerKey(rows, keys) : rows;
-  const params = values.flatMap((r) => names.map((n) => pgParam(r[n])));
+  const params = values.flatMap((r) => names.map((n) => pgParam(fieldOf(r, n))));
   const shape = state.smallWrites.of(table, names, keys);
   const known = state.knownTables;
   try {

@@ -6,7 +6,7 @@
  * the WAL, and every short run would pay for that checkpoint and for creating the WAL again.
  */
 import { AppError } from '../../core/errors.js';
-import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js';
+import { type Column, DEFAULT_BATCH_SIZE, type Row, setField } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import type { Connector, ConnectorType, SourceSpec } from '../connector.js';
 import { dbError } from '../db-errors.js';
@@ -83,7 +83,7 @@ export function createSqliteConnector(file: string): Connector {
             for (let r = iter.next(); !r.done; r = iter.next()) {
               const row: Row = {};
               for (let i = 0; i < names.length; i++)
-                row[names[i] ?? ''] = fromSqlite(r.value[i], types[i] ?? 'text');
+                setField(row, names[i] ?? '', fromSqlite(r.value[i], types[i] ?? 'text'));
               batch.push(row);
               if (batch.length >= DEFAULT_BATCH_SIZE) break;
             }

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { AppError } from '../../core/errors.js';
-import type { Row } from '../../core/records.js';
+import { fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import { requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
@@ -124,7 +124,7 @@ export function openSqliteWriter(
         if (!stmt) return;
         const values: (string | number | bigint | Buffer | null)[] = new Array(names.length);
         for (const row of batch) {
-          for (let i = 0; i < names.length; i++) values[i] = toSqlite(row[names[i] ?? '']);
+          for (let i = 0; i < names.length; i++) values[i] = toSqlite(fieldOf(row, names[i] ?? ''));
           stmt.run(values);
         }
         rows += batch.length;
