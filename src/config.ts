@@ -39,6 +39,14 @@ export interface Settings {
   queuePrefix: string;
   /** Whether this process fires schedules (roles all and api only). */
   scheduler: boolean;
+  /** Seconds a client has to send a request's headers. */
+  headersTimeoutSeconds: number;
+  /** Seconds a client has to send a whole request, body included. */
+  requestTimeoutSeconds: number;
+  /** Seconds an idle keep-alive connection is kept open. */
+  keepAliveTimeoutSeconds: number;
+  /** Open HTTP connections one process accepts; more are closed as they arrive. */
+  maxConnections: number;
 }
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -82,6 +90,13 @@ function str(env: Env, name: string): string | undefined {
 }
 
 export function loadSettings(env: Env = process.env): Settings {
+  const headersTimeoutSeconds = int(env, 'INTEGRATOR_HEADERS_TIMEOUT', 30, 1);
+  const requestTimeoutSeconds = int(env, 'INTEGRATOR_REQUEST_TIMEOUT', 300, 1);
+  if (requestTimeoutSeconds < headersTimeoutSeconds) {
+    throw new Error(
+      `INTEGRATOR_REQUEST_TIMEOUT (${requestTimeoutSeconds}) must be at least INTEGRATOR_HEADERS_TIMEOUT (${headersTimeoutSeconds})`,
+    );
+  }
   return {
     port: int(env, 'INTEGRATOR_PORT', 8080),
     host: str(env, 'INTEGRATOR_HOST') ?? '0.0.0.0',
@@ -105,5 +120,9 @@ export function loadSettings(env: Env = process.env): Settings {
     runLeaseSeconds: int(env, 'INTEGRATOR_RUN_LEASE', 30, 2),
     queuePrefix: str(env, 'INTEGRATOR_QUEUE_PREFIX') ?? 'integrator',
     scheduler: bool(env, 'INTEGRATOR_SCHEDULER', true),
+    headersTimeoutSeconds,
+    requestTimeoutSeconds,
+    keepAliveTimeoutSeconds: int(env, 'INTEGRATOR_KEEP_ALIVE_TIMEOUT', 72, 1),
+    maxConnections: int(env, 'INTEGRATOR_MAX_CONNECTIONS', 1000, 1),
   };
 }

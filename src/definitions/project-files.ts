@@ -3,6 +3,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type Actor, audited } from '../audit/audited.js';
 import { AppError, type ErrorDetail } from '../core/errors.js';
+import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
 import type { KindName } from './definition-kind.js';
 import type { DefinitionService } from './definition-service.js';
 
@@ -19,6 +20,9 @@ export interface ProjectDocument {
   origin: string;
 }
 
+/** Alias uses one document may make (yaml's guard against alias bombs, set here explicitly). */
+const MAX_ALIASES = 100;
+
 export function parseProjectYaml(
   text: string,
   file: string,
@@ -33,13 +37,28 @@ export function parseProjectYaml(
     const err = doc.errors[0];
     if (err) {
       const at = err.linePos?.[0];
+      // The parser gives up on deep nesting with a stack overflow, reported under this code.
+      const message =
+        err.code === 'RESOURCE_EXHAUSTION' ? tooDeepMessage('the document') : err.message.split('\n')[0];
       throw new AppError(
         'VALIDATION_FAILED',
-        `${file}${at ? ` line ${at.line}, column ${at.col}` : ''}: ${err.message.split('\n')[0]}`,
+        `${file}${at ? ` line ${at.line}, column ${at.col}` : ''}: ${message}`,
       );
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    } catch (cause) {
+      // Only the alias-count guard throws here: aliases that expand without bound (a "billion laughs").
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${origin}: aliases expand too much (more than ${MAX_ALIASES} alias uses per document are refused)`,
+        { cause },
+      );
+    }
     if (value === null || value === undefined) return;
+    if (nestsTooDeep(value))
+      throw new AppError('VALIDATION_FAILED', `${origin}: ${tooDeepMessage('the document')}`);
     out.push(toDocument(env ? expandEnv(value, env, origin) : value, origin));
   });
   return out;

@@ -1,3 +1,4 @@
+import { MAX_NESTING } from '../core/nesting.js';
 import type { Row } from '../core/records.js';
 import { isRow } from './rows.js';
 import type { TextCursor } from './text-cursor.js';
@@ -10,6 +11,8 @@ import type { TextCursor } from './text-cursor.js';
 
 const QUOTE = 34;
 const BACKSLASH = 92;
+/** What the scanners return for a value that nests deeper than MAX_NESTING. */
+export const TOO_DEEP = -2;
 
 /** Index after the closing quote of a string whose body starts at `i`, or -1 if the window ends first. */
 function stringEnd(buf: string, i: number): number {
@@ -29,7 +32,10 @@ interface ScanState {
   inString: boolean;
 }
 
-/** Continues a composite value scan from `i`; returns its end index, or -1 when the window runs out. */
+/**
+ * Continues a composite value scan from `i`; returns its end index, -1 when the window runs out, or
+ * TOO_DEEP.
+ */
 function compositeEnd(buf: string, i: number, st: ScanState): number {
   const len = buf.length;
   let depth = st.depth;
@@ -46,8 +52,9 @@ function compositeEnd(buf: string, i: number, st: ScanState): number {
     }
     const c = buf.charCodeAt(i++);
     if (c === QUOTE) st.inString = true;
-    else if (c === 123 || c === 91) depth++;
-    else if (c === 125 || c === 93) {
+    else if (c === 123 || c === 91) {
+      if (++depth > MAX_NESTING) return TOO_DEEP;
+    } else if (c === 125 || c === 93) {
       if (--depth === 0) return i;
     }
   }
@@ -62,7 +69,7 @@ function isDelimiter(c: number): boolean {
 /**
  * The end index of the value starting at `cur.pos` (which must not be whitespace). Refills the window as
  * needed; `cur.pos` stays at the value's start (it may move as text before it is dropped).
- * Returns -1 when the input ends inside the value.
+ * Returns -1 when the input ends inside the value, TOO_DEEP when it nests deeper than MAX_NESTING.
  */
 export async function valueEnd(cur: TextCursor): Promise<number> {
   const first = cur.buf.charCodeAt(cur.pos);
@@ -132,7 +139,7 @@ export function takeComplete(
   let count = 0;
   while (batch.length < batchSize && buf.charCodeAt(i) === 123) {
     const end = compositeEnd(buf, i + 1, { depth: 1, inString: false });
-    if (end === -1) break;
+    if (end < 0) break;
     let j = end;
     while (j < buf.length && isWhitespace(buf.charCodeAt(j))) j++;
     const after = buf.charCodeAt(j);

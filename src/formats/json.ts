@@ -1,8 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
-import { peek, takeComplete, valueEnd } from './json-scan.js';
+import { peek, TOO_DEEP, takeComplete, valueEnd } from './json-scan.js';
 import { writeJson } from './json-writer.js';
 import { isRow } from './rows.js';
 import { decodeText, EncodingSchema } from './text.js';
@@ -48,9 +49,10 @@ export function parseJsonRecords(text: string): Row[] | undefined {
   } catch {
     return undefined;
   }
-  if (isRow(value)) return [value];
+  // Too deep: the streaming reader then refuses it, naming the record and its line.
+  if (isRow(value)) return nestsTooDeep(value) ? undefined : [value];
   if (!Array.isArray(value)) return undefined;
-  for (const item of value) if (!isRow(item)) return undefined;
+  for (const item of value) if (!isRow(item) || nestsTooDeep(item)) return undefined;
   return value as Row[];
 }
 
@@ -66,6 +68,7 @@ async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): R
   /** Parses the value at cur.pos and moves past it. */
   const parseValue = async (what: string): Promise<unknown> => {
     const end = await valueEnd(cur);
+    if (end === TOO_DEEP) throw fail(tooDeepMessage(what));
     if (end === -1) throw fail(`${what} is cut off: the input ends inside it`);
     const text = cur.buf.slice(cur.pos, end);
     try {
@@ -160,6 +163,7 @@ async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): R
 
   async function parseSkip(): Promise<void> {
     const end = await valueEnd(cur);
+    if (end === TOO_DEEP) throw fail(tooDeepMessage('a value before the records'));
     if (end === -1) throw fail('the input ends inside a value');
     cur.pos = end;
   }

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import {
   type ByteSource,
@@ -36,6 +37,7 @@ async function* readNdjson(input: ByteSource, o: NdjsonOptions, ctx: ReadContext
       );
     }
     if (!isRow(value)) throw formatError(ctx.source, `line ${line}`, 'not a JSON object');
+    if (nestsTooDeep(value)) throw formatError(ctx.source, `line ${line}`, tooDeepMessage('the record'));
     batch.push(value);
   };
   for await (const chunk of decodeText(input, o.encoding)) {

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { MAX_NESTING, tooDeepMessage } from '../core/nesting.js';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
@@ -90,6 +91,7 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
   // the garbage a large read makes.
   const frames: Frame[] = [];
   let open = 0;
+  let records = 0;
   let ready: Row[] = [];
 
   const matchesPath = (names: string[]): boolean => {
@@ -101,6 +103,8 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
     doctype: checkDoctype,
     open(name, attrs) {
       if (open === 0 && !(scanner.stack.length === recordDepth && matchesPath(scanner.stack))) return;
+      if (open >= MAX_NESTING)
+        throw formatError(ctx.source, `record ${records + 1}`, tooDeepMessage(`element <${name}>`));
       let fields: Row | undefined;
       let nil = false;
       if (attrs) {
@@ -143,7 +147,10 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
       if (parent) {
         parent.fields ??= {};
         addField(parent.fields, frame.name, value);
-      } else ready.push(frame.fields ?? (frame.text.trim() === '' ? {} : { [textKey]: frame.text }));
+      } else {
+        records++;
+        ready.push(frame.fields ?? (frame.text.trim() === '' ? {} : { [textKey]: frame.text }));
+      }
     },
   });
 

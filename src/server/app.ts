@@ -12,6 +12,7 @@ import { userRoutes } from '../users/user-routes.js';
 import { installAccessControl } from './access.js';
 import type { App } from './app-types.js';
 import { sendError, toAppError } from './http-errors.js';
+import { capConnections, httpLimitOptions, installJsonBodyParser } from './http-limits.js';
 import { installObservability } from './observability.js';
 import { ErrorResponse } from './schemas.js';
 
@@ -40,10 +41,13 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
       customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, strict: false },
     },
     return503OnClosing: true,
+    ...httpLimitOptions(ctx.settings),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  capConnections(app, ctx.settings);
 
   // The REST API speaks JSON only; listener routes install their own parsers for raw payloads.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   app.addSchema(ErrorResponse);
   await app.register(swagger, {
     openapi: {

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Context } from '../context.js';
 import type { App } from './app-types.js';
+import { capConnections, httpLimitOptions } from './http-limits.js';
 import { installObservability } from './observability.js';
 
 /**
@@ -13,7 +14,9 @@ export async function buildWorkerApp(ctx: Context): Promise<App> {
   const app = Fastify({
     loggerInstance: logger,
     return503OnClosing: true,
+    ...httpLimitOptions(ctx.settings),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  capConnections(app, ctx.settings);
   installObservability(app, ctx);
   await app.ready();
   return app;
