@@ -2,7 +2,8 @@ import { Coalescer } from '../core/coalescer.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/database.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
-import { type AuditEvent, type AuditInput, type ChainedFields, chainHash } from './audit-event.js';
+import type { AuditEvent, AuditInput, ChainedFields } from './audit-event.js';
+import { type VerifyResult, verifyChain } from './audit-verify.js';
 import { appendAlone, appendInTransaction, ChainMoved, fitsOneStatement } from './chain-append.js';
 
 export interface AuditQuery {
@@ -125,46 +126,9 @@ export class AuditLog {
     }));
   }
 
-  /**
-   * Recomputes the chain from the oldest kept event. The first kept event's prev_hash is the anchor
-   * (older events may have been pruned by retention). Reads in pages so memory stays flat.
-   */
-  async verify(): Promise<{ ok: boolean; checked: number; brokenAt?: number; reason?: string }> {
-    let checked = 0;
-    let prev: string | undefined;
-    let afterId = -1;
-    for (;;) {
-      const page = await this.store.db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('id', '>', afterId)
-        .orderBy('id', 'asc')
-        .limit(1000)
-        .execute();
-      if (page.length === 0) return { ok: true, checked };
-      for (const r of page) {
-        const id = Number(r.id);
-        if (prev !== undefined && r.prev_hash !== prev) {
-          return {
-            ok: false,
-            checked,
-            brokenAt: id,
-            reason: 'previous hash does not match: an event was removed or inserted',
-          };
-        }
-        if (chainHash(r.prev_hash, r) !== r.hash) {
-          return {
-            ok: false,
-            checked,
-            brokenAt: id,
-            reason: 'hash does not match the event: it was altered',
-          };
-        }
-        prev = r.hash;
-        afterId = id;
-        checked++;
-      }
-    }
+  /** Recomputes the chain and checks it reaches its head; see verifyChain. */
+  verify(): Promise<VerifyResult> {
+    return verifyChain(this.store);
   }
 
   /**

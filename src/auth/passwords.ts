@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 
 /** Argon2id (algorithm 2; the package ships a const enum we cannot import) at OWASP's baseline: 19 MiB, 2 passes, 1 lane. */
@@ -25,4 +26,13 @@ export async function verifyPassword(storedHash: string | undefined, password: s
   } catch {
     return false;
   }
+}
+
+/**
+ * A short fingerprint of a stored password hash. Every password change makes a new hash (a new salt),
+ * so a token or a remembered Basic credential that carries the fingerprint it was issued under stops
+ * matching the moment the password changes. It reveals nothing: the hash is not recoverable from it.
+ */
+export function passwordVersion(storedHash: string): string {
+  return createHash('sha256').update(storedHash).digest('base64url').slice(0, 16);
 }

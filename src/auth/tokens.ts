@@ -5,6 +5,8 @@ import type { ServerSecret } from './server-secret.js';
 export interface TokenClaims {
   userId: string;
   login: string;
+  /** The user's password version when the token was issued: a password change ends the token. */
+  passwordVersion: string;
 }
 
 const ISSUER = 'integrator';
@@ -35,7 +37,7 @@ export class TokenService {
 
   async issue(claims: TokenClaims, ttlSeconds = this.ttlSeconds): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ login: claims.login })
+    return new SignJWT({ login: claims.login, pv: claims.passwordVersion })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
       .setSubject(claims.userId)
@@ -45,7 +47,10 @@ export class TokenService {
       .sign(this.key);
   }
 
-  /** Returns the claims, or a reason the token is refused (expired, bad signature, malformed). */
+  /**
+   * Returns the claims, or a reason the token is refused (expired, bad signature, malformed). A token
+   * without `exp` is refused: every token this server issues expires.
+   */
   async verify(token: string): Promise<{ ok: true; claims: TokenClaims } | { ok: false; reason: string }> {
     const known = this.verified.get(token);
     if (known) {
@@ -53,19 +58,26 @@ export class TokenService {
       this.verified.delete(token);
     }
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string' || typeof payload['login'] !== 'string') {
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+      });
+      const login = payload['login'];
+      const pv = payload['pv'];
+      if (typeof payload.sub !== 'string' || typeof login !== 'string' || typeof pv !== 'string') {
         return { ok: false, reason: 'Token is missing its subject' };
       }
-      const claims = { userId: payload.sub, login: payload['login'] };
-      if (typeof payload.exp === 'number') {
-        if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
-        this.verified.set(token, { claims, expiresAt: payload.exp * 1000 });
-      }
+      if (typeof payload.exp !== 'number') return { ok: false, reason: 'Token has no expiry' };
+      const claims = { userId: payload.sub, login, passwordVersion: pv };
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, { claims, expiresAt: payload.exp * 1000 });
       return { ok: true, claims };
     } catch (err) {
       if (err instanceof errors.JWTExpired)
         return { ok: false, reason: 'Token has expired; issue a new one' };
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp')
+        return { ok: false, reason: 'Token has no expiry' };
       return { ok: false, reason: 'Token is not valid' };
     }
   }

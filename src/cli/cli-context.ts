@@ -4,6 +4,7 @@ import { loadSettings } from '../config.js';
 import { type Context, createContext } from '../context.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { missingStore } from '../store/store-presence.js';
 
 /** The actor the audit trail records for changes made from the command line. */
 export function cliActor(): Actor {
@@ -33,6 +34,27 @@ export async function withContext(run: (ctx: Context) => Promise<void>): Promise
   } finally {
     await ctx?.close();
   }
+}
+
+/**
+ * Like withContext, for commands that inspect a store: when there is none where the settings point,
+ * prints one line and exits with code 2 instead of creating an empty store.
+ */
+export async function withExistingStore(run: (ctx: Context) => Promise<void>): Promise<void> {
+  let missing: string | undefined;
+  try {
+    missing = await missingStore(loadSettings());
+  } catch (err) {
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (missing !== undefined) {
+    process.stderr.write(`error: ${missing}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await withContext(run);
 }
 
 /** Reads a password from standard input (first line), for scripts that must not put it on the command line. */

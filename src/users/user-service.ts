@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type Actor, audited } from '../audit/audited.js';
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
+import { hashPassword, MIN_PASSWORD_LENGTH, passwordVersion } from '../auth/passwords.js';
 import { isRole, type Role } from '../auth/roles.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import type { Store } from '../store/database.js';
@@ -64,8 +64,13 @@ export class UserService {
   }
 
   async findById(id: string): Promise<User | undefined> {
+    return (await this.findCredentials(id))?.user;
+  }
+
+  /** The user with the version of its password (see passwordVersion), for checking a credential. */
+  async findCredentials(id: string): Promise<{ user: User; passwordVersion: string } | undefined> {
     const r = await this.store.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toUser(r) : undefined;
+    return r ? { user: toUser(r), passwordVersion: passwordVersion(r.password_hash) } : undefined;
   }
 
   async get(login: string): Promise<User> {

@@ -142,6 +142,29 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(removed).toMatchObject({ ok: false, brokenAt: victim?.id });
       expect(removed.reason).toMatch(/removed/);
     });
+
+    it('detects removed newest events with nothing appended after them, and a trail emptied', async () => {
+      // A store of its own: the chain of the shared one is broken by the test before.
+      const own = await createTestServer({ store });
+      try {
+        const audit = own.ctx.audit;
+        for (let i = 0; i < 3; i++) await audit.record({ action: 'test.tail', outcome: 'success' });
+        await audit.drain();
+        expect(await audit.verify()).toMatchObject({ ok: true });
+        const [newest, second] = await audit.query({ limit: 2 });
+        expect(newest?.id).toBeGreaterThan(second?.id ?? 0);
+        await sql`delete from audit_events where id >= ${second?.id}`.execute(own.ctx.store.db);
+        const cut = await audit.verify();
+        expect(cut.ok).toBe(false);
+        expect(cut.reason).toBe('the newest events were removed: the chain ends before its recorded head');
+        await sql`delete from audit_events`.execute(own.ctx.store.db);
+        expect((await audit.verify()).reason).toBe(
+          'every event was removed: the chain head records events, the table has none',
+        );
+      } finally {
+        await own.close();
+      }
+    });
   });
 }
 
@@ -238,7 +261,7 @@ describe('audit chain shared by several processes', () => {
       const verified = await a.audit.verify();
       expect(verified).toMatchObject({ ok: true });
       expect((await a.audit.query({ action: 'test.chain' })).length).toBe(101);
-      // Removing the newest event is detected once anything is appended after it.
+      // Removing the newest event is detected, also once something is appended after it.
       const [newest] = await a.audit.query({ limit: 1 });
       await sql`delete from audit_events where id = ${newest?.id}`.execute(a.store.db);
       await b.audit.record({ action: 'test.after', outcome: 'success' });

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createPgDatabase } from '../services.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'integrator-cli-'));
@@ -29,6 +31,43 @@ async function cli(
 }
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('integrator audit verify without a store', { timeout: 60_000 }, () => {
+  it('exits 2 with one line, and creates nothing, for a missing data directory or database', async () => {
+    const missing = join(dataDir, 'no-such-dir');
+    const sqliteRun = run('node', ['bin/integrator.js', 'audit', 'verify'], {
+      env: { ...process.env, INTEGRATOR_DATA_DIR: missing, INTEGRATOR_DATABASE_URL: '' },
+    }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const r = await sqliteRun;
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(
+      `error: no metadata store at ${join(missing, 'integrator.db')} (check INTEGRATOR_DATA_DIR)\n`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    const pgdb = await createPgDatabase('noaudit');
+    try {
+      for (const url of [pgdb.url, `${pgdb.url}_gone`]) {
+        const p = await run('node', ['bin/integrator.js', 'audit', 'verify'], {
+          env: { ...process.env, INTEGRATOR_DATA_DIR: missing, INTEGRATOR_DATABASE_URL: url },
+        }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+        expect(p).toMatchObject({ code: 2, stdout: '' });
+        expect(p.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(p.stderr).toMatch(
+          /^error: (no metadata store in the database|cannot open the metadata store)/,
+        );
+      }
+      const c = new pg.Client({ connectionString: pgdb.url });
+      await c.connect();
+      const tables = await c.query(
+        `select count(*)::int n from information_schema.tables where table_schema = 'public'`,
+      );
+      await c.end();
+      expect(tables.rows[0].n).toBe(0);
+    } finally {
+      await pgdb.drop();
+    }
+  });
+});
 
 describe('integrator CLI', { timeout: 180_000 }, () => {
   it('prints help for every command', async () => {

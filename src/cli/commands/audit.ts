@@ -1,15 +1,15 @@
 import { Command } from 'commander';
-import { withContext } from '../cli-context.js';
+import { withContext, withExistingStore } from '../cli-context.js';
 
 export function auditCommand(): Command {
   const audit = new Command('audit').description('Inspect the audit trail');
   audit
     .command('verify')
     .description(
-      'Recompute the hash chain of the audit trail; exit code 1 if any event was altered or removed',
+      'Recompute the hash chain of the audit trail; exit code 1 if any event was altered or removed, 2 if there is no store',
     )
     .action(async () =>
-      withContext(async (ctx) => {
+      withExistingStore(async (ctx) => {
         const result = await ctx.audit.verify();
         if (result.ok) {
           process.stdout.write(`Audit trail intact: ${result.checked} events verified\n`);

@@ -1,10 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AuthService, Principal } from '../../auth/auth-service.js';
 import { unauthorized } from '../../core/errors.js';
-
-/** A verified Basic credential is trusted this long, so each call does not pay for a password hash. */
-const BASIC_CACHE_MS = 30_000;
 
 /**
  * The credential of a listener call: the Authorization header or, for clients that cannot set headers,
@@ -31,29 +27,16 @@ function queryCredential(query: unknown): string | undefined {
 }
 
 /**
- * HTTP Basic checked against the users. A verified pair is remembered for 30 s (by a hash of the header),
- * so a client calling often does not pay for a password hash each time; failures go through the login
- * throttle (429 after repeated ones).
+ * HTTP Basic checked against the users. AuthService remembers verified pairs only while the user's
+ * password, role and state allow; failures go through the login throttle (429 after repeated ones).
  */
 export class BasicCredentials {
-  private readonly cache = new Map<string, { principal: Principal; at: number }>();
-
   constructor(private readonly auth: AuthService) {}
 
   async verify(header: string, clientIp: string): Promise<Principal> {
-    const key = createHash('sha256').update(header).digest('hex');
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < BASIC_CACHE_MS) return hit.principal;
     const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw unauthorized('Authorization: Basic needs base64 of login:password');
-    const principal = await this.auth.authenticatePassword(
-      decoded.slice(0, colon),
-      decoded.slice(colon + 1),
-      clientIp,
-    );
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { principal, at: Date.now() });
-    return principal;
+    return this.auth.authenticatePassword(decoded.slice(0, colon), decoded.slice(colon + 1), clientIp);
   }
 }
