@@ -1,6 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateDataDir } from '../store/database.js';
 
 /**
  * The server secret signs tokens and encrypts connection secrets. It comes from INTEGRATOR_SECRET, or is
@@ -15,7 +16,7 @@ export class ServerSecret {
         throw new Error('INTEGRATOR_SECRET must be at least 32 characters long');
       return new ServerSecret(Buffer.from(options.secret, 'utf8'));
     }
-    mkdirSync(options.dataDir, { recursive: true });
+    privateDataDir(options.dataDir);
     const file = join(options.dataDir, 'secret.key');
     if (!existsSync(file)) {
       // 'wx' fails if another process created it first; then we read theirs.

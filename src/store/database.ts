@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
@@ -51,6 +51,12 @@ function redactUrl(url: string): string {
   }
 }
 
+/** Creates the data directory if needed and makes it the server user's alone (mode 0700). */
+export function privateDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
 /**
  * Opens the metadata store: PostgreSQL when a URL is given, otherwise the embedded SQLite file in the
  * data directory. Does not migrate; call migrateToLatest() once at start-up.
@@ -90,9 +96,12 @@ export function openStore(options: {
       close: () => db.destroy(),
     };
   }
-  mkdirSync(options.dataDir, { recursive: true });
+  privateDataDir(options.dataDir);
   const file = join(options.dataDir, 'integrator.db');
   const sqlite = new SQLite(file);
+  // Users, password hashes and the audit trail: readable by the server's own user only. SQLite gives
+  // its -wal and -shm files the database file's mode.
+  chmodSync(file, 0o600);
   // WAL keeps readers off the writer's back; a committed transaction survives a process kill.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
