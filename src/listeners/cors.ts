@@ -15,6 +15,23 @@ export function applyCors(request: FastifyRequest, reply: FastifyReply, spec: Li
   return true;
 }
 
+/**
+ * Whether the request comes from a web page of an origin the listener does not allow (not its own
+ * host). Such a call is refused before anything runs: without this a plain GET or a simple POST from
+ * any page would still run the flow, and a client that ignores CORS would read the answer.
+ */
+export function originRefused(request: FastifyRequest, spec: ListenerSpec): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return false;
+  const allowed = spec.cors?.origins ?? [];
+  if (allowed.includes('*') || allowed.includes(origin)) return false;
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 /** Answers a CORS preflight: 204 with what the listener allows, or 403 for an origin it does not. */
 export function preflight(request: FastifyRequest, reply: FastifyReply, spec: ListenerSpec): FastifyReply {
   if (!applyCors(request, reply, spec)) {

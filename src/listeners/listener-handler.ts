@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Context } from '../context.js';
-import { AppError, errorMessage } from '../core/errors.js';
+import { AppError, errorMessage, forbidden } from '../core/errors.js';
 import type { RawParams } from '../flows/engine-types.js';
 import { resolveParameters } from '../flows/parameters.js';
 import type { Run, RunIo, RunRequest } from '../runs/run-types.js';
-import { applyCors, preflight } from './cors.js';
+import { applyCors, originRefused, preflight } from './cors.js';
 import { type Caller, ListenerAuth } from './listener-auth.js';
 import type { CompiledListener, ListenerRouter } from './listener-router.js';
 import type { ListenerMethod, ListenerSpec } from './listener-schema.js';
@@ -69,6 +69,7 @@ export class ListenerHandler {
       facts.listener = listener.name;
       const spec = listener.spec;
       if (request.method === 'OPTIONS') return preflight(request, reply, spec);
+      if (originRefused(request, spec)) throw forbidden('This origin may not call this listener');
       applyCors(request, reply, spec);
       if (!(spec.methods as readonly string[]).includes(request.method)) {
         throw new AppError('METHOD_NOT_ALLOWED', `This listener accepts ${spec.methods.join(', ')}`, {

@@ -125,6 +125,27 @@ describe('listeners: auth per role, CORS, async intake', () => {
     expect(real.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
 
+  it('refuses a plain call from an origin the listener does not allow, before anything runs', async () => {
+    const before = (await f.target.query('select count(*)::int as n from patient')).rows[0].n;
+    const get = await f.call('patients/1', { headers: { ...f.admin, origin: 'https://evil.example' } });
+    expect(get.status).toBe(403);
+    expect(await get.json()).toMatchObject({ error: { message: 'This origin may not call this listener' } });
+    const post = await f.call('async/patient', {
+      method: 'POST',
+      headers: { ...f.admin, origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: 'patientid,name\n900,Mallory',
+    });
+    expect(post.status).toBe(403);
+    expect(await f.s.ctx.runs.list({ flow: 'patient-in' })).toHaveLength(0);
+    expect((await f.target.query('select count(*)::int as n from patient')).rows[0].n).toBe(before);
+    // No Origin (not a browser) and the listener's own host still work.
+    expect((await f.call('patients/1', { headers: f.admin })).status).not.toBe(403);
+    const own = new URL(f.url).host;
+    expect(
+      (await f.call('patients/1', { headers: { ...f.admin, origin: `http://${own}` } })).status,
+    ).not.toBe(403);
+  });
+
   it('accepts async payloads with 202 and a receipt, runs them, and honours Idempotency-Key', async () => {
     const res = await f.call('async/patient', {
       method: 'POST',
