@@ -184,8 +184,9 @@ export class RunService {
       run.rowsRead = result.rowsRead;
       run.rowsWritten = result.rowsWritten;
       run.status = timedOut ? 'failed' : controller.signal.aborted ? 'cancelled' : 'succeeded';
-      // A timeout that struck after the last step still fails the run: its time was up.
-      if (timedOut) run.error = `Run timed out after ${loaded.timeout} seconds`;
+      // A timeout that struck after the last step still fails the run: its time was up. Otherwise the
+      // run has no error, whatever an earlier attempt of it failed with.
+      run.error = timedOut ? `Run timed out after ${loaded.timeout} seconds` : null;
     } catch (err) {
       // A timeout is a failure (and may be retried); a cancel is not.
       run.status = controller.signal.aborted && !timedOut ? 'cancelled' : 'failed';

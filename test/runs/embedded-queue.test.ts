@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/runs/run-types.js';
 import { createTestServer, type TestServer } from '../helpers/server.js';
@@ -112,6 +113,26 @@ describe('embedded run queue', () => {
     expect(retries.map((l) => l.message.replace(/.*retrying in /, ''))).toEqual(['1 s', '2 s']);
     const gap = Date.parse(run.finishedAt ?? '') - Date.parse(run.createdAt);
     expect(gap).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('shows no error on a run whose retry succeeded', async () => {
+    await put('flows', 'late', {
+      type: 'sql',
+      connection: 'pg',
+      sql: 'select * from late_table',
+      retry: { attempts: 3, delay: 1 },
+    });
+    const id = await runAsync('late');
+    await waitFor('the first attempt to fail', async () => {
+      const r = await getRun(id);
+      return r.attempt === 2 && r.error?.includes('late_table') ? r : undefined;
+    });
+    const c = new pg.Client({ connectionString: pgdb.url });
+    await c.connect();
+    await c.query('create table late_table (n int)');
+    await c.end();
+    const run = await finished(id);
+    expect(run).toMatchObject({ status: 'succeeded', attempt: 2, error: null });
   });
 
   it('fails a run that exceeds its timeout', async () => {
