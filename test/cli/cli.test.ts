@@ -32,7 +32,7 @@ async function cli(
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-describe('integrator audit verify without a store', { timeout: 60_000 }, () => {
+describe('integrator audit verify without a store', { timeout: 180_000 }, () => {
   it('exits 2 with one line, and creates nothing, for a missing data directory or database', async () => {
     const missing = join(dataDir, 'no-such-dir');
     const sqliteRun = run('node', ['bin/integrator.js', 'audit', 'verify'], {
