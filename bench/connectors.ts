@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const psqlIn = await time(() => sh(`psql '${a.url}' -qc "\\copy t from '${file}' csv header"`));
     record('psql \\copy t from file', psqlIn);
     await pa.pool.query('truncate t');
-    const cIn = await time(() => pa.copyIn!(dest, createReadStream(file), {}));
+    const cIn = await time(() => pa.copyIn!.write(dest, createReadStream(file), {}));
     record('connector copyIn (file -> pg)', cIn, psqlIn, 1.3);
 
     // 2. Table to table between two databases.
@@ -127,8 +127,8 @@ async function main(): Promise<void> {
     record('psql \\copy to stdout | psql \\copy from stdin', psqlPipe);
     await pb.pool.query('truncate t');
     const cPipe = await time(async () => {
-      const out = await pa.copyOut!({ table: 't' }, {});
-      await pb.copyIn!(dest, out.bytes, {});
+      const out = await pa.copyOut!.read({ table: 't' }, {});
+      await pb.copyIn!.write(dest, out.bytes, {});
     });
     record('connector copyOut -> copyIn (pg -> pg)', cPipe, psqlPipe, 1.5);
 
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     );
     record('psql \\copy t to file', psqlOut);
     const cOut = await time(async () => {
-      const out = await pa.copyOut!({ table: 't' }, {});
+      const out = await pa.copyOut!.read({ table: 't' }, {});
       await pipeline(Readable.from(out.bytes), createWriteStream(join(dir, 'conn.csv')));
     });
     record('connector copyOut (pg -> file)', cOut, psqlOut, 1.5);
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     );
     record('mariadb client LOAD DATA LOCAL INFILE', mariaIn);
     await mc.pool.query('truncate t');
-    const mIn = await time(() => mc.copyIn!(dest, createReadStream(file), {}));
+    const mIn = await time(() => mc.copyIn!.write(dest, createReadStream(file), {}));
     record('connector copyIn (file -> mariadb, LOAD DATA)', mIn, mariaIn, 1.5);
     await mc.pool.query('truncate t');
     const mW = await time(async () => {

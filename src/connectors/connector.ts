@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Column, Row, RowStream } from '../core/records.js';
+import type { CsvDialect, CsvDialectOffer } from '../formats/csv-dialect.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 
@@ -63,12 +64,39 @@ export interface Writer {
   rollback(): Promise<void>;
 }
 
-export interface CsvCopyOptions {
-  delimiter?: string;
-  quote?: string;
-  escape?: string;
-  header?: boolean;
-  nullValue?: string;
+/** The CSV a copy path is told to speak; what is left out is PLAIN_CSV's (formats/csv-dialect.ts). */
+export type CsvCopyOptions = Partial<CsvDialect>;
+
+/**
+ * Byte fast path in: CSV bytes straight into a destination in one transaction (COPY FROM STDIN, LOAD
+ * DATA, a file written as it is). The engine uses it only when no transform needs the values and the
+ * source's copyOut speaks a CSV this destination takes (agreeCsvDialect).
+ */
+export interface CopyIn {
+  /** The CSV this destination takes, as data; undefined when the byte path does not apply. Looks at the spec only. */
+  dialect(spec: DestinationSpec): CsvDialectOffer | undefined;
+  /**
+   * Whether the destination as it stands now can take bytes (a file connector appends bytes only to a
+   * missing or empty file). Absent means every mode `write` supports.
+   */
+  ready?(spec: DestinationSpec): Promise<boolean>;
+  write(
+    spec: DestinationSpec,
+    csv: ByteSource,
+    dialect: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ rowsWritten: number }>;
+}
+
+/** Byte fast path out: a table, query or file as CSV bytes with a header row. */
+export interface CopyOut {
+  /** The CSV this source gives, as data; undefined when the byte path does not apply. Looks at the spec only. */
+  dialect(spec: SourceSpec): CsvDialectOffer | undefined;
+  read(
+    spec: SourceSpec,
+    dialect: CsvCopyOptions,
+    signal?: AbortSignal,
+  ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }>;
 }
 
 /**
@@ -89,27 +117,9 @@ export interface Connector {
     params: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<{ rowsAffected: number }>;
-  /**
-   * Byte fast path in: load CSV bytes straight into a table in one transaction (COPY FROM STDIN,
-   * LOAD DATA). Optional; the engine uses it only when no transform needs the values.
-   */
-  copyIn?(
-    spec: DestinationSpec,
-    csv: ByteSource,
-    csvOptions: CsvCopyOptions,
-    signal?: AbortSignal,
-  ): Promise<{ rowsWritten: number }>;
-  /**
-   * Whether `copyIn` can take this destination as it stands now (a file connector appends bytes only to
-   * a missing or empty file). Absent means every mode `copyIn` supports.
-   */
-  canCopyIn?(spec: DestinationSpec): Promise<boolean>;
-  /** Byte fast path out: a table or query as CSV bytes with a header row. Optional. */
-  copyOut?(
-    spec: SourceSpec,
-    csvOptions: CsvCopyOptions,
-    signal?: AbortSignal,
-  ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }>;
+  /** Optional byte fast paths (see CopyIn and CopyOut). */
+  readonly copyIn?: CopyIn;
+  readonly copyOut?: CopyOut;
   close(): Promise<void>;
 }
 

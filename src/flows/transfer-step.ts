@@ -1,14 +1,8 @@
 import { inferColumns } from '../connectors/columns.js';
-import type {
-  Connector,
-  CsvCopyOptions,
-  DestinationSpec,
-  SourceSpec,
-  Writer,
-} from '../connectors/connector.js';
-import { csvFastPathOptions, sameCsvDialect } from '../connectors/files/index.js';
+import type { DestinationSpec, SourceSpec, Writer } from '../connectors/connector.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { type Column, oneBatch, type RowStream } from '../core/records.js';
+import { agreeCsvDialect } from '../formats/csv-dialect.js';
 import type { CompiledTransforms } from '../transforms/compile-transforms.js';
 import type { StepStats } from './engine-types.js';
 import {
@@ -21,9 +15,6 @@ import {
 import { expandName } from './parameters.js';
 import { counted, peek, prefetch, prepend } from './row-stages.js';
 import type { StepEnv } from './step-env.js';
-
-/** The CSV dialect database copy paths speak to each other. */
-const PLAIN_CSV: CsvCopyOptions = { delimiter: ',', quote: '"', escape: '"', header: true, nullValue: '' };
 
 type FormatRef = NonNullable<StepSource['format']>;
 
@@ -110,35 +101,30 @@ async function tryCopyPath(
   if ((step.transforms?.length ?? 0) > 0) return false;
   if (step.from.connection.startsWith('@') || step.to.connection.startsWith('@')) return false;
   const from = step.from;
-  const to = step.to;
-  let readDialect: CsvCopyOptions | undefined = PLAIN_CSV;
-  if (from.file !== undefined) {
-    if (from.file.includes('*') || from.file.includes('?')) return false;
-    readDialect = csvFastPathOptions(formatOf(from.format, from.file, env, path));
-  }
-  if (!readDialect) return false;
-  if (to.file !== undefined) {
-    const writeDialect = csvFastPathOptions(formatOf(to.format, to.file, env, path));
-    if (!writeDialect || !sameCsvDialect(writeDialect, readDialect)) return false;
-  }
-  const source: Connector = await env.pool.get(from.connection);
-  const target: Connector = await env.pool.get(to.connection);
-  if (!source.copyOut || !target.copyIn) return false;
+  const source = await env.pool.get(from.connection);
+  const target = await env.pool.get(step.to.connection);
+  const { copyOut } = source;
+  const { copyIn } = target;
+  if (!copyOut || !copyIn) return false;
   const spec = sourceSpec(from, env, `${path}.from`);
   // Names are expanded (and checked) before the copy stream opens, so a bad one cannot strand it.
-  const draft = destinationSpec(to, [], env, `${path}.to`);
+  const draft = destinationSpec(step.to, [], env, `${path}.to`);
+  // Each side says which CSV it speaks for this source or destination; bytes go through untouched only
+  // when they agree.
+  const outOffer = copyOut.dialect(spec);
+  const inOffer = outOffer && copyIn.dialect(draft);
+  const dialect = outOffer && inOffer ? agreeCsvDialect(outOffer, inOffer) : undefined;
+  if (!dialect) return false;
   // Bytes replace a file, or fill one that is missing or empty; appending to lines or upserting needs rows.
-  if (target.canCopyIn && !(await target.canCopyIn(draft))) return false;
-  const out = await source.copyOut(spec, readDialect, env.signal);
+  if (copyIn.ready && !(await copyIn.ready(draft))) return false;
+  const out = await copyOut.read(spec, dialect, env.signal);
   const dest = { ...draft, columns: out.columns };
   stats.path = 'copy';
-  const { rowsWritten } = await target
-    .copyIn(dest, out.bytes, readDialect, env.signal)
-    .catch((err: unknown) => {
-      // The destination reports the failure; say which file the bad bytes came from.
-      if (from.file === undefined || !(err instanceof AppError)) throw err;
-      throw new AppError(err.code, `${from.file}: ${err.message}`, { cause: err });
-    });
+  const { rowsWritten } = await copyIn.write(dest, out.bytes, dialect, env.signal).catch((err: unknown) => {
+    // The destination reports the failure; say which file the bad bytes came from.
+    if (from.file === undefined || !(err instanceof AppError)) throw err;
+    throw new AppError(err.code, `${from.file}: ${err.message}`, { cause: err });
+  });
   stats.rowsRead = rowsWritten;
   stats.rowsWritten = rowsWritten;
   return true;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector, CsvCopyOptions } from '../../src/connectors/connector.js';
-import { csvFastPathOptions } from '../../src/connectors/files/csv-fast-path.js';
+import { fileCsvDialect } from '../../src/connectors/files/csv-fast-path.js';
 import { CsvRecordCounter } from '../../src/connectors/files/csv-record-counter.js';
 import { filesConnector } from '../../src/connectors/files/index.js';
 import { postgresConnectorType } from '../../src/connectors/postgres/postgres-connector.js';
@@ -17,7 +17,14 @@ let files: Connector;
 let pgConn: Connector;
 let dropPg: () => Promise<void>;
 
-const DIALECT: CsvCopyOptions = { delimiter: ',', quote: '"', escape: '"', header: true, nullValue: '' };
+const DIALECT: CsvCopyOptions = {
+  delimiter: ',',
+  quote: '"',
+  escape: '"',
+  header: true,
+  nullValue: '',
+  encoding: 'utf8',
+};
 const at = (name: string) => path.join(dataDir, 'box', name);
 
 async function* chunks(text: string, size: number): AsyncGenerator<Uint8Array> {
@@ -53,29 +60,26 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('csvFastPathOptions', () => {
-  it('gives the dialect for a plain utf8 CSV with a header', () => {
-    expect(csvFastPathOptions({ type: 'csv' })).toEqual(DIALECT);
+describe('fileCsvDialect', () => {
+  it('gives the dialect of a CSV file with a header', () => {
+    expect(fileCsvDialect({ type: 'csv' })).toEqual(DIALECT);
     expect(
-      csvFastPathOptions({ type: 'csv', options: { delimiter: ';', nullValue: 'NULL', encoding: 'utf8' } }),
-    ).toEqual({ ...DIALECT, delimiter: ';', nullValue: 'NULL' });
+      fileCsvDialect({ type: 'csv', options: { delimiter: ';', nullValue: 'NULL', encoding: 'latin1' } }),
+    ).toEqual({ ...DIALECT, delimiter: ';', nullValue: 'NULL', encoding: 'latin1' });
   });
 
   it('is undefined whenever reading through the format could change a value', () => {
     for (const options of [
-      { encoding: 'latin1' },
       { header: false },
       { columns: ['a'] },
       { trim: true },
       { distinguishQuoted: false },
-      { delimiter: '§' },
-      { nullValue: 'a,b' },
       { bogus: 1 },
     ]) {
-      expect(csvFastPathOptions({ type: 'csv', options })).toBeUndefined();
+      expect(fileCsvDialect({ type: 'csv', options })).toBeUndefined();
     }
-    expect(csvFastPathOptions({ type: 'json' })).toBeUndefined();
-    expect(csvFastPathOptions(undefined)).toBeUndefined();
+    expect(fileCsvDialect({ type: 'json' })).toBeUndefined();
+    expect(fileCsvDialect(undefined)).toBeUndefined();
   });
 });
 
@@ -102,13 +106,13 @@ describe('files byte fast paths', () => {
   it('copyOut of a CSV file pipes into PostgreSQL copyIn with nulls, "" and quoted newlines intact', async () => {
     const text = 'id,name,note\n1,"Ann, ""A""",\n2,"two\nlines",""\n3,,x\n';
     await writeFile(at('people.csv'), text);
-    const out = await files.copyOut?.({ file: 'people.csv', format: { type: 'csv' } }, DIALECT);
+    const out = await files.copyOut?.read({ file: 'people.csv', format: { type: 'csv' } }, DIALECT);
     expect(out?.columns).toEqual([
       { name: 'id', type: 'text', nullable: true },
       { name: 'name', type: 'text', nullable: true },
       { name: 'note', type: 'text', nullable: true },
     ]);
-    const r = await pgConn.copyIn?.(
+    const r = await pgConn.copyIn?.write(
       { table: 'people', mode: 'replace', columns: out!.columns },
       out!.bytes,
       DIALECT,
@@ -126,7 +130,7 @@ describe('files byte fast paths', () => {
   it('copyOut returns the raw bytes, header included', async () => {
     await writeFile(at('raw.csv'), '\ufeffa;b\n1;"x"\n');
     const opts = { ...DIALECT, delimiter: ';' };
-    const out = await files.copyOut?.(
+    const out = await files.copyOut?.read(
       { file: 'raw.csv', format: { type: 'csv', options: { delimiter: ';' } } },
       opts,
     );
@@ -139,14 +143,14 @@ describe('files byte fast paths', () => {
       "create table src (id int, t text); insert into src values (1, null), (2, ''), (3, 'a\"b\nc'), (4, 'x,y')",
       {},
     );
-    const out = await pgConn.copyOut?.({ query: 'select * from src order by id' }, DIALECT);
+    const out = await pgConn.copyOut?.read({ query: 'select * from src order by id' }, DIALECT);
     const spec = {
       file: 'out/src.csv',
       format: { type: 'csv' as const },
       mode: 'replace' as const,
       columns: [],
     };
-    const r = await files.copyIn?.(spec, out!.bytes, DIALECT);
+    const r = await files.copyIn?.write(spec, out!.bytes, DIALECT);
     expect(r).toEqual({ rowsWritten: 4 });
     expect(await readCsv('out/src.csv')).toEqual([
       { id: '1', t: null },
@@ -169,21 +173,25 @@ describe('files byte fast paths', () => {
       yield Buffer.from('a\nnew\n');
       throw new Error('source broke');
     }
-    await expect(files.copyIn?.(spec, failing(), DIALECT)).rejects.toThrow(/source broke/);
+    await expect(files.copyIn?.write(spec, failing(), DIALECT)).rejects.toThrow(/source broke/);
     expect(await readFile(at('keep.csv'), 'utf8')).toBe('a\nold\n');
     expect((await readdir(path.join(dataDir, 'box'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
 
-    expect(await files.copyIn?.(spec, chunks('a\n"1\n2"\n3', 2), DIALECT)).toEqual({ rowsWritten: 2 });
+    expect(await files.copyIn?.write(spec, chunks('a\n"1\n2"\n3', 2), DIALECT)).toEqual({ rowsWritten: 2 });
     expect(await readFile(at('keep.csv'), 'utf8')).toBe('a\n"1\n2"\n3');
 
     await expect(
-      files.copyIn?.({ ...spec, mode: 'append' }, chunks('a\n1\n', 4), DIALECT),
+      files.copyIn?.write({ ...spec, mode: 'append' }, chunks('a\n1\n', 4), DIALECT),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(
-      await files.copyIn?.({ ...spec, file: 'new-append.csv', mode: 'append' }, chunks('a\n1\n', 4), DIALECT),
+      await files.copyIn?.write(
+        { ...spec, file: 'new-append.csv', mode: 'append' },
+        chunks('a\n1\n', 4),
+        DIALECT,
+      ),
     ).toEqual({ rowsWritten: 1 });
     await expect(
-      files.copyIn?.({ ...spec, mode: 'upsert' }, chunks('a\n', 4), DIALECT),
+      files.copyIn?.write({ ...spec, mode: 'upsert' }, chunks('a\n', 4), DIALECT),
     ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
@@ -203,7 +211,7 @@ describe('files byte fast paths', () => {
       mode: 'replace' as const,
       columns: [],
     };
-    await expect(files.copyIn?.(spec, slow(), DIALECT, ac.signal)).rejects.toMatchObject({
+    await expect(files.copyIn?.write(spec, slow(), DIALECT, ac.signal)).rejects.toMatchObject({
       code: 'RUN_CANCELLED',
     });
     expect((await readdir(path.join(dataDir, 'box'))).filter((n) => n.includes('aborted'))).toEqual([]);
@@ -213,29 +221,32 @@ describe('files byte fast paths', () => {
     await writeFile(at('l1.csv'), Buffer.from('n\né\n', 'latin1'));
     const refused = { code: 'BAD_REQUEST', message: expect.stringMatching(/fast path/) };
     await expect(
-      files.copyOut?.({ file: 'l1.csv', format: { type: 'csv', options: { encoding: 'latin1' } } }, DIALECT),
+      files.copyOut?.read(
+        { file: 'l1.csv', format: { type: 'csv', options: { encoding: 'latin1' } } },
+        DIALECT,
+      ),
     ).rejects.toMatchObject(refused);
-    await expect(files.copyOut?.({ file: '*.csv', format: { type: 'csv' } }, DIALECT)).rejects.toMatchObject(
-      refused,
-    );
+    await expect(
+      files.copyOut?.read({ file: '*.csv', format: { type: 'csv' } }, DIALECT),
+    ).rejects.toMatchObject(refused);
     await writeFile(at('x.json'), '[{"a":1}]');
     await expect(
-      files.copyOut?.({ file: 'x.json', format: { type: 'json' } }, DIALECT),
+      files.copyOut?.read({ file: 'x.json', format: { type: 'json' } }, DIALECT),
     ).rejects.toMatchObject(refused);
     await expect(
-      files.copyOut?.({ file: 'people.csv', format: { type: 'csv' } }, { ...DIALECT, delimiter: ';' }),
+      files.copyOut?.read({ file: 'people.csv', format: { type: 'csv' } }, { ...DIALECT, delimiter: ';' }),
     ).rejects.toMatchObject(refused);
     const dest = { file: 'o.json', format: { type: 'json' as const }, mode: 'replace' as const, columns: [] };
-    await expect(files.copyIn?.(dest, chunks('a\n1\n', 4), DIALECT)).rejects.toMatchObject(refused);
+    await expect(files.copyIn?.write(dest, chunks('a\n1\n', 4), DIALECT)).rejects.toMatchObject(refused);
     await expect(
-      files.copyIn?.(
+      files.copyIn?.write(
         { ...dest, file: 'o.csv', format: { type: 'csv', options: { encoding: 'latin1' } } },
         chunks('a\n1\n', 4),
         DIALECT,
       ),
     ).rejects.toMatchObject(refused);
     await expect(
-      files.copyOut?.({ file: 'absent.csv', format: { type: 'csv' } }, DIALECT),
+      files.copyOut?.read({ file: 'absent.csv', format: { type: 'csv' } }, DIALECT),
     ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });

@@ -46,7 +46,7 @@ describe('mysql connector specifics', () => {
   ];
 
   it('copyIn loads CSV with LOAD DATA LOCAL, quotes and CRLF included', async () => {
-    const r = await connector.copyIn?.(
+    const r = await connector.copyIn?.write(
       { table: 'people', mode: 'append', columns: cols, keys: ['id'] },
       csv('id,name\r\n1,"Ann, ""A"""\r\n2,\r\n3,"multi\r\nline"\r\n'),
       {},
@@ -60,7 +60,7 @@ describe('mysql connector specifics', () => {
   });
 
   it('copyIn upserts, and fails whole on a bad value', async () => {
-    await connector.copyIn?.(
+    await connector.copyIn?.write(
       { table: 'people', mode: 'upsert', keys: ['id'], columns: cols },
       csv('name,id\nB,2\nD,4\n'),
       {},
@@ -72,7 +72,7 @@ describe('mysql connector specifics', () => {
       'D',
     ]);
     await expect(
-      connector.copyIn?.(
+      connector.copyIn?.write(
         { table: 'people', mode: 'replace', columns: cols },
         csv('id,name\n5,x\nnotanumber,y\n'),
         {},

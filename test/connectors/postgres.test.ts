@@ -222,7 +222,7 @@ describe('postgres connector specifics', () => {
   };
 
   it('copyIn loads CSV bytes, creating a text table from the header', async () => {
-    const r = await connector.copyIn?.(
+    const r = await connector.copyIn?.write(
       { table: 'people', mode: 'append', columns: [] },
       csv('id,name\r\n1,"Ann, ""A"""\r\n2,\r\n3,""\r\n'),
       {},
@@ -242,12 +242,12 @@ describe('postgres connector specifics', () => {
       { name: 'id', type: 'integer' as const },
       { name: 'n', type: 'number' as const },
     ];
-    await connector.copyIn?.(
+    await connector.copyIn?.write(
       { table: 'nums', mode: 'upsert', keys: ['id'], columns: cols },
       csv('id,n\n1,1.5\n2,2\n'),
       {},
     );
-    await connector.copyIn?.(
+    await connector.copyIn?.write(
       { table: 'nums', mode: 'upsert', keys: ['id'], columns: cols },
       csv('n,id\n9,2\n3,3\n'),
       {},
@@ -258,18 +258,22 @@ describe('postgres connector specifics', () => {
       { id: 3, n: 3 },
     ]);
     await expect(
-      connector.copyIn?.({ table: 'nums', mode: 'replace', columns: cols }, csv('id,n\n5,5\n6,oops\n'), {}),
+      connector.copyIn?.write(
+        { table: 'nums', mode: 'replace', columns: cols },
+        csv('id,n\n5,5\n6,oops\n'),
+        {},
+      ),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect((await readRows(connector, { table: 'nums' })).length).toBe(3);
   });
 
   it('copyOut streams a table, a query, and a parameterised query as CSV', async () => {
-    const t = await connector.copyOut?.({ table: 'nums' }, {});
+    const t = await connector.copyOut?.read({ table: 'nums' }, {});
     expect(t?.columns.map((c) => c.name)).toEqual(['id', 'n']);
     expect(await collect(t!.bytes)).toBe('id,n\n1,1.5\n2,9\n3,3\n');
-    const q = await connector.copyOut?.({ query: 'select id from nums where id > 1 order by id' }, {});
+    const q = await connector.copyOut?.read({ query: 'select id from nums where id > 1 order by id' }, {});
     expect(await collect(q!.bytes)).toBe('id\n2\n3\n');
-    const p = await connector.copyOut?.(
+    const p = await connector.copyOut?.read(
       { query: 'select id, n from nums where id = {id}', params: { id: 2 } },
       {},
     );

@@ -12,6 +12,8 @@ import type {
   Connector,
   ConnectorContext,
   ConnectorType,
+  CopyIn,
+  CopyOut,
   CsvCopyOptions,
   DestinationSpec,
   SourceResult,
@@ -20,14 +22,11 @@ import type {
   Writer,
 } from '../connector.js';
 import { peekCsvHeader } from '../csv-header.js';
-import { requireCsvFastPath } from './csv-fast-path.js';
+import { fileCsvOffer, requireCsvFastPath } from './csv-fast-path.js';
 import { CsvRecordCounter } from './csv-record-counter.js';
 import { openFileWriter, sizeOf, writeBytesAtomically } from './file-writer.js';
 import { hasWildcard, listFiles, matchFiles } from './glob.js';
 import { cleanRelativePath, confine, confineNew } from './paths.js';
-
-/** The flow engine decides between the byte fast path and the row path with this, without trying. */
-export { csvFastPathOptions, sameCsvDialect } from './csv-fast-path.js';
 
 export const FilesConfigSchema = Type.Object(
   {
@@ -181,11 +180,22 @@ class FilesConnector implements Connector {
     return openFileWriter({ full, shown, format, mode: spec.mode, columns: spec.columns, signal });
   }
 
+  readonly copyOut: CopyOut = {
+    dialect: (spec) => ('file' in spec && !hasWildcard(spec.file) ? fileCsvOffer(spec.format) : undefined),
+    read: (spec, dialect, signal) => this.copyFileOut(spec, dialect, signal),
+  };
+
+  readonly copyIn: CopyIn = {
+    dialect: (spec) => (spec.file === undefined ? undefined : fileCsvOffer(spec.format)),
+    ready: (spec) => this.canCopyIn(spec),
+    write: (spec, csv, dialect, signal) => this.copyFileIn(spec, csv, dialect, signal),
+  };
+
   /**
    * Byte fast path out: the raw bytes of one CSV file (header included) when reading it through the
-   * format would not change a value (see csvFastPathOptions); BAD_REQUEST otherwise, before any byte.
+   * format would not change a value (see fileCsvDialect); BAD_REQUEST otherwise, before any byte.
    */
-  async copyOut(
+  private async copyFileOut(
     spec: SourceSpec,
     csvOptions: CsvCopyOptions,
     signal?: AbortSignal,
@@ -228,7 +238,7 @@ class FilesConnector implements Connector {
     }
   }
 
-  async canCopyIn(spec: DestinationSpec): Promise<boolean> {
+  private async canCopyIn(spec: DestinationSpec): Promise<boolean> {
     if (spec.file === undefined || spec.mode === 'upsert') return false;
     if (spec.mode === 'replace') return true;
     return !(await sizeOf((await this.destination(spec.file)).full));
@@ -239,7 +249,7 @@ class FilesConnector implements Connector {
    * (temp file + rename). Only mode replace, or append to a file that does not exist yet or is empty;
    * rowsWritten counts records (line feeds outside quotes) minus the header.
    */
-  async copyIn(
+  private async copyFileIn(
     spec: DestinationSpec,
     csv: ByteSource,
     csvOptions: CsvCopyOptions,

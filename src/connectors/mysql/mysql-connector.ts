@@ -3,6 +3,7 @@ import type { ResultSetHeader } from 'mysql2';
 import { type Pool as CorePool, createPool } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
+import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
 import type { Connector, ConnectorType } from '../connector.js';
 import { dbError } from '../db-errors.js';
@@ -15,6 +16,12 @@ import { mysqlCopyIn } from './mysql-copy.js';
 import { mysqlRead, mysqlSession } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 import { openMysqlWriter } from './mysql-writer.js';
+
+/** LOAD DATA is told the CSV it reads, so it takes a file's own dialect (the encoding stays UTF-8). */
+const LOAD_DATA_CSV: CsvDialectOffer = {
+  dialect: PLAIN_CSV,
+  adapts: ['delimiter', 'quote', 'escape', 'nullValue', 'header'],
+};
 
 export function createMysqlConnector(config: MysqlConfig): Connector & { readonly pool: mysql.Pool } {
   // One pool; the callback face streams result rows, the promise face does everything else.
@@ -48,7 +55,10 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
       }),
     read: (spec, signal) => mysqlRead(core, pool, spec, signal),
     writer: (spec, signal) => openMysqlWriter(pool, spec, signal),
-    copyIn: (spec, csv, options, signal) => mysqlCopyIn(pool, spec, csv, options, signal),
+    copyIn: {
+      dialect: () => LOAD_DATA_CSV,
+      write: (spec, csv, dialect, signal) => mysqlCopyIn(pool, spec, csv, dialect, signal),
+    },
     async execute(sql, params, signal) {
       throwIfAborted(signal);
       const statements = splitStatements(sql).map((s) => bindNamed(s, params, positionalPlaceholder));

@@ -4,13 +4,13 @@
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
 import { containPoolErrors } from '../../core/pg-pool-errors.js';
-import type { Column } from '../../core/records.js';
-import type { ByteSource } from '../../formats/format.js';
+import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
 import type {
   Connector,
   ConnectorType,
-  CsvCopyOptions,
+  CopyIn,
+  CopyOut,
   DestinationSpec,
   SourceResult,
   SourceSpec,
@@ -37,6 +37,15 @@ import { pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
 import { openPgWriter } from './postgres-writer.js';
 import { SmallWriteShapes } from './small-write-shapes.js';
+
+/** COPY FROM STDIN is told the CSV it reads, so it takes a file's own dialect (the encoding stays UTF-8). */
+const COPY_IN_CSV: CsvDialectOffer = {
+  dialect: PLAIN_CSV,
+  adapts: ['delimiter', 'quote', 'escape', 'nullValue', 'header'],
+};
+
+/** COPY TO STDOUT gives PostgreSQL's default CSV; a file in another dialect is written from rows. */
+const COPY_OUT_CSV: CsvDialectOffer = { dialect: PLAIN_CSV, adapts: [] };
 
 /**
  * One configured PostgreSQL connection. Everything its runs share lives in its fields (see
@@ -86,22 +95,15 @@ class PostgresConnector implements Connector, PgPoolState {
     return openPgWriter(this, spec, signal);
   }
 
-  copyIn(
-    spec: DestinationSpec,
-    csv: ByteSource,
-    options: CsvCopyOptions,
-    signal?: AbortSignal,
-  ): Promise<{ rowsWritten: number }> {
-    return pgCopyIn(this.pool, spec, csv, options, signal);
-  }
+  readonly copyIn: CopyIn = {
+    dialect: () => COPY_IN_CSV,
+    write: (spec, csv, dialect, signal) => pgCopyIn(this.pool, spec, csv, dialect, signal),
+  };
 
-  copyOut(
-    spec: SourceSpec,
-    options: CsvCopyOptions,
-    signal?: AbortSignal,
-  ): Promise<{ columns: Column[]; bytes: AsyncIterable<Uint8Array> }> {
-    return pgCopyOut(this, spec, options, signal);
-  }
+  readonly copyOut: CopyOut = {
+    dialect: () => COPY_OUT_CSV,
+    read: (spec, dialect, signal) => pgCopyOut(this, spec, dialect, signal),
+  };
 
   async execute(
     sql: string,
