@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when `npm run build` has produced dist/, otherwise the TypeScript sources
-// through tsx, so `npm start` works on a fresh clone without a build step.
+// Runs the compiled CLI in dist/. In a source checkout (src/ next to it) dist/ is first brought up to
+// date with the sources, so a stale build never runs; an installed package ships dist/ only.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
-let mod;
-if (existsSync(compiled)) {
-  mod = await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+if (
+  existsSync(new URL('../src/', import.meta.url)) &&
+  existsSync(new URL('../scripts/build.js', import.meta.url))
+) {
+  const { build } = await import('../scripts/build.js');
+  try {
+    build();
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
 }
-await mod.main(process.argv);
+const { main } = await import('../dist/cli/main.js');
+await main(process.argv);
