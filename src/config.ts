@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { AppError } from './core/errors.js';
 
 /**
  * Runtime settings, read once from the environment. Every deployment and test relies on these names;
@@ -60,18 +61,21 @@ export function parseRole(raw: string | undefined): ProcessRole {
     case 'worker':
       return 'worker';
     default:
-      throw new Error(`INTEGRATOR_ROLE must be all, api or worker, got '${raw}'`);
+      throw invalidSetting(`INTEGRATOR_ROLE must be all, api or worker, got '${raw}'`);
   }
 }
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number, min = 0): number {
+const invalidSetting = (message: string) => new AppError('INVALID_SETTING', message);
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
+  if (!/^\s*\d+\s*$/.test(raw) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw invalidSetting(`${name} must be an integer ${range}, got '${raw}'`);
   }
   return n;
 }
@@ -81,7 +85,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new Error(`${name} must be true or false, got '${env[name]}'`);
+  throw invalidSetting(`${name} must be true or false, got '${env[name]}'`);
 }
 
 function str(env: Env, name: string): string | undefined {
@@ -98,7 +102,7 @@ export function loadSettings(env: Env = process.env): Settings {
     );
   }
   return {
-    port: int(env, 'INTEGRATOR_PORT', 8080),
+    port: int(env, 'INTEGRATOR_PORT', 8080, 0, 65_535),
     host: str(env, 'INTEGRATOR_HOST') ?? '0.0.0.0',
     dataDir: resolve(str(env, 'INTEGRATOR_DATA_DIR') ?? './data'),
     adminPassword: str(env, 'INTEGRATOR_ADMIN_PASSWORD'),

@@ -4,6 +4,9 @@
  * viewer or more.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import type { Role } from './role-names.js';
+
+export { isRole, ROLES, type Role } from './role-names.js';
 
 export const RoleSchema = Type.Union(
   [
@@ -15,14 +18,11 @@ export const RoleSchema = Type.Union(
   ],
   { description: 'api < viewer < operator < editor < admin' },
 );
-export type Role = Static<typeof RoleSchema>;
-export const ROLES: readonly Role[] = ['api', 'viewer', 'operator', 'editor', 'admin'];
+// The schema and the list of names must agree: this line stops compiling if one gains a role.
+const _sameRoles: [Static<typeof RoleSchema>, Role] extends [Role, Static<typeof RoleSchema>] ? true : never =
+  true;
 
 const RANK: Record<Role, number> = { api: 0, viewer: 1, operator: 2, editor: 3, admin: 4 };
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
 
 export function roleAtLeast(actual: Role, required: Role): boolean {
   return RANK[actual] >= RANK[required];

@@ -1,10 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Actor } from '../audit/audited.js';
-import { loadSettings } from '../config.js';
-import { type Context, createContext } from '../context.js';
+import type { Context } from '../context.js';
 import { AppError, errorMessage } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
-import { missingStore } from '../store/store-presence.js';
 
 /** The actor the audit trail records for changes made from the command line. */
 export function cliActor(): Actor {
@@ -21,6 +18,12 @@ export function cliActor(): Actor {
 export async function withContext(run: (ctx: Context) => Promise<void>): Promise<void> {
   let ctx: Context | undefined;
   try {
+    // The services load when a command runs, so --help and argument errors load none of them.
+    const [{ loadSettings }, { createContext }, { createLogger }] = await Promise.all([
+      import('../config.js'),
+      import('../context.js'),
+      import('../core/logger.js'),
+    ]);
     const settings = loadSettings();
     ctx = await createContext(settings, createLogger(process.env.INTEGRATOR_LOG_LEVEL ?? 'warn'));
     await run(ctx);
@@ -43,6 +46,10 @@ export async function withContext(run: (ctx: Context) => Promise<void>): Promise
 export async function withExistingStore(run: (ctx: Context) => Promise<void>): Promise<void> {
   let missing: string | undefined;
   try {
+    const [{ loadSettings }, { missingStore }] = await Promise.all([
+      import('../config.js'),
+      import('../store/store-presence.js'),
+    ]);
     missing = await missingStore(loadSettings());
   } catch (err) {
     process.stderr.write(`error: ${errorMessage(err)}\n`);

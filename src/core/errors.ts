@@ -27,6 +27,10 @@ export const ERROR_CODES = {
   FLOW_FAILED: 500,
   RUN_CANCELLED: 409,
   INTERNAL: 500,
+  /** A setting (INTEGRATOR_* or a command-line option) that cannot be used; the message names it. */
+  INVALID_SETTING: 500,
+  /** The metadata store cannot be opened or reached. */
+  STORE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -23,18 +23,27 @@ export async function startServer(settings: Settings, print: (line: string) => v
     );
   }
   const ctx = await createContext(settings);
-  await bootstrapAdmin(ctx, print);
   const modules = featureModules();
-  for (const m of modules) await m.init?.(ctx);
-  // A worker answers probes and metrics only; the API lives in the api processes.
-  const app =
-    settings.role === 'worker'
-      ? await buildWorkerApp(ctx)
-      : await buildApp(
-          ctx,
-          modules.flatMap((m) => (m.routes ? [m.routes] : [])),
-        );
-  const url = await app.listen({ port: settings.port, host: settings.host });
+  let app: App;
+  let url: string;
+  try {
+    await bootstrapAdmin(ctx, print);
+    for (const m of modules) await m.init?.(ctx);
+    // A worker answers probes and metrics only; the API lives in the api processes.
+    app =
+      settings.role === 'worker'
+        ? await buildWorkerApp(ctx)
+        : await buildApp(
+            ctx,
+            modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+          );
+    url = await app.listen({ port: settings.port, host: settings.host });
+  } catch (err) {
+    // A server that cannot listen (the port is taken) must not keep claiming queued runs meanwhile.
+    for (const m of [...modules].reverse()) await m.stop?.().catch(() => undefined);
+    await ctx.close().catch(() => undefined);
+    throw err;
+  }
   const retention = settings.auditRetentionDays;
   const pruneTimer =
     retention > 0

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { AppError, errorMessage } from '../core/errors.js';
 import type { Store, StoreDialect } from './database.js';
 import * as m001 from './migrations/001-auth-audit.js';
 import * as m002 from './migrations/002-definitions-runs.js';
@@ -39,8 +40,16 @@ export async function migrateToLatest(store: Store): Promise<void> {
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
-    const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
-    throw new Error(`Store migration ${failed?.migrationName ?? ''} failed: ${reason}`);
-  }
+  if (!error && !failed) return;
+  const reason = error === undefined ? 'unknown error' : errorMessage(error);
+  if (failed) throw new Error(`Store migration ${failed.migrationName} failed: ${reason}`);
+  // No migration ran: the store could not be reached or opened at all.
+  const setting = store.dialect === 'postgres' ? 'INTEGRATOR_DATABASE_URL' : 'INTEGRATOR_DATA_DIR';
+  throw new AppError(
+    'STORE_UNAVAILABLE',
+    `cannot open the metadata store ${store.location} (${setting}): ${reason}`,
+    {
+      cause: error,
+    },
+  );
 }

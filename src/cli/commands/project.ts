@@ -1,14 +1,11 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import {
-  applyDocuments,
-  exportProject,
-  type ProjectDocument,
-  parseProjectYaml,
-  projectDocumentSchema,
-} from '../../definitions/project-files.js';
+import type { ProjectDocument } from '../../definitions/project-files.js';
 import { cliActor, withContext } from '../cli-context.js';
+
+// The YAML reader and the project services load when a command that needs them runs.
+const projectFiles = () => import('../../definitions/project-files.js');
 
 /** Every .yaml/.yml file under a path (a file, or a folder searched recursively), in name order. */
 export function yamlFiles(path: string): string[] {
@@ -22,7 +19,8 @@ export function yamlFiles(path: string): string[] {
     });
 }
 
-export function readProject(paths: string[]): ProjectDocument[] {
+export async function readProject(paths: string[]): Promise<ProjectDocument[]> {
+  const { parseProjectYaml } = await projectFiles();
   return paths.flatMap(yamlFiles).flatMap((f) => parseProjectYaml(readFileSync(f, 'utf8'), f, process.env));
 }
 
@@ -39,12 +37,13 @@ export function applyCommand(): Command {
     )
     .action(async (opts: { file: string[]; dryRun?: boolean }) =>
       withContext(async (ctx) => {
-        const docs = readProject(opts.file);
+        const docs = await readProject(opts.file);
         if (opts.dryRun) {
           for (const d of docs) await ctx.definitions.kind(d.kind).validate(structuredClone(d.spec), d.name);
           process.stdout.write(`${docs.length} documents are valid\n`);
           return;
         }
+        const { applyDocuments } = await projectFiles();
         const results = await applyDocuments(ctx.definitions, ctx.audit, docs, cliActor());
         for (const r of results)
           process.stdout.write(`${r.kind}/${r.name} ${r.action} (version ${r.version})\n`);
@@ -59,6 +58,7 @@ export function exportCommand(): Command {
     .option('--with-secrets', 'include decrypted secrets (keep the file safe)')
     .action(async (opts: { output?: string; withSecrets?: boolean }) =>
       withContext(async (ctx) => {
+        const { exportProject } = await projectFiles();
         const yaml = await exportProject(ctx.definitions, { withSecrets: opts.withSecrets === true });
         if (opts.output) writeFileSync(opts.output, yaml, { mode: opts.withSecrets ? 0o600 : 0o644 });
         else process.stdout.write(yaml);
@@ -71,6 +71,7 @@ export function schemaCommand(): Command {
     .description('Print the JSON Schema of project YAML documents (for editors and CI checks)')
     .action(async () =>
       withContext(async (ctx) => {
+        const { projectDocumentSchema } = await projectFiles();
         process.stdout.write(`${JSON.stringify(projectDocumentSchema(ctx.definitions), null, 2)}\n`);
       }),
     );

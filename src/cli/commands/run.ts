@@ -2,10 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { loadSettings } from '../../config.js';
-import { type Context, createContext } from '../../context.js';
-import { createLogger } from '../../core/logger.js';
-import { applyDocuments } from '../../definitions/project-files.js';
+import type { Context } from '../../context.js';
 import type { RawParams } from '../../flows/engine-types.js';
 import type { Run } from '../../runs/run-types.js';
 import { cliActor, withContext } from '../cli-context.js';
@@ -87,12 +84,20 @@ export function runCommand(): Command {
       const first = opts.file[0] ?? '.';
       const base = resolve(first.match(/\.ya?ml$/i) ? dirname(first) : first);
       try {
+        const [{ loadSettings }, { createContext }, { createLogger }, { applyDocuments }] = await Promise.all(
+          [
+            import('../../config.js'),
+            import('../../context.js'),
+            import('../../core/logger.js'),
+            import('../../definitions/project-files.js'),
+          ],
+        );
         const settings = { ...loadSettings(), dataDir: tmp, databaseUrl: undefined, demo: false };
         const ctx = await createContext(settings, createLogger(process.env.INTEGRATOR_LOG_LEVEL ?? 'warn'), {
           pathsBase: base,
         });
         try {
-          await applyDocuments(ctx.definitions, ctx.audit, readProject(opts.file), cliActor());
+          await applyDocuments(ctx.definitions, ctx.audit, await readProject(opts.file), cliActor());
           await runAndReport(ctx, flow, params);
         } catch (err) {
           process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

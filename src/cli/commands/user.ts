@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { isRole, ROLES, type Role } from '../../auth/roles.js';
+import { isRole, ROLES, type Role } from '../../auth/role-names.js';
 import { cliActor, readStdinLine, withContext } from '../cli-context.js';
 
 async function passwordFrom(opts: {
