@@ -1,5 +1,4 @@
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
-import { errors, jwtVerify, SignJWT } from 'jose';
 import type { ServerSecret } from './server-secret.js';
 
 export interface TokenClaims {
@@ -12,6 +11,13 @@ export interface TokenClaims {
 const ISSUER = 'integrator';
 /** Verified tokens remembered at most; the map is emptied when it grows past this. */
 const VERIFIED_CACHE_SIZE = 10_000;
+
+// The JWT library loads with the first token, so command-line tools that issue none never load it.
+let jose: Promise<typeof import('jose')> | undefined;
+const loadJose = () => {
+  jose ??= import('jose');
+  return jose;
+};
 
 /**
  * Short-lived bearer tokens: HS256 JWTs signed with a key derived from the server secret.
@@ -36,6 +42,7 @@ export class TokenService {
   }
 
   async issue(claims: TokenClaims, ttlSeconds = this.ttlSeconds): Promise<string> {
+    const { SignJWT } = await loadJose();
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ login: claims.login, pv: claims.passwordVersion })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -57,6 +64,7 @@ export class TokenService {
       if (Date.now() < known.expiresAt) return { ok: true, claims: known.claims };
       this.verified.delete(token);
     }
+    const { errors, jwtVerify } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,

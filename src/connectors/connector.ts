@@ -137,5 +137,6 @@ export interface ConnectorType<Config = Record<string, unknown>> {
   readonly configSchema: TSchema;
   /** Config fields that are encrypted at rest and never returned by the API. */
   readonly secretFields: readonly string[];
-  create(config: Config, ctx: ConnectorContext): Connector;
+  /** May be async, so a connector's driver loads only when a connection of its type first opens. */
+  create(config: Config, ctx: ConnectorContext): Connector | Promise<Connector>;
 }

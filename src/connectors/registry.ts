@@ -2,8 +2,8 @@ import { AppError } from '../core/errors.js';
 import { byName } from '../core/named-entries.js';
 import type { ConnectorType } from './connector.js';
 import { filesConnector } from './files/index.js';
-import { mysqlConnectorType } from './mysql/mysql-connector.js';
-import { postgresConnectorType } from './postgres/postgres-connector.js';
+import { mysqlConnectorType } from './mysql/mysql-type.js';
+import { postgresConnectorType } from './postgres/postgres-type.js';
 import { sqliteConnectorType } from './sqlite/sqlite-connector.js';
 
 /**

@@ -2,7 +2,6 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
 import { containPoolErrors } from '../core/pg-pool-errors.js';
 import type { Database } from './schema.js';
 
@@ -67,20 +66,22 @@ export function openStore(options: {
   storePoolSize?: number;
 }): Store {
   if (options.databaseUrl) {
-    // int8 (count(*), bigserial ids) as numbers: the store never holds values beyond 2^53.
-    const types = {
-      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text'),
+    const url = options.databaseUrl;
+    // Kysely asks for the pool on first use; pg loads then, so a process on the embedded store never loads it.
+    const pool = async () => {
+      const { default: pg } = await import('pg');
+      // int8 (count(*), bigserial ids) as numbers: the store never holds values beyond 2^53.
+      const types = {
+        getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text'),
+      };
+      // Every run and audit commit touches the store: size the pool for concurrent requests, not for one.
+      const pool = new pg.Pool({ connectionString: url, max: options.storePoolSize ?? 20, types });
+      // A connection that dies (a server restart, a terminated backend) fails what runs on it and is
+      // replaced on next use; it must not crash the process.
+      containPoolErrors(pool);
+      return pool;
     };
-    // Every run and audit commit touches the store: size the pool for concurrent requests, not for one.
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: options.storePoolSize ?? 20,
-      types,
-    });
-    // A connection that dies (a server restart, a terminated backend) fails what runs on it and is
-    // replaced on next use; it must not crash the process.
-    containPoolErrors(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -6,7 +6,7 @@ import type { Connector, CsvCopyOptions } from '../../src/connectors/connector.j
 import { fileCsvDialect } from '../../src/connectors/files/csv-fast-path.js';
 import { CsvRecordCounter } from '../../src/connectors/files/csv-record-counter.js';
 import { filesConnector } from '../../src/connectors/files/index.js';
-import { postgresConnectorType } from '../../src/connectors/postgres/postgres-connector.js';
+import { postgresConnectorType } from '../../src/connectors/postgres/postgres-type.js';
 import type { Row } from '../../src/core/records.js';
 import { builtinFormats } from '../../src/formats/registry.js';
 import { createPgDatabase } from '../services.js';
@@ -51,7 +51,7 @@ beforeAll(async () => {
   files = filesConnector.create({ root: 'box' }, { dataDir, formats: builtinFormats });
   const db = await createPgDatabase('filescopy');
   dropPg = db.drop;
-  pgConn = postgresConnectorType.create({ url: db.url }, { dataDir, formats: builtinFormats });
+  pgConn = await postgresConnectorType.create({ url: db.url }, { dataDir, formats: builtinFormats });
 });
 
 afterAll(async () => {

@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
-import { mysqlConnectorType } from '../../src/connectors/mysql/mysql-connector.js';
+import { mysqlConnectorType } from '../../src/connectors/mysql/mysql-type.js';
 import { builtinFormats } from '../../src/formats/registry.js';
 import { createMariaDatabase } from '../services.js';
 import { describeConnectorConformance, readRows } from './conformance.js';
 
 describeConnectorConformance('mysql (MariaDB)', async () => {
   const db = await createMariaDatabase('myconf');
-  const connector = mysqlConnectorType.create(
+  const connector = await mysqlConnectorType.create(
     { url: db.url, poolSize: 4 },
     { dataDir: '/tmp', formats: builtinFormats },
   );
@@ -33,7 +33,10 @@ describe('mysql connector specifics', () => {
   beforeAll(async () => {
     const db = await createMariaDatabase('myspec');
     drop = db.drop;
-    connector = mysqlConnectorType.create({ url: db.url }, { dataDir: '/tmp', formats: builtinFormats });
+    connector = await mysqlConnectorType.create(
+      { url: db.url },
+      { dataDir: '/tmp', formats: builtinFormats },
+    );
   });
   afterAll(async () => {
     await connector.close();

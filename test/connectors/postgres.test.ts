@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
-import { postgresConnectorType } from '../../src/connectors/postgres/postgres-connector.js';
+import { postgresConnectorType } from '../../src/connectors/postgres/postgres-type.js';
 import { builtinFormats } from '../../src/formats/registry.js';
 import { createPgDatabase } from '../services.js';
 import { describeConnectorConformance, readRows } from './conformance.js';
@@ -12,7 +12,7 @@ const ENDLESS =
 
 describeConnectorConformance('postgres', async () => {
   const db = await createPgDatabase('pgconf');
-  const connector = postgresConnectorType.create(
+  const connector = await postgresConnectorType.create(
     { url: db.url, poolSize: 4 },
     { dataDir: '/tmp', formats: builtinFormats },
   );
@@ -36,7 +36,10 @@ describe('postgres connector specifics', () => {
   beforeAll(async () => {
     const db = await createPgDatabase('pgspec');
     drop = db.drop;
-    connector = postgresConnectorType.create({ url: db.url }, { dataDir: '/tmp', formats: builtinFormats });
+    connector = await postgresConnectorType.create(
+      { url: db.url },
+      { dataDir: '/tmp', formats: builtinFormats },
+    );
   });
   afterAll(async () => {
     await connector.close();

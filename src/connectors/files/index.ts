@@ -290,7 +290,7 @@ class FilesConnector implements Connector {
   async close(): Promise<void> {}
 }
 
-export const filesConnector: ConnectorType = {
+export const filesConnector = {
   type: 'files',
   title: 'Folder of files',
   configSchema: FilesConfigSchema,
@@ -298,4 +298,4 @@ export const filesConnector: ConnectorType = {
   create(config, ctx) {
     return new FilesConnector(readOptions(FilesConfigSchema, config, 'files connection'), ctx);
   },
-};
+} satisfies ConnectorType;

@@ -5,13 +5,13 @@ import type mysql from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
 import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
-import type { Connector, ConnectorType } from '../connector.js';
+import type { Connector } from '../connector.js';
 import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { listTables } from './mysql-catalog.js';
-import { type MysqlConfig, MysqlConfigSchema, mysqlPoolOptions, parseMysqlConfig } from './mysql-config.js';
+import { type MysqlConfig, mysqlPoolOptions } from './mysql-config.js';
 import { mysqlCopyIn } from './mysql-copy.js';
 import { mysqlRead, mysqlSession } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
@@ -85,11 +85,3 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
     },
   };
 }
-
-export const mysqlConnectorType: ConnectorType = {
-  type: 'mysql',
-  title: 'MySQL / MariaDB',
-  configSchema: MysqlConfigSchema,
-  secretFields: ['password', 'url'],
-  create: (config) => createMysqlConnector(parseMysqlConfig(config)),
-};

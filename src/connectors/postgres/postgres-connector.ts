@@ -8,7 +8,6 @@ import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
 import type {
   Connector,
-  ConnectorType,
   CopyIn,
   CopyOut,
   DestinationSpec,
@@ -26,12 +25,7 @@ import { InsertBatcher } from './insert-batcher.js';
 import { PointReader } from './point-reads.js';
 import type { PgPoolState } from './pool-state.js';
 import { listTables } from './postgres-catalog.js';
-import {
-  type PostgresConfig,
-  PostgresConfigSchema,
-  parsePostgresConfig,
-  poolConfig,
-} from './postgres-config.js';
+import { type PostgresConfig, poolConfig } from './postgres-config.js';
 import { pgCopyIn, pgCopyOut } from './postgres-copy.js';
 import { pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
@@ -139,11 +133,3 @@ class PostgresConnector implements Connector, PgPoolState {
 export function createPostgresConnector(config: PostgresConfig): Connector & { readonly pool: pg.Pool } {
   return new PostgresConnector(config);
 }
-
-export const postgresConnectorType: ConnectorType = {
-  type: 'postgres',
-  title: 'PostgreSQL',
-  configSchema: PostgresConfigSchema,
-  secretFields: ['password', 'url'],
-  create: (config) => createPostgresConnector(parsePostgresConfig(config)),
-};

@@ -131,10 +131,10 @@ export function createSqliteConnector(file: string): Connector {
   };
 }
 
-export const sqliteConnectorType: ConnectorType = {
+export const sqliteConnectorType = {
   type: 'sqlite',
   title: 'SQLite',
   configSchema: SqliteConfigSchema,
   secretFields: [],
   create: (config, ctx) => createSqliteConnector(databaseFile(parseSqliteConfig(config), ctx.dataDir)),
-};
+} satisfies ConnectorType;
