@@ -13,6 +13,7 @@ import { installAccessControl } from './access.js';
 import type { App } from './app-types.js';
 import { sendError, toAppError } from './http-errors.js';
 import { capConnections, httpLimitOptions, installJsonBodyParser } from './http-limits.js';
+import { compileSchemasOnFirstUse } from './lazy-schemas.js';
 import { installObservability } from './observability.js';
 import { ErrorResponse } from './schemas.js';
 
@@ -37,13 +38,13 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: {
-      customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, strict: false },
-    },
     return503OnClosing: true,
     ...httpLimitOptions(ctx.settings),
   }).withTypeProvider<TypeBoxTypeProvider>();
   capConnections(app, ctx.settings);
+  compileSchemasOnFirstUse(app, {
+    customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, strict: false },
+  });
 
   // The REST API speaks JSON only; listener routes install their own parsers for raw payloads.
   app.removeContentTypeParser('text/plain');
