@@ -115,7 +115,7 @@ function summary(values: number[], unit: string, digits: number): string {
 await exec([join(root, 'bin/integrator.js'), '--version'], baseEnv);
 
 console.log(`start-up and CLI, ${REPS} runs each, median (min–max); root ${root}`);
-console.log(`${'case'.padEnd(22)} ${'variant'.padEnd(9)} figure`);
+console.log(`${'case'.padEnd(24)} ${'variant'.padEnd(9)} figure`);
 for (const variant of withTsx ? [compiled, tsx] : [compiled]) {
   const cliDir = mkdtempSync(join(tmpdir(), 'bench-startup-cli-'));
   const env = { ...baseEnv, INTEGRATOR_DATA_DIR: cliDir };
@@ -126,7 +126,7 @@ for (const variant of withTsx ? [compiled, tsx] : [compiled]) {
       const times: number[] = [];
       for (let i = 0; i < REPS; i++) times.push(await exec(variant.command(args), env));
       console.log(
-        `${`integrator ${args.join(' ')}`.padEnd(22)} ${variant.name.padEnd(9)} ${summary(times, 's', 2)}`,
+        `${`integrator ${args.join(' ')}`.padEnd(24)} ${variant.name.padEnd(9)} ${summary(times, 's', 2)}`,
       );
     }
   } finally {
@@ -139,6 +139,6 @@ for (const variant of withTsx ? [compiled, tsx] : [compiled]) {
     ready.push(r.seconds);
     rss.push(r.rss);
   }
-  console.log(`${'start to /readyz'.padEnd(22)} ${variant.name.padEnd(9)} ${summary(ready, 's', 2)}`);
-  console.log(`${'idle RSS'.padEnd(22)} ${variant.name.padEnd(9)} ${summary(rss, 'MB', 0)}`);
+  console.log(`${'start to /readyz'.padEnd(24)} ${variant.name.padEnd(9)} ${summary(ready, 's', 2)}`);
+  console.log(`${'idle RSS'.padEnd(24)} ${variant.name.padEnd(9)} ${summary(rss, 'MB', 0)}`);
 }
