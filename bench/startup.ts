@@ -1,9 +1,11 @@
 /**
- * Start-up and command-line figures: `integrator --help`, `user list` and `audit verify` (wall time of
- * the whole process), `integrator start` to the first 200 from /readyz on a fresh data directory
- * (embedded SQLite store, demo project on), and the server's resident memory once idle. Each is run
- * several times; the median and the range are reported. The same sources run through tsx are the
- * baseline in the same run (how the launcher ran them before it compiled).
+ * Start-up and command-line figures: `integrator --help`, `user list` and `audit verify` (wall and CPU
+ * time of the whole process), `integrator start` to the first 200 from /readyz on a fresh data
+ * directory (embedded SQLite store, demo project on; wall time, and the CPU time the process used until
+ * then), and the server's resident memory once idle. Each is run several times, the variants taking
+ * turns so that a change in the machine's load falls on both; the median and the range are reported.
+ * The same sources run through tsx are the baseline in the same run (how the launcher ran them before
+ * it compiled). CPU time is the steadier figure on a shared machine.
  *
  *   node --import tsx bench/startup.ts [--reps N] [--root DIR] [--no-tsx]
  *
@@ -49,20 +51,40 @@ const baseEnv = {
   INTEGRATOR_HOST: '127.0.0.1',
 };
 
-function exec(nodeArgs: string[], env: Record<string, string | undefined>): Promise<number> {
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds a live process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs node with the arguments to completion; wall time, and CPU time read from `/usr/bin/time`. */
+function exec(nodeArgs: string[], env: Record<string, string | undefined>): Promise<Timing> {
+  const timeFile = join(tmpdir(), `bench-startup-time-${process.pid}`);
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, ...nodeArgs], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
     });
     child.on('error', fail);
-    child.on('close', (code) =>
-      code === 0
-        ? done((performance.now() - started) / 1000)
-        : fail(new Error(`${nodeArgs.join(' ')} exited ${code}: ${stderr}`)),
-    );
+    child.on('close', (code) => {
+      const wall = (performance.now() - started) / 1000;
+      if (code !== 0) return fail(new Error(`${nodeArgs.join(' ')} exited ${code}: ${stderr}`));
+      const [user, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+      done({ wall, cpu: (user ?? 0) + (sys ?? 0) });
+    });
   });
 }
 
@@ -73,8 +95,8 @@ function rssMb(pid: number): number {
   return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
 }
 
-/** Seconds from spawning `integrator start` to the first 200 from /readyz, and the RSS 3 s later. */
-async function startToReady(variant: Variant): Promise<{ seconds: number; rss: number }> {
+/** Spawning `integrator start` to the first 200 from /readyz (wall and CPU), and the RSS 3 s later. */
+async function startToReady(variant: Variant): Promise<Timing & { rss: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
   const port = await freePort();
   const started = performance.now();
@@ -94,9 +116,10 @@ async function startToReady(variant: Variant): Promise<{ seconds: number; rss: n
       if (ok) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    const seconds = (performance.now() - started) / 1000;
+    const wall = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(child.pid ?? 0);
     await new Promise((r) => setTimeout(r, 3000));
-    return { seconds, rss: rssMb(child.pid ?? 0) };
+    return { wall, cpu, rss: rssMb(child.pid ?? 0) };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -114,31 +137,44 @@ function summary(values: number[], unit: string, digits: number): string {
 // A source checkout builds on start: build first so no timed run includes it.
 await exec([join(root, 'bin/integrator.js'), '--version'], baseEnv);
 
-console.log(`start-up and CLI, ${REPS} runs each, median (min–max); root ${root}`);
-console.log(`${'case'.padEnd(24)} ${'variant'.padEnd(9)} figure`);
-for (const variant of withTsx ? [compiled, tsx] : [compiled]) {
-  const cliDir = mkdtempSync(join(tmpdir(), 'bench-startup-cli-'));
-  const env = { ...baseEnv, INTEGRATOR_DATA_DIR: cliDir };
-  try {
-    // The first command creates and migrates the store; the timed ones find it ready.
-    await exec(variant.command(['user', 'list']), env);
-    for (const args of [['--help'], ['user', 'list'], ['audit', 'verify']]) {
-      const times: number[] = [];
-      for (let i = 0; i < REPS; i++) times.push(await exec(variant.command(args), env));
-      console.log(
-        `${`integrator ${args.join(' ')}`.padEnd(24)} ${variant.name.padEnd(9)} ${summary(times, 's', 2)}`,
-      );
-    }
-  } finally {
-    rmSync(cliDir, { recursive: true, force: true });
-  }
-  const ready: number[] = [];
-  const rss: number[] = [];
+const variants = withTsx ? [compiled, tsx] : [compiled];
+const CASES = [['--help'], ['user', 'list'], ['audit', 'verify']];
+const figures = new Map<string, number[]>();
+const record = (key: string, value: number) => figures.set(key, [...(figures.get(key) ?? []), value]);
+
+const dirs = new Map(variants.map((v) => [v.name, mkdtempSync(join(tmpdir(), 'bench-startup-cli-'))]));
+const envOf = (v: Variant) => ({ ...baseEnv, INTEGRATOR_DATA_DIR: dirs.get(v.name) });
+try {
+  // The first command creates and migrates the store; the timed ones find it ready.
+  for (const v of variants) await exec(v.command(['user', 'list']), envOf(v));
   for (let i = 0; i < REPS; i++) {
-    const r = await startToReady(variant);
-    ready.push(r.seconds);
-    rss.push(r.rss);
+    for (const v of variants) {
+      for (const args of CASES) {
+        const t = await exec(v.command(args), envOf(v));
+        record(`integrator ${args.join(' ')}|${v.name}|wall`, t.wall);
+        record(`integrator ${args.join(' ')}|${v.name}|cpu`, t.cpu);
+      }
+      const r = await startToReady(v);
+      record(`start to /readyz|${v.name}|wall`, r.wall);
+      record(`start to /readyz|${v.name}|cpu`, r.cpu);
+      record(`idle RSS|${v.name}|rss`, r.rss);
+    }
   }
-  console.log(`${'start to /readyz'.padEnd(24)} ${variant.name.padEnd(9)} ${summary(ready, 's', 2)}`);
-  console.log(`${'idle RSS'.padEnd(24)} ${variant.name.padEnd(9)} ${summary(rss, 'MB', 0)}`);
+} finally {
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`start-up and CLI, ${REPS} runs each, median (min–max); root ${root}`);
+console.log(`${'case'.padEnd(24)} ${'variant'.padEnd(9)} ${'wall'.padEnd(22)} cpu`);
+for (const name of [...CASES.map((a) => `integrator ${a.join(' ')}`), 'start to /readyz', 'idle RSS']) {
+  for (const v of variants) {
+    const cells =
+      name === 'idle RSS'
+        ? [summary(figures.get(`${name}|${v.name}|rss`) ?? [], 'MB', 0)]
+        : [
+            summary(figures.get(`${name}|${v.name}|wall`) ?? [], 's', 2).padEnd(22),
+            summary(figures.get(`${name}|${v.name}|cpu`) ?? [], 's', 2),
+          ];
+    console.log(`${name.padEnd(24)} ${v.name.padEnd(9)} ${cells.join(' ')}`);
+  }
 }
