@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fileCsvOffer } from '../../src/connectors/files/csv-fast-path.js';
 import { filesConnector } from '../../src/connectors/files/index.js';
-import { mysqlConnectorType } from '../../src/connectors/mysql/mysql-connector.js';
-import { postgresConnectorType } from '../../src/connectors/postgres/postgres-connector.js';
+import { parseMysqlConfig } from '../../src/connectors/mysql/mysql-config.js';
+import { createMysqlConnector } from '../../src/connectors/mysql/mysql-connector.js';
+import { parsePostgresConfig } from '../../src/connectors/postgres/postgres-config.js';
+import { createPostgresConnector } from '../../src/connectors/postgres/postgres-connector.js';
 import {
   agreeCsvDialect,
   type CsvDialectOffer,
@@ -15,8 +17,8 @@ const ctx = { dataDir: '/tmp', formats: builtinFormats };
 
 /** The offers the connectors advertise, read off real connector instances (no connection is opened). */
 function offers() {
-  const pg = postgresConnectorType.create({ url: 'postgres://127.0.0.1:1/none' }, ctx);
-  const my = mysqlConnectorType.create({ url: 'mysql://127.0.0.1:1/none' }, ctx);
+  const pg = createPostgresConnector(parsePostgresConfig({ url: 'postgres://127.0.0.1:1/none' }));
+  const my = createMysqlConnector(parseMysqlConfig({ url: 'mysql://127.0.0.1:1/none' }));
   const files = filesConnector.create({ root: 'x' }, ctx);
   const file = (options?: Record<string, unknown>) => ({
     type: 'csv' as const,
