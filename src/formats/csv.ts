@@ -5,7 +5,7 @@ import { writeCsv } from './csv-writer.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { setField } from './rows.js';
-import { decodeText, EncodingSchema } from './text.js';
+import { decodeText, textOptions } from './text.js';
 import { TextCursor } from './text-cursor.js';
 
 const Char = (def: string, description: string) =>
@@ -33,7 +33,7 @@ export const CsvOptionsSchema = Type.Object(
       description:
         'Keep a quoted field equal to nullValue (e.g. "") as text rather than null. Free (the reader knows which fields were quoted); false makes every field equal to nullValue null.',
     }),
-    encoding: EncodingSchema,
+    ...textOptions,
     skipEmptyLines: Type.Boolean({ default: true, description: 'Ignore lines with no characters.' }),
     trim: Type.Boolean({ default: false, description: 'Remove spaces around unquoted fields.' }),
     recordDelimiter: Type.Union([Type.Literal('\n'), Type.Literal('\r\n')], {
@@ -48,7 +48,7 @@ export type CsvOptions = Static<typeof CsvOptionsSchema>;
 
 async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
-  const cur = new TextCursor(decodeText(input, o.encoding), ctx);
+  const cur = new TextCursor(decodeText(input, o, ctx.source), ctx);
   const scanner = new CsvScanner(cur, o);
   const { nullValue } = o;
   let names: string[] | undefined = o.header ? undefined : o.columns ? [...o.columns] : [];

@@ -6,7 +6,7 @@ import { formatError } from './format-error.js';
 import { peek, TOO_DEEP, takeComplete, valueEnd } from './json-scan.js';
 import { writeJson } from './json-writer.js';
 import { isRow } from './rows.js';
-import { decodeText, EncodingSchema } from './text.js';
+import { decodeText, textOptions } from './text.js';
 import { TextCursor } from './text-cursor.js';
 
 export const JsonOptionsSchema = Type.Object(
@@ -18,7 +18,7 @@ export const JsonOptionsSchema = Type.Object(
           'Dot-separated keys leading to the records inside the document, e.g. "data.items". The value there may be an array of objects or one object. Default: the root (an array of objects, or one object).',
       }),
     ),
-    encoding: EncodingSchema,
+    ...textOptions,
     pretty: Type.Boolean({
       default: false,
       description: 'Write indented JSON (one record per line otherwise).',
@@ -59,7 +59,7 @@ export function parseJsonRecords(text: string): Row[] | undefined {
 /** Reads JSON records: the elements of an array, or a single object, at the root or at `recordPath`. */
 async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
-  const cur = new TextCursor(decodeText(input, o.encoding), ctx);
+  const cur = new TextCursor(decodeText(input, o, ctx.source), ctx);
   const fail = (message: string, index = cur.pos): Error => {
     const { line, column } = cur.where(index);
     return formatError(ctx.source, `line ${line} column ${column}`, message);

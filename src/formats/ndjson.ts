@@ -10,9 +10,9 @@ import {
 } from './format.js';
 import { formatError } from './format-error.js';
 import { isRow } from './rows.js';
-import { decodeText, EncodingSchema, encodeText } from './text.js';
+import { decodeText, encodeText, textOptions } from './text.js';
 
-export const NdjsonOptionsSchema = Type.Object({ encoding: EncodingSchema }, { additionalProperties: false });
+export const NdjsonOptionsSchema = Type.Object({ ...textOptions }, { additionalProperties: false });
 
 export type NdjsonOptions = Static<typeof NdjsonOptionsSchema>;
 
@@ -40,7 +40,7 @@ async function* readNdjson(input: ByteSource, o: NdjsonOptions, ctx: ReadContext
     if (nestsTooDeep(value)) throw formatError(ctx.source, `line ${line}`, tooDeepMessage('the record'));
     batch.push(value);
   };
-  for await (const chunk of decodeText(input, o.encoding)) {
+  for await (const chunk of decodeText(input, o, ctx.source)) {
     const text = rest === '' ? chunk : rest + chunk;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {

@@ -1,64 +1,50 @@
-import { StringDecoder } from 'node:string_decoder';
-import { Type } from '@sinclair/typebox';
-import type { ByteSource } from './format.js';
+import { AppError } from '../core/errors.js';
+import { canonicalEncoding, IANA_NAME } from './encodings.js';
+import { windows1252Byte } from './text-decoder.js';
+
+export { canonicalEncoding, type Encoding, EncodingSchema, textOptions } from './encodings.js';
+export { decodeText } from './text-decoder.js';
 
 /**
- * Character encodings every text format accepts. These are the ones Node decodes natively (no iconv), and
- * StringDecoder keeps multi-byte characters that straddle chunk boundaries intact.
+ * Text out in the requested encoding; utf8 strings pass through because Node writes them as utf8. A
+ * character the encoding cannot hold fails the write (a single-byte encoding would otherwise change
+ * it silently); the XML writer escapes such characters before they get here.
  */
-export const EncodingSchema = Type.Union(
-  [Type.Literal('utf8'), Type.Literal('latin1'), Type.Literal('utf16le'), Type.Literal('ascii')],
-  { default: 'utf8', description: 'Character encoding of the bytes (utf8, latin1, utf16le, ascii).' },
-);
-
-export type Encoding = 'utf8' | 'latin1' | 'utf16le' | 'ascii';
-
-/** Bytes to text chunks, dropping a leading byte-order mark so it never ends up in a field name. */
-export async function* decodeText(input: ByteSource, encoding: Encoding): AsyncGenerator<string> {
-  if (encoding === 'utf8') {
-    yield* decodeUtf8(input);
-    return;
-  }
-  const decoder = new StringDecoder(encoding);
-  let first = true;
-  for await (const chunk of input) {
-    let text =
-      typeof chunk === 'string'
-        ? chunk
-        : decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    if (first && text.length > 0) {
-      first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+export function encodeText(text: string, encoding: string): string | Uint8Array {
+  const e = canonicalEncoding(encoding);
+  switch (e) {
+    case 'utf8':
+      return text;
+    case 'utf16le':
+      return Buffer.from(text, 'utf16le');
+    case 'utf16be':
+      return Buffer.from(text, 'utf16le').swap16();
+    case 'latin1':
+    case 'ascii': {
+      const max = e === 'latin1' ? 0xff : 0x7f;
+      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > max) unencodable(text, i, e);
+      return Buffer.from(text, 'latin1');
     }
-    if (text.length > 0) yield text;
+    case 'windows1252': {
+      const out = Buffer.allocUnsafe(text.length);
+      for (let i = 0; i < text.length; i++) {
+        const byte = windows1252Byte(text.charCodeAt(i));
+        if (byte === undefined) unencodable(text, i, e);
+        out[i] = byte;
+      }
+      return out;
+    }
   }
-  const rest = decoder.end();
-  if (rest.length > 0) yield rest;
 }
 
-/**
- * UTF-8 through TextDecoder rather than StringDecoder: decoding is a large share of a text format's read
- * time, and TextDecoder is the quicker of the two in Node. It drops the byte-order mark itself and, in
- * stream mode, keeps characters split across chunks intact.
- */
-async function* decodeUtf8(input: ByteSource): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  let first = true;
-  for await (const chunk of input) {
-    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    if (first && text.length > 0) {
-      first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    if (text.length > 0) yield text;
-  }
-  const rest = decoder.decode();
-  if (rest.length > 0) yield rest;
-}
-
-/** Text out in the requested encoding; utf8 strings pass through because Node writes them as utf8. */
-export function encodeText(text: string, encoding: Encoding): string | Uint8Array {
-  return encoding === 'utf8' ? text : Buffer.from(text, encoding);
+function unencodable(text: string, at: number, encoding: 'latin1' | 'ascii' | 'windows1252'): never {
+  const code = text.codePointAt(at) ?? 0;
+  const ch = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const near = JSON.stringify(text.slice(Math.max(0, at - 20), at + 20));
+  throw new AppError(
+    'FORMAT_ERROR',
+    `Character ${ch} cannot be written in ${IANA_NAME[encoding]} (in ${near}); choose utf8 or another encoding that holds it`,
+  );
 }
 
 /** A JSON-friendly rendering of a value for text formats: dates as ISO 8601, bytes as base64. */

@@ -59,10 +59,16 @@ function isXmlChar(code: number): boolean {
 
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-/** Expands entity and character references in `s`, which starts at `at` in the window (for errors). */
-export function decodeEntities(s: string, at: number): string {
+/**
+ * Expands entity and character references in `s`, which starts at `at` in the window (for errors). With
+ * `newlines`, line breaks typed into the text are normalized (CRLF and lone CR read as LF) but those
+ * written as references are not: the spec normalizes the document's line ends before references are
+ * expanded, so `&#13;` is a carriage return that survives.
+ */
+export function decodeEntities(s: string, at: number, newlines = false): string {
   let amp = s.indexOf('&');
-  if (amp === -1) return s;
+  if (amp === -1) return newlines ? normalizeNewlines(s) : s;
+  const literal = newlines ? normalizeNewlines : (t: string) => t;
   let out = '';
   let from = 0;
   while (amp !== -1) {
@@ -90,11 +96,11 @@ export function decodeEntities(s: string, at: number): string {
         at + amp,
       );
     }
-    out += s.slice(from, amp) + ch;
+    out += literal(s.slice(from, amp)) + ch;
     from = semi + 1;
     amp = s.indexOf('&', from);
   }
-  return out + s.slice(from);
+  return out + literal(s.slice(from));
 }
 
 /**
@@ -210,7 +216,7 @@ export class XmlScanner {
     if (this.nextAmp < pos) this.nextAmp = indexOrEnd(buf, '&', pos);
     if (this.nextCr < pos) this.nextCr = indexOrEnd(buf, '\r', pos);
     if (this.nextAmp >= lt && this.nextCr >= lt) this.on.text(raw);
-    else this.on.text(normalizeNewlines(decodeEntities(raw, pos)));
+    else this.on.text(decodeEntities(raw, pos, true));
     return lt;
   }
 

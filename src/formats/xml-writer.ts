@@ -1,28 +1,25 @@
 import type { Row, RowStream } from '../core/records.js';
+import { canonicalEncoding, IANA_NAME } from './encodings.js';
 import type { WriteContext } from './format.js';
-import type { Encoding } from './text.js';
 import { encodeText, textOf } from './text.js';
+import { CP1252_HIGH } from './text-decoder.js';
 import type { XmlOptions } from './xml.js';
-
-const DECLARED: Record<Encoding, string> = {
-  utf8: 'UTF-8',
-  latin1: 'ISO-8859-1',
-  utf16le: 'UTF-16',
-  ascii: 'US-ASCII',
-};
 
 /** Characters XML 1.0 cannot carry at all; they are dropped rather than producing an unreadable file. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
 
-function escaper(encoding: Encoding): (text: string) => string {
+function escaper(encoding: string): (text: string) => string {
   // Characters the target encoding cannot hold are written as character references.
+  const e = canonicalEncoding(encoding);
   const outside =
-    encoding === 'latin1'
+    e === 'latin1'
       ? /[\u0100-\u{10ffff}]/gu
-      : encoding === 'ascii'
+      : e === 'ascii'
         ? /[\u0080-\u{10ffff}]/gu
-        : undefined;
+        : e === 'windows1252'
+          ? new RegExp(`[^\\u0000-\\u007f\\u00a0-\\u00ff${CP1252_HIGH}]`, 'gu')
+          : undefined;
   return (text) => {
     let out = text.replace(INVALID, '');
     if (/[&<>"]/.test(out))
@@ -75,7 +72,10 @@ export async function* writeXml(
     return body === '' ? `<${name}${attrs}/>` : `<${name}${attrs}>${body}</${name}>`;
   };
 
-  yield encodeText(`<?xml version="1.0" encoding="${DECLARED[o.encoding]}"?>\n<${root}>\n`, o.encoding);
+  yield encodeText(
+    `<?xml version="1.0" encoding="${IANA_NAME[canonicalEncoding(o.encoding)]}"?>\n<${root}>\n`,
+    o.encoding,
+  );
   for await (const batch of rows) {
     ctx.signal?.throwIfAborted();
     let out = '';

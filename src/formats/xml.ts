@@ -4,7 +4,7 @@ import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { setField } from './rows.js';
-import { decodeText, EncodingSchema } from './text.js';
+import { decodeText, textOptions } from './text.js';
 import { TextCursor } from './text-cursor.js';
 import { XmlScanner, XmlSyntaxError } from './xml-scan.js';
 import { writeXml } from './xml-writer.js';
@@ -30,7 +30,7 @@ export const XmlOptionsSchema = Type.Object(
       default: true,
       description: 'An element with no text, attributes or children (<a/> or <a></a>) reads as null.',
     }),
-    encoding: EncodingSchema,
+    ...textOptions,
     rootElement: Type.String({
       default: 'records',
       minLength: 1,
@@ -80,13 +80,28 @@ function checkDoctype(doctype: string): string | undefined {
   return 'DOCTYPE with an internal subset is not supported (DTD processing is refused for safety)';
 }
 
-/** Reads records at an element path; attributes and child elements become fields. */
+/** A finished record element: its fields, or its text under textKey when it has nothing else. */
+function recordOf(frame: Frame, textKey: string): Row {
+  const blank = frame.text.trim() === '';
+  if (!frame.fields) return blank ? {} : { [textKey]: frame.text };
+  if (!blank) setField(frame.fields, textKey, frame.text);
+  return frame.fields;
+}
+
+/**
+ * Reads records at an element path; attributes and child elements become fields. Without a path the
+ * records are the root's children, unless the root's first child is a plain field (an element with
+ * nothing but text): then the root itself is the one record (`<patient><id>1</id>…</patient>`).
+ */
 async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;
   const path = o.recordPath ? o.recordPath.replace(/^\//, '').split('/') : undefined;
-  const recordDepth = path ? path.length : 2;
+  // Without a path the root is framed too, until its first child says which of the two shapes it is.
+  const recordDepth = path ? path.length : 1;
+  /** Without a path: whether the root is the record; undefined until its first child element closes. */
+  let rootIsRecord: boolean | undefined;
   const { attributePrefix, textKey, emptyAsNull } = o;
-  const cur = new TextCursor(decodeText(input, o.encoding), ctx);
+  const cur = new TextCursor(decodeText(input, o, ctx.source), ctx);
   // Frames are reused by depth (`open` counts the live ones): one object per element would be most of
   // the garbage a large read makes.
   const frames: Frame[] = [];
@@ -131,12 +146,32 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
       open++;
     },
     text(text) {
-      if (open > 0) frames[open - 1]!.text += text;
+      // Text between the records of a list is layout; keeping it would grow with the document.
+      if (open > 1 || (open === 1 && rootIsRecord !== false)) frames[open - 1]!.text += text;
     },
     close() {
       if (open === 0) return;
       const frame = frames[--open]!;
-      const parent = open > 0 ? frames[open - 1] : undefined;
+      if (open === 0) {
+        // The record element itself (with a path), or the root (without one).
+        if (path) {
+          records++;
+          ready.push(recordOf(frame, textKey));
+        } else if (rootIsRecord || (rootIsRecord === undefined && frame.fields)) {
+          records++;
+          ready.push(recordOf(frame, textKey));
+        }
+        return;
+      }
+      if (!path && open === 1) {
+        rootIsRecord ??= frame.fields === undefined;
+        if (!rootIsRecord) {
+          records++;
+          ready.push(recordOf(frame, textKey));
+          return;
+        }
+      }
+      const parent = frames[open - 1]!;
       let value: unknown;
       if (frame.nil) value = null;
       else if (frame.fields) {
@@ -144,13 +179,8 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
         if (frame.text.trim() !== '') setField(frame.fields, textKey, frame.text);
         value = frame.fields;
       } else value = frame.text === '' && emptyAsNull ? null : frame.text;
-      if (parent) {
-        parent.fields ??= {};
-        addField(parent.fields, frame.name, value);
-      } else {
-        records++;
-        ready.push(frame.fields ?? (frame.text.trim() === '' ? {} : { [textKey]: frame.text }));
-      }
+      parent.fields ??= {};
+      addField(parent.fields, frame.name, value);
     },
   });
 

@@ -191,4 +191,51 @@ describe('xml scanner', () => {
       expect(String(err), doc).toMatch(message);
     }
   });
+
+  it('decodes character references after line ends are normalized, as the XML spec orders it', async () => {
+    const doc =
+      '<r><p><a>x&#13;y</a><b>1\r\n2\r3</b><c>&#x1F600;&#128512;</c><d v="a&#13;&#10;b\tc"/></p></r>';
+    for (const chunk of [1, 3, 4096]) {
+      expect(await readAll('xml', doc, {}, chunk)).toEqual([
+        { a: 'x\ry', b: '1\n2\n3', c: '\u{1F600}\u{1F600}', d: { v: 'a\r\nb c' } },
+      ]);
+    }
+  });
+
+  it('refuses invalid character references naming the line', async () => {
+    const bad = ['&#xFFFE;', '&#1114112;', '&#x110000;', '&#xDFFF;', '&#;', '&#x;', '&#12a;', '&#-1;'];
+    for (const ref of bad) {
+      const err = await readAll('xml', `<r>\n<p>\n<a>${ref}</a></p></r>`).catch((e: unknown) => e);
+      expect(err, ref).toMatchObject({ code: 'FORMAT_ERROR' });
+      expect(String(err), ref).toMatch(/test\.xml line 3 column \d+: invalid character reference/);
+    }
+  });
+
+  it('reads a document whose root is one record as that record', async () => {
+    const one =
+      '<patient id="7">\n  <patientid>1</patientid>\n  <name>Ada</name>\n  <tag>a</tag><tag>b</tag>\n</patient>';
+    for (const chunk of [1, 5, 4096]) {
+      expect(await readAll('xml', one, { attributePrefix: '@' }, chunk)).toEqual([
+        { '@id': '7', patientid: '1', name: 'Ada', tag: ['a', 'b'] },
+      ]);
+    }
+    // Nested fields after the first plain one stay nested; attributes alone make a record too.
+    expect(await readAll('xml', '<p><id>1</id><addr><city>Oslo</city></addr></p>')).toEqual([
+      { id: '1', addr: { city: 'Oslo' } },
+    ]);
+    expect(await readAll('xml', '<p id="1" name="Ann"/>')).toEqual([{ id: '1', name: 'Ann' }]);
+    expect(await readAll('xml', '<records/>')).toEqual([]);
+    expect(await readAll('xml', '<records>\n</records>')).toEqual([]);
+  });
+
+  it('still reads a list of one record as a list', async () => {
+    const list = '<patients><patient><patientid>1</patientid><name>Ada</name></patient></patients>';
+    expect(await readAll('xml', list)).toEqual([{ patientid: '1', name: 'Ada' }]);
+    expect(await readAll('xml', '<ps><p id="1"/><p id="2"/></ps>')).toEqual([{ id: '1' }, { id: '2' }]);
+    // A recordPath decides outright: each plain <id> is a record of its own.
+    expect(await readAll('xml', '<ids><id>1</id><id>2</id></ids>', { recordPath: 'ids/id' })).toEqual([
+      { '#text': '1' },
+      { '#text': '2' },
+    ]);
+  });
 });

@@ -28,7 +28,9 @@ export function fileCsvDialect(format: FormatSpec | undefined): CsvDialect | und
   } catch {
     return undefined;
   }
-  if (!o.header || o.columns !== undefined || o.trim || !o.distinguishQuoted) return undefined;
+  // Bytes read as U+FFFD on the row path would reach COPY as they are.
+  if (o.invalidBytes !== 'error' || !o.header || o.columns !== undefined || o.trim || !o.distinguishQuoted)
+    return undefined;
   const { delimiter, quote, nullValue, encoding } = o;
   return { delimiter, quote, escape: o.escape, nullValue, header: true, encoding };
 }
