@@ -1,9 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../core/errors.js';
 import type { Row } from '../core/records.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import { parseJsonRecords } from '../formats/json.js';
+import { firstSignificantByte, sniffFormat } from '../formats/sniff.js';
+import { charsetOf, withCharset } from './body-charset.js';
 import type { ListenerSpec } from './listener-schema.js';
 
 /** The format a body is read with: its type and the listener's reader options for it. */
@@ -12,16 +15,20 @@ export interface BodyFormat {
   options: Record<string, unknown>;
 }
 
-/** Content types that say nothing about the records inside: the listener decides, or the bytes do. */
-const UNTYPED = new Set(['', 'text/plain', 'application/octet-stream']);
+/**
+ * Content types that say nothing about the records inside: the listener decides, or the bytes do. The
+ * form type is here because `curl -d` sends it whatever the data is.
+ */
+const UNTYPED = new Set(['', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded']);
 /** A body that declares at most this many bytes is read whole and parsed in one step; larger ones stream. */
 const WHOLE_BODY_MAX = 1024 * 1024;
 /** The options of a format the listener does not configure (one object, so its binding is cached). */
 const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 /**
  * Picks the body's format: the Content-Type when it names one (415 when the listener does not accept
- * it), otherwise the listener's first format, otherwise a look at the first byte ({ or [ → JSON,
- * < → XML, anything else → CSV).
+ * it); otherwise what the first byte implies ({ or [ → JSON, < → XML, anything else → CSV) when the
+ * listener accepts that, else the listener's first format. A `charset` parameter sets the encoding
+ * the body is read with (415 for one the server does not know).
  */
 export function chooseFormat(
   formats: FormatRegistry,
@@ -40,12 +47,13 @@ export function chooseFormat(
         `Content-Type ${media} is not accepted here; send ${accepted.join(', ')}`,
       );
     }
-  } else if (spec.formats?.[0]) {
-    type = spec.formats[0];
   } else {
-    type = firstByte === 0x7b || firstByte === 0x5b ? 'json' : firstByte === 0x3c ? 'xml' : 'csv';
+    const sniffed = sniffFormat(firstByte) ?? 'json';
+    type = accepted.includes(sniffed) ? sniffed : (spec.formats?.[0] ?? sniffed);
   }
-  return { type, options: spec.formatOptions?.[type] ?? NO_OPTIONS };
+  const options = spec.formatOptions?.[type] ?? NO_OPTIONS;
+  const charset = contentType === undefined ? undefined : charsetOf(contentType);
+  return { type, options: charset === undefined ? options : withCharset(options, charset) };
 }
 
 /** A stored payload's format (kept as JSON next to its body). */
@@ -106,7 +114,7 @@ export async function peekFirstByte(
     if (next.done) break;
     const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
     head.push(chunk);
-    first = firstNonBlank(chunk);
+    first = firstSignificantByte(chunk);
   }
   return {
     first,
@@ -141,7 +149,7 @@ export async function readRequestBody(
   if (Number.isFinite(declared) && declared > spec.maxBodySize) throw tooLarge(spec.maxBodySize);
   if (Number.isFinite(declared) && declared <= WHOLE_BODY_MAX) {
     const bytes = await wholeBody(raw, spec.maxBodySize);
-    const first = firstNonBlank(bytes);
+    const first = firstSignificantByte(bytes);
     const format = chooseFormat(formats, spec, contentType, first);
     if (first === undefined) throw new AppError('INVALID_PAYLOAD', 'Request body is empty');
     const rows = fastRecords(bytes, format) ?? (await readRecords(formats, once(bytes), format));
@@ -200,21 +208,17 @@ function wholeBody(raw: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-function firstNonBlank(bytes: Uint8Array): number | undefined {
-  return bytes.find(
-    (b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf,
-  );
-}
-
 /**
- * Plain JSON (UTF-8, records at the root) in one JSON.parse. Undefined when the body needs the
- * streaming reader: other formats and options, or a malformed document, whose error the reader words.
+ * Plain JSON (valid UTF-8, records at the root) in one JSON.parse. Undefined when the body needs the
+ * streaming reader: other formats, encodings and options, or a malformed document or bytes that are
+ * not UTF-8, whose error the reader words.
  */
 function fastRecords(bytes: Buffer, format: BodyFormat): Row[] | undefined {
-  if (format.type !== 'json' || bytes[0] === 0xef) return undefined;
+  if (format.type !== 'json' || bytes[0] === 0xef || bytes[0] === 0xfe || bytes[0] === 0xff) return undefined;
   const { recordPath, encoding } = format.options;
   if (recordPath !== undefined || (encoding !== undefined && encoding !== 'utf-8' && encoding !== 'utf8'))
     return undefined;
+  if (!isUtf8(bytes)) return undefined;
   return parseJsonRecords(bytes.toString('utf8'));
 }
 

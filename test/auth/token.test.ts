@@ -81,7 +81,7 @@ describe('token auth', () => {
     expect(missing.json().error.details[0].path).toBe('body/password');
   });
 
-  it('answers 413 for an oversized body and 415 for a non-JSON body', async () => {
+  it('answers 413 for an oversized body and 400 naming what a form body lacks', async () => {
     const big = await s.app.inject({
       method: 'POST',
       url: ISSUE,
@@ -94,7 +94,48 @@ describe('token auth', () => {
       headers: { 'content-type': 'text/plain' },
       payload: 'login=admin',
     });
-    expect(text.statusCode).toBe(415);
+    expect(text.statusCode).toBe(400);
+    expect(text.json().error.details[0].path).toBe('body/password');
+  });
+
+  it('recognises the body by its content, whatever Content-Type says or when there is none', async () => {
+    const json = JSON.stringify({ login: 'admin', password: ADMIN_PASSWORD });
+    const bodies: [Record<string, string>, string][] = [
+      // what `curl -d '{…}'` sends
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, json],
+      [{}, json],
+      [{ 'content-type': 'text/plain; charset=utf-8' }, `\n  ${json}`],
+      [
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        `login=admin&password=${encodeURIComponent(ADMIN_PASSWORD)}`,
+      ],
+      [{}, `<credentials><login>admin</login><password>${ADMIN_PASSWORD}</password></credentials>`],
+      [{ 'content-type': 'application/xml' }, `<c login="admin" password="${ADMIN_PASSWORD}"/>`],
+      [{ 'content-type': 'text/csv' }, `login,password\nadmin,${ADMIN_PASSWORD}\n`],
+      [{ 'content-type': 'application/json' }, json],
+    ];
+    for (const [headers, payload] of bodies) {
+      const res = await s.app.inject({ method: 'POST', url: ISSUE, headers, payload });
+      expect(res.statusCode, payload).toBe(200);
+      expect(res.json().token, payload).toMatch(/^ey/);
+    }
+    const wrong = await s.app.inject({
+      method: 'POST',
+      url: ISSUE,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: JSON.stringify({ login: 'admin', password: 'not-the-password' }),
+    });
+    expect(wrong.statusCode).toBe(401);
+    const broken: [string, RegExp][] = [
+      ['{"login": "admin", ', /not valid JSON/],
+      ['<c><login>admin</c>', /request body line 1 column \d+: closing tag/],
+      ['login,password\na,b\nc,d\n', /more than one record/],
+    ];
+    for (const [payload, message] of broken) {
+      const res = await s.app.inject({ method: 'POST', url: ISSUE, payload });
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json().error.message, payload).toMatch(message);
+    }
   });
 
   it('refuses a tampered token and a token signed with another key', async () => {
