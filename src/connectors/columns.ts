@@ -31,7 +31,7 @@ export function inferColumns(rows: readonly Row[]): Column[] {
 /** The columns a write uses: the spec's, or inferred from the first batch. */
 export function writeColumns(spec: DestinationSpec, firstBatch: readonly Row[]): Column[] {
   const cols = spec.columns.length > 0 ? spec.columns : inferColumns(firstBatch);
-  if (cols.length === 0) throw new AppError('BAD_REQUEST', 'nothing to write: the rows have no columns');
+  if (cols.length === 0) throw new AppError('NO_COLUMNS', 'nothing to write: the rows have no columns');
   return cols;
 }
 
@@ -47,4 +47,28 @@ export function upsertKeys(spec: DestinationSpec, columns: readonly Column[]): s
 export function requireTable(spec: { table?: string }): string {
   if (!spec.table) throw new AppError('BAD_REQUEST', 'this connection writes to tables: set table');
   return spec.table;
+}
+
+/**
+ * Fails with UNKNOWN_FIELD when a record of `batch` has a field the target table lacks, naming the
+ * field and the record (counted from 1 in the write). For databases whose error does not say so by
+ * code (SQLite words it only in its message).
+ */
+export function requireKnownFields(
+  table: string,
+  existing: readonly Column[],
+  names: readonly string[],
+  batch: readonly Row[],
+): void {
+  const have = new Set(existing.map((c) => c.name));
+  const missing = names.find((n) => !have.has(n));
+  if (missing === undefined) return;
+  const record = batch.findIndex((r) => Object.hasOwn(r, missing)) + 1;
+  throw new AppError(
+    'UNKNOWN_FIELD',
+    `record ${record || 1}, field '${missing}': table '${table}' has no column '${missing}' (it has ${[...have].join(', ')})`,
+    {
+      details: [{ path: `record ${record || 1}/${missing}`, message: `table '${table}' has no such column` }],
+    },
+  );
 }

@@ -2,7 +2,7 @@
  * Database driver errors turned into catalog errors. The message keeps the database's own words
  * (they name the column and value) and adds what the user was doing.
  */
-import { AppError, errorMessage } from '../core/errors.js';
+import { AppError, type ErrorCode, errorMessage } from '../core/errors.js';
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -41,6 +41,42 @@ function codeOf(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What a target's refusal means for the caller, by the driver's error code: the record does not fit
+ * (a field the table lacks, a value of the wrong type or size, a broken constraint). These are the
+ * caller's errors (422), not the server's.
+ */
+const MYSQL_DATA_CODES: Record<string, ErrorCode> = {
+  ER_BAD_FIELD_ERROR: 'UNKNOWN_FIELD',
+  ER_DUP_ENTRY: 'CONSTRAINT_VIOLATION',
+  ER_BAD_NULL_ERROR: 'CONSTRAINT_VIOLATION',
+  ER_NO_DEFAULT_FOR_FIELD: 'CONSTRAINT_VIOLATION',
+  ER_NO_REFERENCED_ROW: 'CONSTRAINT_VIOLATION',
+  ER_NO_REFERENCED_ROW_2: 'CONSTRAINT_VIOLATION',
+  ER_ROW_IS_REFERENCED_2: 'CONSTRAINT_VIOLATION',
+  ER_CHECK_CONSTRAINT_VIOLATED: 'CONSTRAINT_VIOLATION',
+  ER_CONSTRAINT_FAILED: 'CONSTRAINT_VIOLATION',
+  ER_TRUNCATED_WRONG_VALUE: 'INVALID_VALUE',
+  ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: 'INVALID_VALUE',
+  ER_DATA_TOO_LONG: 'INVALID_VALUE',
+  ER_WARN_DATA_OUT_OF_RANGE: 'INVALID_VALUE',
+  WARN_DATA_TRUNCATED: 'INVALID_VALUE',
+  ER_INVALID_JSON_TEXT: 'INVALID_VALUE',
+  ER_WRONG_VALUE_FOR_TYPE: 'INVALID_VALUE',
+  ER_DIVISION_BY_ZERO: 'INVALID_VALUE',
+  ER_INVALID_CHARACTER_STRING: 'INVALID_VALUE',
+};
+
+function dataCode(code: string): ErrorCode | undefined {
+  // PostgreSQL SQLSTATE: class 22 data exception, class 23 integrity constraint, 42703 undefined column.
+  if (/^22[0-9A-Z]{3}$/.test(code)) return 'INVALID_VALUE';
+  if (/^23[0-9A-Z]{3}$/.test(code)) return 'CONSTRAINT_VIOLATION';
+  if (code === '42703') return 'UNKNOWN_FIELD';
+  if (code.startsWith('SQLITE_CONSTRAINT')) return 'CONSTRAINT_VIOLATION';
+  if (code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG') return 'INVALID_VALUE';
+  return Object.hasOwn(MYSQL_DATA_CODES, code) ? MYSQL_DATA_CODES[code] : undefined;
+}
+
 /** `doing` reads like "writing to table 'x'". */
 export function dbError(err: unknown, doing: string): AppError {
   if (err instanceof AppError) return err;
@@ -63,5 +99,8 @@ export function dbError(err: unknown, doing: string): AppError {
   if (code === '57014' || code === 'ER_QUERY_INTERRUPTED') {
     return new AppError('RUN_CANCELLED', `${doing} was cancelled`, { cause: err });
   }
-  return new AppError('BAD_REQUEST', msg, { cause: err });
+  // PostgreSQL's detail names the key and value of a broken constraint ("Key (id)=(7) already exists").
+  const detail = typeof err === 'object' && err !== null && 'detail' in err ? err.detail : undefined;
+  const full = typeof detail === 'string' && detail !== '' ? `${msg} (${detail})` : msg;
+  return new AppError(dataCode(code) ?? 'BAD_REQUEST', full, { cause: err });
 }

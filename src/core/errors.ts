@@ -9,10 +9,32 @@ export interface ErrorDetail {
   message: string;
 }
 
+/**
+ * Every code and its HTTP status. 4xx codes are the caller's to fix (a request, a definition, a payload
+ * that cannot land: 400 when it cannot be read at all, 422 when it is well-formed but does not fit);
+ * 5xx codes are the server's or a target's fault. Code that reacts to an error looks at its code, never
+ * at its message.
+ */
 export const ERROR_CODES = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   INVALID_PAYLOAD: 400,
+  /** A record has a field the target table lacks. */
+  UNKNOWN_FIELD: 422,
+  /** A value does not fit its target column (type, range, length, encoding). */
+  INVALID_VALUE: 422,
+  /** A record breaks a target constraint (not null, unique, check, foreign key). */
+  CONSTRAINT_VIOLATION: 422,
+  /** The records have no fields at all, so there is no column to write. */
+  NO_COLUMNS: 422,
+  /** A definition names a connection or flow that does not exist. */
+  REFERENCE_NOT_FOUND: 422,
+  /** A pipeline reaches itself, directly or through other pipelines. */
+  REFERENCE_CYCLE: 422,
+  /** Pipelines nested deeper than the limit at run time (a cycle that bypassed the save check). */
+  PIPELINE_TOO_DEEP: 422,
+  /** A definition cannot be deleted while others name it. */
+  STILL_REFERENCED: 409,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -23,7 +45,8 @@ export const ERROR_CODES = {
   TOO_MANY_REQUESTS: 429,
   PARAMETER_INVALID: 400,
   FORMAT_ERROR: 400,
-  CONNECTION_FAILED: 502,
+  /** A connection's endpoint cannot be reached or refuses the credentials. */
+  CONNECTION_FAILED: 503,
   FLOW_FAILED: 500,
   RUN_CANCELLED: 409,
   INTERNAL: 500,
@@ -34,6 +57,33 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as readonly string[];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/**
+ * Codes that blame the data a run was given (a payload, a parameter, a record that does not fit its
+ * target): a caller waiting on such a run gets their status. Any other failure of a run is the server's
+ * or a target's (500, or 503 when a target cannot be reached), whatever its code says about a request.
+ */
+const DATA_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_PAYLOAD',
+  'FORMAT_ERROR',
+  'PARAMETER_INVALID',
+  'UNKNOWN_FIELD',
+  'INVALID_VALUE',
+  'CONSTRAINT_VIOLATION',
+  'NO_COLUMNS',
+]);
+
+/** The HTTP status for a caller whose run failed with `code` (undefined: no code known). */
+export function runFailureStatus(code: string | null | undefined): number {
+  if (code === 'CONNECTION_FAILED') return 503;
+  return code && isErrorCode(code) && DATA_CODES.has(code) ? ERROR_CODES[code] : 500;
+}
 
 export class AppError extends Error {
   readonly code: ErrorCode;

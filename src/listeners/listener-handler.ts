@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { Context } from '../context.js';
-import { AppError, errorMessage, forbidden } from '../core/errors.js';
+import { AppError, errorMessage, forbidden, runFailureStatus } from '../core/errors.js';
 import type { RawParams } from '../flows/engine-types.js';
 import { resolveParameters } from '../flows/parameters.js';
 import type { Run, RunIo, RunRequest } from '../runs/run-types.js';
@@ -153,11 +153,13 @@ export class ListenerHandler {
     // The template placeholders; a data API answering one row needs none of them.
     const values = () => ({ ...req.params, ...runFacts(run), requestId: request.id });
     if (run.status !== 'succeeded') {
+      // A record that does not fit the target is the caller's to fix (422); anything else is ours.
       return {
-        status: spec.error?.status ?? 500,
+        status: spec.error?.status ?? runFailureStatus(run.errorCode),
         body: renderTemplate(spec.error?.body ?? DEFAULT_ERROR_BODY, {
           ...values(),
           error: run.error ?? run.status,
+          errorCode: run.errorCode ?? 'FLOW_FAILED',
         }),
       };
     }

@@ -31,5 +31,5 @@ export const DEFAULT_SYNC_BODY = {
 
 /** The answer of a failed run when the listener defines none: the API's error shape plus the run. */
 export const DEFAULT_ERROR_BODY = {
-  error: { code: 'FLOW_FAILED', message: '{error}', runId: '{runId}', requestId: '{requestId}' },
+  error: { code: '{errorCode}', message: '{error}', runId: '{runId}', requestId: '{requestId}' },
 };

@@ -32,6 +32,9 @@ export interface RunServiceOptions {
  * outcome, audits start and finish, and cancels on request. Used by the run API, listeners, the queue
  * worker and the CLI alike.
  */
+/** Pipelines running pipelines: how deep runs may nest. */
+export const MAX_PIPELINE_DEPTH = 16;
+
 export class RunService {
   readonly workerId: string;
   private readonly journal: RunJournal;
@@ -70,7 +73,10 @@ export class RunService {
   ): Promise<Run> {
     const spec = await this.engine.load(req.flow);
     const run = newRun(req, 'running');
-    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null, onProgress, { stored: false });
+    return this.execute(run, spec, io, parentSignal, req.clientIp ?? null, onProgress, {
+      stored: false,
+      depth: req.depth ?? 0,
+    });
   }
 
   /** Records a queued run; a worker executes it. Throws NOT_FOUND for an unknown flow. */
@@ -124,7 +130,7 @@ export class RunService {
     parentSignal?: AbortSignal,
     clientIp: string | null = null,
     onProgress?: (run: Run) => void,
-    options: { retry?: boolean; stored?: boolean } = {},
+    options: { retry?: boolean; stored?: boolean; depth?: number } = {},
   ): Promise<Run> {
     const controller = new AbortController();
     const onParentAbort = () => controller.abort();
@@ -162,8 +168,17 @@ export class RunService {
           onProgress?.(run);
         },
         runChild: async (flow, params) => {
+          // Saving refuses pipelines that reach themselves; this catches one that got into the store
+          // another way before its runs nest without end.
+          const depth = (options.depth ?? 0) + 1;
+          if (depth > MAX_PIPELINE_DEPTH) {
+            throw new AppError(
+              'PIPELINE_TOO_DEEP',
+              `flow '${flow}' would be nested ${depth} pipelines deep; pipelines nest at most ${MAX_PIPELINE_DEPTH} deep (does a pipeline reach itself?)`,
+            );
+          }
           const child = await this.runSync(
-            { flow, params, trigger: 'pipeline', parentId: run.id, requestedBy: run.requestedBy },
+            { flow, params, trigger: 'pipeline', parentId: run.id, requestedBy: run.requestedBy, depth },
             undefined,
             controller.signal,
           ).catch((err: unknown) => ({
@@ -197,6 +212,13 @@ export class RunService {
           : controller.signal.aborted
             ? 'Run was cancelled'
             : errorMessage(err);
+      run.errorCode = controller.signal.aborted
+        ? reason instanceof AppError
+          ? reason.code
+          : 'RUN_CANCELLED'
+        : err instanceof AppError
+          ? err.code
+          : 'INTERNAL';
       if (this.debug && err instanceof Error && err.stack)
         this.appendLog(entry, { at: new Date().toISOString(), level: 'error', message: err.stack });
       if (!(err instanceof AppError) && !controller.signal.aborted)

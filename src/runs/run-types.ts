@@ -37,6 +37,12 @@ export const RunSchema = Type.Object(
     rowsRead: Type.Integer(),
     rowsWritten: Type.Integer(),
     error: nullable(Type.String()),
+    errorCode: Type.Optional(
+      nullable(
+        Type.String(),
+        'The error catalog code of the failure (e.g. CONSTRAINT_VIOLATION), on the answer of the call that ran it',
+      ),
+    ),
     steps: Type.Array(StepStatsSchema),
     log: Type.Array(LogLineSchema),
     schedule: Type.Optional(nullable(Type.String(), 'The schedule that fired it')),
@@ -68,6 +74,8 @@ export interface RunRequest {
   requestedBy?: string | null;
   clientIp?: string | null;
   parentId?: string | null;
+  /** How many pipelines the run is nested in: 0 for a run started from outside, 1 for a pipeline's child. */
+  depth?: number;
   schedule?: string | null;
   lane?: string | null;
 }

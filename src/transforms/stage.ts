@@ -32,7 +32,7 @@ export function invalid(path: string, message: string): AppError {
 export function recordError(path: string, record: number, column: string, err: unknown): AppError {
   const reason = err instanceof Error ? err.message : String(err);
   const message = `record ${record}, column '${column}': ${reason}`;
-  return new AppError('FLOW_FAILED', `${path}: ${message}`, { details: [{ path, message }], cause: err });
+  return new AppError('INVALID_VALUE', `${path}: ${message}`, { details: [{ path, message }], cause: err });
 }
 
 /** Fails when any of `names` is not among `columns`, listing what is there. */

@@ -198,16 +198,16 @@ describe('listeners: formats, parameters and every error status', () => {
     ).toBe('0');
   });
 
-  it('answers 500 when the flow fails and leaves no partial rows', async () => {
+  it('answers 422 when a record does not fit the target, and leaves no partial rows', async () => {
     const before = await count();
     const res = await post(
       'hl7/patient',
       '[{"patientid":40,"name":"ok"},{"patientid":"not a number","name":"bad"}]',
       json,
     );
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(422);
     const body = (await res.json()) as ErrorBody;
-    expect(body.error.code).toBe('FLOW_FAILED');
+    expect(body.error.code).toBe('INVALID_VALUE');
     expect(body.error.runId).toMatch(/-/);
     expect(await count()).toBe(before);
   });

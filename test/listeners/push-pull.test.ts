@@ -82,7 +82,7 @@ describe('listeners: push and pull over HTTP', () => {
       { id: 201, who: 'x' },
       { id: 101, who: 'duplicate key' },
     ]);
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(422);
     const { rows: after } = await f.target.query(
       'select count(*)::int as n from patient where patientid in (7, 201)',
     );
@@ -181,10 +181,10 @@ describe('listeners: push and pull over HTTP', () => {
       headers: { ...f.admin, 'content-type': 'application/json' },
       body: JSON.stringify([{ patientid: 'not a number' }]),
     });
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(422);
     const failure = (await failed.json()) as { error: { runId: string } };
     const [failedEvent] = await events(failure.error.runId);
-    expect(failedEvent).toMatchObject({ outcome: 'failure', details: { status: 500, runStatus: 'failed' } });
+    expect(failedEvent).toMatchObject({ outcome: 'failure', details: { status: 422, runStatus: 'failed' } });
     expect(String(failedEvent?.details?.['error'])).toMatch(/not a number|invalid/i);
     // A data API call that finds nothing: 404 in the event too.
     const missing = await f.call('patients/999999', { headers: f.admin });

@@ -94,7 +94,7 @@ describe('map', () => {
         ],
       ],
     );
-    expect(err.code).toBe('FLOW_FAILED');
+    expect(err.code).toBe('INVALID_VALUE');
     expect(err.message).toBe(
       "steps[0].transforms[0].compute.total: record 3, column 'total': '*' needs a number but column 'qty' is 'x'",
     );
@@ -214,7 +214,7 @@ describe('cast', () => {
     const good =
       { date: '2024-01-01', timestamp: '2024-01-01T00:00:00Z', bytes: 'AQID' }[type as string] ?? '1';
     const err = await failure([{ type: 'cast', columns: { v: type } }], [[{ v: good }, { v: value }]]);
-    expect(err.code).toBe('FLOW_FAILED');
+    expect(err.code).toBe('INVALID_VALUE');
     expect(err.message).toContain("steps[0].transforms[0]: record 2, column 'v': cannot convert");
   });
 

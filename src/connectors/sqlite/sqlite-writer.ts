@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../core/errors.js';
 import { fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
-import { requireTable, upsertKeys, writeColumns } from '../columns.js';
+import { requireKnownFields, requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { dbError } from '../db-errors.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
@@ -87,7 +87,9 @@ export function openSqliteWriter(
     names = columns.map((c) => c.name);
     await beginImmediate(db, signal);
     state = 'open';
-    if (!tableColumns(db, table)) {
+    const existing = tableColumns(db, table);
+    if (existing) requireKnownFields(table, existing, names, batch);
+    if (!existing) {
       if (spec.create === false) {
         throw new AppError('BAD_REQUEST', `table '${table}' does not exist and create is off for this step`);
       }
