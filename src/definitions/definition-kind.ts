@@ -6,6 +6,13 @@ export type KindName = 'connection' | 'flow' | 'listener' | 'schedule' | 'webhoo
 /** Definition names: used in URLs and YAML, so kept to a safe alphabet. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** A definition that another names: which, and where in the naming spec (a JSON path). */
+export interface DefinitionRef {
+  kind: KindName;
+  name: string;
+  path: string;
+}
+
 /**
  * One kind of definition. The generic store, REST routes and YAML apply/export are driven by this
  * description, so adding a kind is adding one of these.
@@ -19,6 +26,11 @@ export interface DefinitionKind<Spec = unknown> {
   schema: TSchema;
   /** Checks a spec beyond its schema and returns it normalised; throws VALIDATION_FAILED with field paths. */
   validate(spec: unknown, name: string): Spec | Promise<Spec>;
+  /**
+   * The definitions a (validated) spec names. They must exist when it is saved, and cannot be deleted
+   * while it names them; flows naming flows must not reach themselves.
+   */
+  references?(spec: Spec): DefinitionRef[];
   /** Top-level spec fields that are secret: encrypted at rest, masked when read. */
   secretFields?(spec: Spec): readonly string[];
   /** Lowest role that may read; writing needs editor. */

@@ -5,6 +5,7 @@ import { isRecord } from '../core/validate.js';
 import type { Store } from '../store/database.js';
 import type { DefinitionsTable } from '../store/schema.js';
 import { type DefinitionKind, type KindName, MASK, NAME_PATTERN } from './definition-kind.js';
+import { referenceProblems, type SpecLookup } from './references.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface Definition<Spec = Record<string, unknown>> {
@@ -108,20 +109,42 @@ export class DefinitionService {
     return audited(this.audit, by, `${kind}.created`, name, () => this.write(kind, name, spec, by, 'create'));
   }
 
-  /** Creates or replaces (PUT and apply). */
-  put(kind: KindName, name: string, spec: unknown, by: Actor): Promise<Definition & { created: boolean }> {
+  /**
+   * Creates or replaces (PUT and apply). `referencesChecked`: the caller (apply) has checked the names
+   * this spec uses against the whole set it writes, some of which may not be stored yet.
+   */
+  put(
+    kind: KindName,
+    name: string,
+    spec: unknown,
+    by: Actor,
+    options: { referencesChecked?: boolean } = {},
+  ): Promise<Definition & { created: boolean }> {
     return audited(
       this.audit,
       by,
       `${kind}.saved`,
       name,
-      () => this.write(kind, name, spec, by, 'put'),
+      () => this.write(kind, name, spec, by, 'put', options.referencesChecked ?? false),
       (d) => ({ version: d.version, created: d.created }),
     );
   }
 
   delete(kind: KindName, name: string, by: Actor): Promise<void> {
     return audited(this.audit, by, `${kind}.deleted`, name, async () => {
+      const users = await this.referrers(kind, name);
+      if (users.length > 0) {
+        throw new AppError(
+          'STILL_REFERENCED',
+          `${this.kind(kind).title} '${name}' is still used by ${users.map((u) => `${u.kind} '${u.name}' (${u.path})`).join(', ')}; change or delete ${users.length > 1 ? 'those' : 'it'} first`,
+          {
+            details: users.map((u) => ({
+              path: `${u.kind}/${u.name}${u.path}`,
+              message: `names ${kind} '${name}'`,
+            })),
+          },
+        );
+      }
       const res = await this.store.db
         .deleteFrom('definitions')
         .where('kind', '=', kind)
@@ -138,6 +161,7 @@ export class DefinitionService {
     input: unknown,
     by: Actor,
     mode: 'create' | 'put',
+    referencesChecked = false,
   ): Promise<Definition & { created: boolean }> {
     const kind = this.kind(kindName);
     if (!NAME_PATTERN.test(name)) {
@@ -157,6 +181,7 @@ export class DefinitionService {
         if (v === MASK && k in previousSecrets) raw[k] = previousSecrets[k];
     }
     const spec = await kind.validate(raw, name);
+    if (!referencesChecked) await this.requireReferences(kindName, name, spec);
     const specObj: Record<string, unknown> = isRecord(spec) ? { ...spec } : {};
     const secretNames = kind.secretFields?.(spec) ?? [];
     const secrets: Record<string, unknown> = {};
@@ -197,6 +222,55 @@ export class DefinitionService {
     }
     this.announce(kindName, name, false);
     return { ...this.toDefinition(row, false), created: !existing };
+  }
+
+  /**
+   * 422 when `spec` names a definition that does not exist, or (a flow) reaches itself through the
+   * flows it runs; the details give the field paths. `overlay` holds specs about to be written (apply).
+   */
+  async referenceProblems(kind: KindName, name: string, spec: unknown, overlay?: Map<string, unknown>) {
+    const lookup: SpecLookup = async (k, n) => {
+      const key = `${k}/${n}`;
+      if (k === kind && n === name) return spec;
+      if (overlay?.has(key)) return overlay.get(key);
+      const row = await this.row(k, n);
+      return row ? parseObject(row.spec) : undefined;
+    };
+    return referenceProblems((k) => this.kind(k), kind, name, spec, lookup);
+  }
+
+  private async requireReferences(kind: KindName, name: string, spec: unknown): Promise<void> {
+    const problems = await this.referenceProblems(kind, name, spec);
+    const first = problems[0];
+    if (!first) return;
+    throw new AppError(first.code, `${first.path}: ${first.message}`, {
+      details: problems.map(({ path, message }) => ({ path, message })),
+    });
+  }
+
+  /** The stored definitions that name `kind`/`name`, and where. */
+  private async referrers(
+    kind: KindName,
+    name: string,
+  ): Promise<{ kind: KindName; name: string; path: string }[]> {
+    const found: { kind: KindName; name: string; path: string }[] = [];
+    for (const k of this.allKinds()) {
+      if (!k.references) continue;
+      const rows = await this.store.db
+        .selectFrom('definitions')
+        .select(['name', 'spec'])
+        .where('kind', '=', k.kind)
+        .orderBy('name')
+        .execute();
+      for (const row of rows) {
+        if (k.kind === kind && row.name === name) continue;
+        for (const ref of k.references(parseObject(row.spec))) {
+          if (ref.kind === kind && ref.name === name)
+            found.push({ kind: k.kind, name: row.name, path: ref.path });
+        }
+      }
+    }
+    return found;
   }
 
   private announce(kind: KindName, name: string, deleted: boolean): void {

@@ -139,6 +139,30 @@ export async function applyDocuments(
       for (const x of inner) details.push({ path: `${d.origin} ${x.path}`, message: x.message });
     }
   }
+  if (details.length === 0) {
+    // The names each document uses, against the store overlaid with every document of the apply.
+    const overlay = new Map<string, unknown>();
+    const specs: unknown[] = [];
+    for (const d of docs) {
+      const spec: unknown = await defs.kind(d.kind).validate(structuredClone(d.spec), d.name);
+      overlay.set(`${d.kind}/${d.name}`, spec);
+      specs.push(spec);
+    }
+    let code: 'REFERENCE_NOT_FOUND' | 'REFERENCE_CYCLE' | undefined;
+    for (const [i, d] of docs.entries()) {
+      for (const p of await defs.referenceProblems(d.kind, d.name, specs[i], overlay)) {
+        code ??= p.code;
+        details.push({ path: `${d.origin} ${p.path}`, message: p.message });
+      }
+    }
+    if (code) {
+      throw new AppError(
+        code,
+        `${details.length} problem(s) in the files; nothing was applied: ${details[0]?.path} ${details[0]?.message}`,
+        { details },
+      );
+    }
+  }
   if (details.length > 0) {
     throw new AppError(
       'VALIDATION_FAILED',
@@ -164,7 +188,7 @@ export async function applyDocuments(
           results.push({ kind: d.kind, name: d.name, action: 'unchanged', version: current.version });
           continue;
         }
-        const saved = await defs.put(d.kind, d.name, d.spec, by);
+        const saved = await defs.put(d.kind, d.name, d.spec, by, { referencesChecked: true });
         results.push({
           kind: d.kind,
           name: d.name,

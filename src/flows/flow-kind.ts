@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import { validate } from '../core/validate.js';
-import type { DefinitionKind } from '../definitions/definition-kind.js';
+import type { DefinitionKind, DefinitionRef } from '../definitions/definition-kind.js';
 import type { FormatRegistry, FormatSpec } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { type FlowSpec, flowSchema } from './flow-schema.js';
@@ -34,6 +34,25 @@ export function flowKind(extensions: {
         });
       }
       return spec;
+    },
+    references(spec) {
+      const refs: DefinitionRef[] = [];
+      const connection = (name: string, path: string) => {
+        // @request and @response are the listener's body and answer, not stored connections.
+        if (!name.startsWith('@')) refs.push({ kind: 'connection', name, path });
+      };
+      if (spec.type === 'transfer') {
+        spec.steps.forEach((step, i) => {
+          connection(step.from.connection, `/steps/${i}/from/connection`);
+          connection(step.to.connection, `/steps/${i}/to/connection`);
+        });
+      } else if (spec.type === 'sql') connection(spec.connection, '/connection');
+      else {
+        spec.flows.forEach((f, i) => {
+          refs.push({ kind: 'flow', name: f.flow, path: `/flows/${i}/flow` });
+        });
+      }
+      return refs;
     },
   };
 }

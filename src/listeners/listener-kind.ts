@@ -44,6 +44,7 @@ export function listenerKind(
       }
       return spec;
     },
+    references: (spec) => [{ kind: 'flow', name: spec.flow, path: '/flow' }],
   };
 }
 

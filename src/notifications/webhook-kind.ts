@@ -13,6 +13,7 @@ export const webhookKind: DefinitionKind<WebhookSpec> = {
   validate(input) {
     return validate(WebhookSpec, input, 'webhook');
   },
+  references: (spec) => (spec.flows ?? []).map((name, i) => ({ kind: 'flow', name, path: `/flows/${i}` })),
   secretFields() {
     return ['secret'];
   },

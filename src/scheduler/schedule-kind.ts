@@ -22,6 +22,7 @@ export const scheduleKind: DefinitionKind<ScheduleSpec> = {
     compileCron(spec.cron, spec.timezone ?? 'UTC');
     return spec;
   },
+  references: (spec) => [{ kind: 'flow', name: spec.flow, path: '/flow' }],
   present(spec) {
     if (spec.enabled === false) return { nextRun: null };
     const [next] = nextTimes(compileCron(spec.cron, spec.timezone ?? 'UTC'), new Date(), 1);
