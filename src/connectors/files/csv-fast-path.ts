@@ -13,6 +13,7 @@ import {
   carriedCsvDialect,
   offerTakes,
 } from '../../formats/csv-dialect.js';
+import { canonicalEncoding } from '../../formats/encodings.js';
 import { readOptions } from '../../formats/options.js';
 import type { CsvCopyOptions, FormatSpec } from '../connector.js';
 
@@ -31,8 +32,15 @@ export function fileCsvDialect(format: FormatSpec | undefined): CsvDialect | und
   // Bytes read as U+FFFD on the row path would reach COPY as they are.
   if (o.invalidBytes !== 'error' || !o.header || o.columns !== undefined || o.trim || !o.distinguishQuoted)
     return undefined;
-  const { delimiter, quote, nullValue, encoding } = o;
-  return { delimiter, quote, escape: o.escape, nullValue, header: true, encoding };
+  const { delimiter, quote, nullValue } = o;
+  return {
+    delimiter,
+    quote,
+    escape: o.escape,
+    nullValue,
+    header: true,
+    encoding: canonicalEncoding(o.encoding),
+  };
 }
 
 function readCsvOptions(options: Record<string, unknown> | undefined) {
