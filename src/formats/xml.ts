@@ -118,7 +118,8 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
     doctype: checkDoctype,
     open(name, attrs) {
       if (open === 0 && !(scanner.stack.length === recordDepth && matchesPath(scanner.stack))) return;
-      if (open >= MAX_NESTING)
+      // Without a path the root holds a frame too; the limit counts the levels below it.
+      if (open - (path ? 0 : 1) >= MAX_NESTING)
         throw formatError(ctx.source, `record ${records + 1}`, tooDeepMessage(`element <${name}>`));
       let fields: Row | undefined;
       let nil = false;
