@@ -266,7 +266,7 @@ describe('postgres connector specifics', () => {
         csv('id,n\n5,5\n6,oops\n'),
         {},
       ),
-    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    ).rejects.toMatchObject({ code: 'INVALID_VALUE' });
     expect((await readRows(connector, { table: 'nums' })).length).toBe(3);
   });
 
