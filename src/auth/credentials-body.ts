@@ -1,6 +1,6 @@
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Row } from '../core/records.js';
-import { bindFormat } from '../formats/registry.js';
+import type { FormatRegistry } from '../formats/registry.js';
 import { firstSignificantByte, sniffFormat } from '../formats/sniff.js';
 
 /**
@@ -9,7 +9,7 @@ import { firstSignificantByte, sniffFormat } from '../formats/sniff.js';
  * JSON, XML (`<credentials><login>…</login>…`), a form (`login=…&password=…`) or CSV (a header line and
  * one record). The result is validated against the route's schema like any JSON body.
  */
-export async function parseCredentials(bytes: Buffer): Promise<unknown> {
+export async function parseCredentials(bytes: Buffer, formats: FormatRegistry): Promise<unknown> {
   const first = firstSignificantByte(bytes);
   const sniffed = sniffFormat(first);
   if (sniffed === undefined) {
@@ -29,7 +29,7 @@ export async function parseCredentials(bytes: Buffer): Promise<unknown> {
     if (/^[^,;=]+=/.test(line)) return Object.fromEntries(new URLSearchParams(text));
   }
   const rows: Row[] = [];
-  for await (const batch of bindFormat({ type: sniffed }).read(once(bytes), { source: 'request body' })) {
+  for await (const batch of formats.bind({ type: sniffed }).read(once(bytes), { source: 'request body' })) {
     rows.push(...batch);
     if (rows.length > 1) break;
   }

@@ -25,7 +25,7 @@ function issueRoute(app: App, ctx: Context): void {
     '*',
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
     (_request: unknown, body: Buffer | string) =>
-      parseCredentials(typeof body === 'string' ? Buffer.from(body) : body),
+      parseCredentials(typeof body === 'string' ? Buffer.from(body) : body, ctx.extensions.formats),
   );
   app.post(
     '/rest/v1/token-auth/issue',

@@ -76,6 +76,9 @@ export class PayloadQueue {
   }
 
   private async refresh(): Promise<void> {
+    // Calls counted before the count is read are in it; those counted while it is read stay counted.
+    const accepted = this.acceptedSinceRefresh;
+    const started = this.startedSinceRefresh;
     try {
       const row = await this.store.db
         .selectFrom('runs')
@@ -84,8 +87,8 @@ export class PayloadQueue {
         .where('trigger', '=', 'listener')
         .executeTakeFirst();
       this.queuedAtRefresh = Number(row?.n ?? 0);
-      this.acceptedSinceRefresh = 0;
-      this.startedSinceRefresh = 0;
+      this.acceptedSinceRefresh -= accepted;
+      this.startedSinceRefresh -= started;
       if (++this.sweeps % 20 === 0) await this.sweep();
     } catch (err) {
       this.logger.warn({ err }, 'listener queue refresh failed');
