@@ -4,7 +4,7 @@
  * catalog (RUN_CANCELLED when cancelled), and a connection that failed is destroyed, never reused.
  */
 import { cancelledError, onAbort, throwIfAborted } from './abort.js';
-import { dbError } from './db-errors.js';
+import { dbError, type ErrorClassifier } from './db-errors.js';
 
 export interface PoolSession<C> {
   acquire(): Promise<C>;
@@ -12,6 +12,8 @@ export interface PoolSession<C> {
   cancel(conn: C): Promise<void>;
   /** Returns the connection to the pool when healthy, destroys it otherwise. */
   release(conn: C, healthy: boolean): void;
+  /** The dialect's reading of its driver's errors. */
+  classifyError: ErrorClassifier;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function onConnection<C, T>(
 ): Promise<T> {
   throwIfAborted(signal);
   const conn = await session.acquire().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
+    throw dbError(e, 'connecting', session.classifyError);
   });
   let cancelled = false;
   const unhook = onAbort(signal, () => {
@@ -42,7 +44,7 @@ export async function onConnection<C, T>(
     return result;
   } catch (e) {
     await undo?.(conn).catch(() => undefined);
-    throw cancelled ? cancelledError() : dbError(e, doing);
+    throw cancelled ? cancelledError() : dbError(e, doing, session.classifyError);
   } finally {
     unhook();
     session.release(conn, healthy && !cancelled);

@@ -43,6 +43,18 @@ describe('dependencies point one way', () => {
     expect(outside).toEqual([]);
   });
 
+  it("a dialect's error codes are known only inside its connector's folder", () => {
+    const dialects = ['postgres/pg-errors.ts', 'mysql/mysql-errors.ts', 'sqlite/sqlite-errors.ts'];
+    expect(dialects.every((f) => graph.has(`connectors/${f}`))).toBe(true);
+    const outside = [...graph].flatMap(([file, targets]) =>
+      targets
+        .filter((t) => dialects.some((d) => t === `connectors/${d}`))
+        .filter((t) => !file.startsWith(t.slice(0, t.lastIndexOf('/') + 1)))
+        .map((t) => `${file} -> ${t}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
   it('runs/ builds on flows/, never the reverse', () => {
     const back = [...graph]
       .filter(([file]) => file.startsWith('flows/'))

@@ -6,13 +6,13 @@ import { AppError } from '../../core/errors.js';
 import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
 import type { Connector } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { listTables } from './mysql-catalog.js';
 import { type MysqlConfig, mysqlPoolOptions } from './mysql-config.js';
 import { mysqlCopyIn } from './mysql-copy.js';
+import { mysqlError } from './mysql-errors.js';
 import { mysqlRead, mysqlSession } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 import { openMysqlWriter } from './mysql-writer.js';
@@ -42,7 +42,7 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
       } catch (e) {
         throw new AppError(
           'CONNECTION_FAILED',
-          `cannot reach MySQL/MariaDB: ${dbError(e, 'connecting').message}`,
+          `cannot reach MySQL/MariaDB: ${mysqlError(e, 'connecting').message}`,
           {
             cause: e,
           },
@@ -51,7 +51,7 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
     },
     discover: () =>
       listTables(pool).catch((e: unknown) => {
-        throw dbError(e, 'listing tables');
+        throw mysqlError(e, 'listing tables');
       }),
     read: (spec, signal) => mysqlRead(core, pool, spec, signal),
     writer: (spec, signal) => openMysqlWriter(pool, spec, signal),

@@ -8,10 +8,10 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import { type Column, DEFAULT_BATCH_SIZE, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import type { SourceResult, SourceSpec } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import type { PoolSession } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
+import { classifyMysqlError, mysqlError } from './mysql-errors.js';
 import { columnTypeOfField, mysqlValue } from './mysql-types.js';
 
 export function mysqlSourceQuery(spec: SourceSpec): { text: string; values: unknown[]; what: string } {
@@ -25,7 +25,7 @@ export function mysqlSourceQuery(spec: SourceSpec): { text: string; values: unkn
   }
   if ('query' in spec)
     return { ...bindNamed(spec.query, spec.params ?? {}, positionalPlaceholder), what: 'running the query' };
-  throw dbError(new Error('a database source needs table or query, not file'), 'reading');
+  throw mysqlError(new Error('a database source needs table or query, not file'), 'reading');
 }
 
 export function fieldsToColumns(fields: readonly FieldPacket[]): Column[] {
@@ -40,16 +40,17 @@ export function fieldsToColumns(fields: readonly FieldPacket[]): Column[] {
   }));
 }
 
-/** Stops whatever the connection runs, from another connection. */
 /** How a MySQL pool lends connections to onConnection(). */
 export function mysqlSession(pool: Pool): PoolSession<PoolConnection> {
   return {
     acquire: () => pool.getConnection(),
     cancel: (conn) => killQuery(pool, conn),
     release: (conn, healthy) => (healthy ? conn.release() : conn.destroy()),
+    classifyError: classifyMysqlError,
   };
 }
 
+/** Stops whatever the connection runs, from another connection. */
 export async function killQuery(pool: Pool, conn: { threadId: number }): Promise<void> {
   await pool.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
 }
@@ -64,7 +65,7 @@ export async function mysqlRead(
   throwIfAborted(signal);
   const q = mysqlSourceQuery(spec);
   const conn = await new Promise<CoreConnection>((resolve, reject) =>
-    core.getConnection((err, c) => (err ? reject(dbError(err, 'connecting')) : resolve(c))),
+    core.getConnection((err, c) => (err ? reject(mysqlError(err, 'connecting')) : resolve(c))),
   );
   let cancelled = false;
   const unhook = onAbort(signal, () => {
@@ -95,7 +96,7 @@ export async function mysqlRead(
     unhook();
     unwatch();
     conn.destroy();
-    throw cancelled ? cancelledError() : dbError(e, q.what);
+    throw cancelled ? cancelledError() : mysqlError(e, q.what);
   }
   async function* batches(): AsyncGenerator<Row[]> {
     let complete = false;
@@ -113,7 +114,7 @@ export async function mysqlRead(
       if (batch.length > 0) yield batch;
       complete = true;
     } catch (e) {
-      throw cancelled || signal?.aborted ? cancelledError() : dbError(e, q.what);
+      throw cancelled || signal?.aborted ? cancelledError() : mysqlError(e, q.what);
     } finally {
       unhook();
       unwatch();

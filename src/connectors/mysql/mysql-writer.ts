@@ -12,9 +12,9 @@ import { type Column, fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import { requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './mysql-catalog.js';
+import { mysqlError } from './mysql-errors.js';
 import { killQuery } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 
@@ -99,7 +99,7 @@ export async function openMysqlWriter(
   const table = requireTable(spec);
   const what = `writing to table '${table}'`;
   const conn = await pool.getConnection().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
+    throw mysqlError(e, 'connecting');
   });
   let state: 'new' | 'open' | 'done' = 'new';
   let created = false;
@@ -166,7 +166,7 @@ export async function openMysqlWriter(
         await insert(batch);
         rows += batch.length;
       } catch (e) {
-        const err = signal?.aborted ? cancelledError() : dbError(e, what);
+        const err = signal?.aborted ? cancelledError() : mysqlError(e, what);
         await finish();
         throw err;
       }
@@ -181,7 +181,7 @@ export async function openMysqlWriter(
         conn.release();
         return { rowsWritten: rows };
       } catch (e) {
-        const err = signal?.aborted ? cancelledError() : dbError(e, what);
+        const err = signal?.aborted ? cancelledError() : mysqlError(e, what);
         await finish();
         throw err;
       }

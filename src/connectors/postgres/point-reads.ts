@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { type Batch, BatchFailure, Coalescer } from '../../core/coalescer.js';
 import type { Row } from '../../core/records.js';
 import { cancelledError, onAbort } from '../abort.js';
-import { dbError } from '../db-errors.js';
+import { pgError } from './pg-errors.js';
 import { type PgProtocol, prepareValue, submit, TypedSubmittable } from './pg-internals.js';
 
 /** Reads sent in one packet at most. */
@@ -150,7 +150,7 @@ export class PointReader {
     try {
       client = await this.pool.connect();
     } catch (e) {
-      throw dbError(e, 'connecting');
+      throw pgError(e, 'connecting');
     }
     const unhook = onAbort(signal, () => void this.cancel(client));
     let outcome: { results: Row[][]; fields: pg.FieldDef[]; failure?: { index: number; error: unknown } };

@@ -16,12 +16,12 @@ import type {
   TableInfo,
   Writer,
 } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
 import { cancelBackend } from './cancel-backend.js';
 import { InsertBatcher } from './insert-batcher.js';
+import { pgError } from './pg-errors.js';
 import { PointReader } from './point-reads.js';
 import type { PgPoolState } from './pool-state.js';
 import { listTables } from './postgres-catalog.js';
@@ -67,7 +67,7 @@ class PostgresConnector implements Connector, PgPoolState {
     } catch (e) {
       throw new AppError(
         'CONNECTION_FAILED',
-        `cannot reach PostgreSQL: ${dbError(e, 'connecting').message}`,
+        `cannot reach PostgreSQL: ${pgError(e, 'connecting').message}`,
         {
           cause: e,
         },
@@ -77,7 +77,7 @@ class PostgresConnector implements Connector, PgPoolState {
 
   async discover(): Promise<TableInfo[]> {
     return listTables(this.pool).catch((e: unknown) => {
-      throw dbError(e, 'listing tables');
+      throw pgError(e, 'listing tables');
     });
   }
 

@@ -15,9 +15,9 @@ import { requireTable } from '../columns.js';
 import type { CsvCopyOptions, DestinationSpec, SourceSpec } from '../connector.js';
 import { csvEncoder } from '../csv-encode.js';
 import { csvLayout } from '../csv-header.js';
-import { dbError } from '../db-errors.js';
 import { onConnection } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
+import { pgError } from './pg-errors.js';
 import type { PgPoolState } from './pool-state.js';
 import { tableColumns } from './postgres-catalog.js';
 import { connectCancellable, fieldsToColumns, pgSession, readCursor, sourceQuery } from './postgres-read.js';
@@ -94,14 +94,14 @@ export async function pgCopyOut(
   let copySql: string;
   if ('table' in spec && !spec.columns?.length) {
     const cols = await tableColumns(pool, spec.table).catch((e: unknown) => {
-      throw dbError(e, q.what);
+      throw pgError(e, q.what);
     });
     if (!cols) throw new AppError('NOT_FOUND', `table '${spec.table}' does not exist`);
     columns = cols;
     copySql = `copy ${quotePgIdent(spec.table)} (${cols.map((c) => quotePgColumn(c.name)).join(', ')}) to stdout`;
   } else {
     const probe = await pool.query(`select * from (${q.text}) q limit 0`, q.values).catch((e: unknown) => {
-      throw dbError(e, q.what);
+      throw pgError(e, q.what);
     });
     columns = fieldsToColumns(probe.fields);
     copySql = `copy (${q.text}) to stdout`;
@@ -118,7 +118,7 @@ export async function pgCopyOut(
       }
       healthy = true;
     } catch (e) {
-      throw cancelled() ? cancelledError() : dbError(e, q.what);
+      throw cancelled() ? cancelledError() : pgError(e, q.what);
     } finally {
       unhook();
       client.release(healthy ? undefined : new Error('copy out stopped'));

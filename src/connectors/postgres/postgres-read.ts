@@ -9,11 +9,11 @@ import type Cursor from 'pg-cursor';
 import { type Column, DEFAULT_BATCH_SIZE, oneBatch, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import type { SourceResult, SourceSpec } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import type { PoolSession } from '../session.js';
 import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
 import { cancelBackend } from './cancel-backend.js';
+import { classifyPgError, pgError } from './pg-errors.js';
 import { corked, PacketCursor } from './pg-internals.js';
 import type { PgPoolState } from './pool-state.js';
 import { columnTypeOfOid } from './postgres-types.js';
@@ -38,7 +38,7 @@ export function sourceQuery(spec: SourceSpec): BoundQuery {
     const b = bindNamed(spec.query, spec.params ?? {}, pgPlaceholder);
     return { ...b, what: 'running the query' };
   }
-  throw dbError(new Error('a database source needs table or query, not file'), 'reading');
+  throw pgError(new Error('a database source needs table or query, not file'), 'reading');
 }
 
 export function fieldsToColumns(fields: readonly pg.FieldDef[]): Column[] {
@@ -52,6 +52,7 @@ export function pgSession(pool: pg.Pool): PoolSession<pg.PoolClient> {
     cancel: (client) => cancelBackend(pool, client),
     release: (client, healthy) =>
       client.release(healthy ? undefined : new Error('discarded after a failure')),
+    classifyError: classifyPgError,
   };
 }
 
@@ -69,7 +70,7 @@ export async function connectCancellable(
   signal: AbortSignal | undefined,
 ): Promise<CancellableClient> {
   const client = await pool.connect().catch((e: unknown) => {
-    throw dbError(e, 'connecting');
+    throw pgError(e, 'connecting');
   });
   let cancelled = false;
   const unhook = onAbort(signal, () => {
@@ -90,7 +91,7 @@ async function readFirstRows(
     const { rows, fields } = await state.pointReads.read(q.text, q.values, limit, signal);
     return { columns: fieldsToColumns(fields), batches: oneBatch(rows.slice(0, limit)) };
   } catch (e) {
-    throw signal?.aborted ? cancelledError() : dbError(e, q.what);
+    throw signal?.aborted ? cancelledError() : pgError(e, q.what);
   }
 }
 
@@ -127,7 +128,7 @@ export async function readCursor(
   } catch (e) {
     unhook();
     release(e instanceof Error ? e : new Error(String(e)));
-    throw cancelled() ? cancelledError() : dbError(e, q.what);
+    throw cancelled() ? cancelledError() : pgError(e, q.what);
   }
   async function* batches(): AsyncGenerator<Row[]> {
     let failed = false;
@@ -141,7 +142,7 @@ export async function readCursor(
       }
     } catch (e) {
       failed = true;
-      throw cancelled() || signal?.aborted ? cancelledError() : dbError(e, q.what);
+      throw cancelled() || signal?.aborted ? cancelledError() : pgError(e, q.what);
     } finally {
       unhook();
       if (failed || cancelled()) {

@@ -13,10 +13,10 @@ import type { Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import { requireTable, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import { quotePgColumn } from '../sql-ident.js';
 import { cancelBackend } from './cancel-backend.js';
 import { copyTextBatch } from './copy-text.js';
+import { pgError } from './pg-errors.js';
 import type { PgPoolState } from './pool-state.js';
 import { mergeStage, prepareTarget } from './postgres-target.js';
 import { smallLimit, writeSmall } from './small-write.js';
@@ -34,7 +34,7 @@ export async function openPgWriter(
   let client: pg.PoolClient | undefined;
   const connect = async (): Promise<pg.PoolClient> => {
     client ??= await pool.connect().catch((e: unknown) => {
-      throw dbError(e, 'connecting');
+      throw pgError(e, 'connecting');
     });
     return client;
   };
@@ -145,7 +145,7 @@ export async function openPgWriter(
         await push(copyTextBatch(batch, names));
         rows += batch.length;
       } catch (e) {
-        const err = signal?.aborted ? cancelledError() : dbError(e, what);
+        const err = signal?.aborted ? cancelledError() : pgError(e, what);
         await finish(err);
         throw err;
       }
@@ -172,7 +172,7 @@ export async function openPgWriter(
         done();
         return { rowsWritten: written };
       } catch (e) {
-        const err = signal?.aborted ? cancelledError() : dbError(e, what);
+        const err = signal?.aborted ? cancelledError() : pgError(e, what);
         await finish(err);
         throw err;
       }

@@ -9,12 +9,12 @@ import { AppError } from '../../core/errors.js';
 import { type Column, DEFAULT_BATCH_SIZE, type Row, setField } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import type { Connector, ConnectorType, SourceSpec } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { listTables } from './sqlite-catalog.js';
 import { databaseFile, parseSqliteConfig, SqliteConfigSchema } from './sqlite-config.js';
+import { sqliteError } from './sqlite-errors.js';
 import { columnTypeOfDeclared, fromSqlite, toSqlite } from './sqlite-types.js';
 import { beginImmediate, openSqlite, openSqliteWriter } from './sqlite-writer.js';
 
@@ -43,7 +43,7 @@ export function createSqliteConnector(file: string): Connector {
     try {
       return fn(db);
     } catch (e) {
-      throw dbError(e, what);
+      throw sqliteError(e, what);
     } finally {
       db.close();
     }
@@ -71,7 +71,7 @@ export function createSqliteConnector(file: string): Connector {
         iter = stmt.iterate(...q.values.map(toSqlite));
       } catch (e) {
         db.close();
-        throw dbError(e, 'running the query');
+        throw sqliteError(e, 'running the query');
       }
       const names = columns.map((c) => c.name);
       const types = columns.map((c) => c.type);
@@ -94,7 +94,7 @@ export function createSqliteConnector(file: string): Connector {
             if (batch.length < DEFAULT_BATCH_SIZE) return;
           }
         } catch (e) {
-          throw signal?.aborted ? cancelledError() : dbError(e, 'reading');
+          throw signal?.aborted ? cancelledError() : sqliteError(e, 'reading');
         } finally {
           iter.return?.();
           db.close();
@@ -119,7 +119,7 @@ export function createSqliteConnector(file: string): Connector {
         return { rowsAffected };
       } catch (e) {
         if (db.inTransaction) db.exec('ROLLBACK');
-        throw dbError(e, 'running the statements');
+        throw sqliteError(e, 'running the statements');
       } finally {
         db.close();
       }

@@ -9,9 +9,9 @@ import { fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import { requireKnownFields, requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
-import { dbError } from '../db-errors.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './sqlite-catalog.js';
+import { sqliteError } from './sqlite-errors.js';
 import { toSqlite } from './sqlite-types.js';
 
 /**
@@ -111,7 +111,7 @@ export function openSqliteWriter(
   const closed = () =>
     signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
   const fail = (e: unknown) => {
-    const err = signal?.aborted ? cancelledError() : dbError(e, what);
+    const err = signal?.aborted ? cancelledError() : sqliteError(e, what);
     finish();
     return err;
   };
