@@ -1,5 +1,5 @@
 import { fieldOf, type RowStream } from '../core/records.js';
-import type { CsvOptions } from './csv.js';
+import type { CsvOptions } from './csv-options.js';
 import type { WriteContext } from './format.js';
 import { columnNames } from './rows.js';
 import { encodeText, textOf } from './text.js';

@@ -1,50 +1,12 @@
-import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
+import { type CsvOptions, CsvOptionsSchema } from './csv-options.js';
 import { CsvScanner, CsvSyntaxError } from './csv-scan.js';
 import { writeCsv } from './csv-writer.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { setField } from './rows.js';
-import { decodeText, textOptions } from './text.js';
+import { decodeText } from './text.js';
 import { TextCursor } from './text-cursor.js';
-
-const Char = (def: string, description: string) =>
-  Type.String({ minLength: 1, maxLength: 1, default: def, description });
-
-export const CsvOptionsSchema = Type.Object(
-  {
-    delimiter: Char(',', 'Field separator, one character (";" and "\\t" are common).'),
-    quote: Char('"', 'Character that encloses fields containing separators, quotes or line breaks.'),
-    escape: Char('"', 'Character that escapes a quote inside a quoted field (the quote itself by default).'),
-    header: Type.Boolean({ default: true, description: 'The first line holds the column names.' }),
-    columns: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), {
-        description:
-          'Column names. With header=false they name the fields (default col1..colN); with header=true they replace the header names.',
-      }),
-    ),
-    nullValue: Type.String({
-      default: '',
-      description:
-        'Unquoted text that means null. Default: an empty unquoted field is null, while "" (quoted) is an empty string.',
-    }),
-    distinguishQuoted: Type.Boolean({
-      default: true,
-      description:
-        'Keep a quoted field equal to nullValue (e.g. "") as text rather than null. Free (the reader knows which fields were quoted); false makes every field equal to nullValue null.',
-    }),
-    ...textOptions,
-    skipEmptyLines: Type.Boolean({ default: true, description: 'Ignore lines with no characters.' }),
-    trim: Type.Boolean({ default: false, description: 'Remove spaces around unquoted fields.' }),
-    recordDelimiter: Type.Union([Type.Literal('\n'), Type.Literal('\r\n')], {
-      default: '\n',
-      description: 'Line ending written after each record (reading accepts both).',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export type CsvOptions = Static<typeof CsvOptionsSchema>;
 
 async function* readCsv(input: ByteSource, o: CsvOptions, ctx: ReadContext): RowStream {
   const batchSize = ctx.batchSize ?? DEFAULT_BATCH_SIZE;

@@ -1,6 +1,6 @@
 import type { RowStream } from '../core/records.js';
 import type { WriteContext } from './format.js';
-import type { JsonOptions } from './json.js';
+import type { JsonOptions } from './json-options.js';
 import { encodeText } from './text.js';
 
 /**

@@ -1,33 +1,13 @@
-import { type Static, Type } from '@sinclair/typebox';
 import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
+import { type JsonOptions, JsonOptionsSchema } from './json-options.js';
 import { peek, TOO_DEEP, takeComplete, valueEnd } from './json-scan.js';
 import { writeJson } from './json-writer.js';
 import { isRow } from './rows.js';
-import { decodeText, textOptions } from './text.js';
+import { decodeText } from './text.js';
 import { TextCursor } from './text-cursor.js';
-
-export const JsonOptionsSchema = Type.Object(
-  {
-    recordPath: Type.Optional(
-      Type.String({
-        pattern: '^[^.]+(\\.[^.]+)*$',
-        description:
-          'Dot-separated keys leading to the records inside the document, e.g. "data.items". The value there may be an array of objects or one object. Default: the root (an array of objects, or one object).',
-      }),
-    ),
-    ...textOptions,
-    pretty: Type.Boolean({
-      default: false,
-      description: 'Write indented JSON (one record per line otherwise).',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export type JsonOptions = Static<typeof JsonOptionsSchema>;
 
 const OPEN_OBJECT = 123;
 const OPEN_ARRAY = 91;

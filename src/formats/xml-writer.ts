@@ -3,7 +3,7 @@ import { canonicalEncoding, IANA_NAME } from './encodings.js';
 import type { WriteContext } from './format.js';
 import { encodeText, textOf } from './text.js';
 import { CP1252_HIGH } from './text-decoder.js';
-import type { XmlOptions } from './xml.js';
+import type { XmlOptions } from './xml-options.js';
 
 /** Characters XML 1.0 cannot carry at all; they are dropped rather than producing an unreadable file. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point

@@ -1,51 +1,13 @@
-import { type Static, Type } from '@sinclair/typebox';
 import { MAX_NESTING, tooDeepMessage } from '../core/nesting.js';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
 import { setField } from './rows.js';
-import { decodeText, textOptions } from './text.js';
+import { decodeText } from './text.js';
 import { TextCursor } from './text-cursor.js';
+import { type XmlOptions, XmlOptionsSchema } from './xml-options.js';
 import { XmlScanner, XmlSyntaxError } from './xml-scan.js';
 import { writeXml } from './xml-writer.js';
-
-export const XmlOptionsSchema = Type.Object(
-  {
-    recordPath: Type.Optional(
-      Type.String({
-        pattern: '^/?[^/]+(/[^/]+)*$',
-        description:
-          'Element names from the root down to the record element, e.g. "patients/patient"; "*" matches any name. Default: every child element of the root is a record.',
-      }),
-    ),
-    attributePrefix: Type.String({
-      default: '',
-      description: 'Prefix put before attribute names to tell them from child elements (e.g. "@").',
-    }),
-    textKey: Type.String({
-      default: '#text',
-      description: 'Field that holds the text of an element that also has attributes or children.',
-    }),
-    emptyAsNull: Type.Boolean({
-      default: true,
-      description: 'An element with no text, attributes or children (<a/> or <a></a>) reads as null.',
-    }),
-    ...textOptions,
-    rootElement: Type.String({
-      default: 'records',
-      minLength: 1,
-      description: 'Root element name when writing.',
-    }),
-    recordElement: Type.String({
-      default: 'record',
-      minLength: 1,
-      description: 'Record element name when writing.',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export type XmlOptions = Static<typeof XmlOptionsSchema>;
 
 /** An element being assembled inside a record. */
 interface Frame {

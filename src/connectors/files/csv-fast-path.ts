@@ -6,13 +6,13 @@
  * nothing, so the other side must speak its dialect.
  */
 import { AppError } from '../../core/errors.js';
-import { CsvOptionsSchema } from '../../formats/csv.js';
 import {
   type CsvDialect,
   type CsvDialectOffer,
   carriedCsvDialect,
   offerTakes,
 } from '../../formats/csv-dialect.js';
+import { CsvOptionsSchema } from '../../formats/csv-options.js';
 import { canonicalEncoding } from '../../formats/encodings.js';
 import { readOptions } from '../../formats/options.js';
 import type { CsvCopyOptions, FormatSpec } from '../connector.js';
