@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
   PARAMETER_INVALID: 400,
+  /** A file whose name a caller's parameter gave does not exist (a data API asked for a missing file). */
+  PARAMETER_NOT_FOUND: 404,
   FORMAT_ERROR: 400,
   /** A connection's endpoint cannot be reached or refuses the credentials. */
   CONNECTION_FAILED: 503,
@@ -73,6 +75,7 @@ const DATA_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'INVALID_PAYLOAD',
   'FORMAT_ERROR',
   'PARAMETER_INVALID',
+  'PARAMETER_NOT_FOUND',
   'UNKNOWN_FIELD',
   'INVALID_VALUE',
   'CONSTRAINT_VIOLATION',

@@ -2,6 +2,7 @@ import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type Actor, audited } from '../audit/audited.js';
+import { type Role, roleAtLeast } from '../auth/roles.js';
 import { AppError, type ErrorDetail } from '../core/errors.js';
 import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
 import type { KindName } from './definition-kind.js';
@@ -221,10 +222,13 @@ function sortKeys(value: unknown): unknown {
 /** Every definition as YAML, in apply order. Secrets are masked unless asked for. */
 export async function exportProject(
   defs: DefinitionService,
-  options: { withSecrets?: boolean } = {},
+  options: { withSecrets?: boolean; role?: Role } = {},
 ): Promise<string> {
   const parts: string[] = [];
   for (const kind of defs.allKinds()) {
+    // A caller gets the kinds their role may read, no more (webhook URLs are an editor's to see).
+    const role = options.role;
+    if (role !== undefined && !roleAtLeast(role, kind.readRole ?? 'viewer')) continue;
     for (const listed of await defs.list(kind.kind)) {
       const d = options.withSecrets ? await defs.resolve(kind.kind, listed.name) : listed;
       parts.push(stringify({ kind: kind.kind, name: d.name, ...d.spec }, { lineWidth: 0 }));

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Context } from '../context.js';
 import { AppError } from '../core/errors.js';
-import { actorOf } from '../server/access.js';
+import { actorOf, principalOf } from '../server/access.js';
 import type { App } from '../server/app-types.js';
 import { authErrors } from '../server/schemas.js';
 import {
@@ -29,14 +29,14 @@ export function projectRoutes(app: App, ctx: Context): void {
       config: { access: 'viewer' },
       schema: {
         tags: ['projects'],
-        summary: 'Every definition as YAML documents (secrets masked)',
+        summary: 'Every definition the caller may read, as YAML documents (secrets masked)',
         produces: ['application/yaml'],
         response: { 200: Type.String(), ...authErrors },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       void reply.type('application/yaml; charset=utf-8');
-      return exportProject(ctx.definitions);
+      return exportProject(ctx.definitions, { role: principalOf(request).role });
     },
   );
 

@@ -83,6 +83,9 @@ export function resolveParameters(
 }
 
 const IDENT_PART = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+const PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** The longest file name (one path segment) Linux, macOS and Windows file systems take, in bytes. */
+const NAME_MAX = 255;
 
 /**
  * Expands `{name}` in a table or file name. Values are checked first: a table name part must be a plain
@@ -95,7 +98,7 @@ export function expandName(
   kind: 'table' | 'file',
   path: string,
 ): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+  const expanded = template.replace(PARAM, (_m, name: string) => {
     if (!Object.hasOwn(params, name) || params[name] === undefined || params[name] === null) {
       throw new AppError('PARAMETER_INVALID', `parameter '${name}' used in ${path} has no value`, {
         details: [{ path: `/params/${name}`, message: 'missing value' }],
@@ -117,4 +120,22 @@ export function expandName(
     }
     return value;
   });
+  if (kind === 'file' && expanded !== template) {
+    // A name part longer than the file system takes (255 bytes) came from a caller's value: say which.
+    const long = expanded.split(/[\\/]/).find((part) => Buffer.byteLength(part) > NAME_MAX);
+    if (long !== undefined) {
+      const names = [...template.matchAll(PARAM)].map((m) => m[1]);
+      throw new AppError(
+        'PARAMETER_INVALID',
+        `parameter '${names.join("', '")}' makes the file name in ${path} longer than ${NAME_MAX} bytes`,
+        { details: names.map((name) => ({ path: `/params/${name}`, message: 'file name too long' })) },
+      );
+    }
+  }
+  return expanded;
+}
+
+/** True when `template` takes part of its value from parameters. */
+export function usesParameters(template: string): boolean {
+  return new RegExp(PARAM.source).test(template);
 }

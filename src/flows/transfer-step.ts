@@ -12,7 +12,7 @@ import {
   type StepTarget,
   type TransferStep,
 } from './flow-schema.js';
-import { expandName } from './parameters.js';
+import { expandName, usesParameters } from './parameters.js';
 import { counted, peek, prefetch, prepend } from './row-stages.js';
 import type { StepEnv } from './step-env.js';
 
@@ -85,7 +85,29 @@ async function openSource(
   const maxRows = env.io?.responseRows;
   if (maxRows !== undefined && step.to.connection === RESPONSE_TARGET && !step.transforms?.length)
     spec.maxRows = maxRows;
-  return connector.read(spec, env.signal);
+  return connector.read(spec, env.signal).catch(blameParameters(step.from, spec));
+}
+
+/**
+ * A missing file whose name came from parameters is the caller's miss (a data API asked for a file that
+ * is not there, 404), not the server's fault; the error names the file as the flow resolved it, not
+ * the folder it looked in.
+ */
+function blameParameters(from: StepSource, spec: SourceSpec): (err: unknown) => never {
+  return (err) => {
+    if (
+      from.file !== undefined &&
+      usesParameters(from.file) &&
+      err instanceof AppError &&
+      err.code === 'NOT_FOUND'
+    )
+      throw new AppError(
+        'PARAMETER_NOT_FOUND',
+        `File '${'file' in spec ? spec.file : from.file}' (${from.file} with the parameters given) does not exist`,
+        { cause: err },
+      );
+    throw err;
+  };
 }
 
 /**
@@ -117,7 +139,7 @@ async function tryCopyPath(
   if (!dialect) return false;
   // Bytes replace a file, or fill one that is missing or empty; appending to lines or upserting needs rows.
   if (copyIn.ready && !(await copyIn.ready(draft))) return false;
-  const out = await copyOut.read(spec, dialect, env.signal);
+  const out = await copyOut.read(spec, dialect, env.signal).catch(blameParameters(from, spec));
   const dest = { ...draft, columns: out.columns };
   stats.path = 'copy';
   const { rowsWritten } = await copyIn.write(dest, out.bytes, dialect, env.signal).catch((err: unknown) => {

@@ -42,9 +42,11 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
     ...httpLimitOptions(ctx.settings),
   }).withTypeProvider<TypeBoxTypeProvider>();
   capConnections(app, ctx.settings);
-  compileSchemasOnFirstUse(app, {
-    customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, strict: false },
-  });
+  compileSchemasOnFirstUse(
+    app,
+    { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, strict: false } },
+    { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, strict: false } },
+  );
 
   // The REST API speaks JSON only; listener routes install their own parsers for raw payloads.
   app.removeContentTypeParser('text/plain');

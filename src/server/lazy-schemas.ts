@@ -24,15 +24,29 @@ function sharedSchemas(app: FastifyInstance): SharedSchemas {
  * start-up: for this API that is most of the start-up time and a good part of the idle memory, spent
  * on routes a process may never serve. The compilers are Fastify's own with the same options, and the
  * shared schemas (`app.addSchema`) are read when the first route compiles, after all were added.
+ * Bodies get their own options: a query string or a path only carries text, so its numbers and
+ * booleans are coerced, while a JSON body says what type each value is and is taken at its word.
  * Call right after creating the app, before any route is added.
  */
-export function compileSchemasOnFirstUse(app: FastifyInstance, ajv: AjvOptions): void {
+export function compileSchemasOnFirstUse(
+  app: FastifyInstance,
+  ajv: AjvOptions,
+  bodyAjv: AjvOptions = ajv,
+): void {
   let validators: Validators | undefined;
+  let bodyValidators: Validators | undefined;
   app.setValidatorCompiler((route) => {
     let compiled: Validate | undefined;
     const validate: ValidationResult = (data: unknown) => {
-      validators ??= AjvCompiler()(sharedSchemas(app), ajv);
-      compiled ??= validators(route);
+      if (compiled === undefined) {
+        if (route.httpPart === 'body') {
+          bodyValidators ??= AjvCompiler()(sharedSchemas(app), bodyAjv);
+          compiled = bodyValidators(route);
+        } else {
+          validators ??= AjvCompiler()(sharedSchemas(app), ajv);
+          compiled = validators(route);
+        }
+      }
       const valid = compiled(data);
       // Only an `$async` schema answers with a promise, and no route declares one.
       if (typeof valid !== 'boolean')

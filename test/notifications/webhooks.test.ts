@@ -56,6 +56,22 @@ describe('run notifications', () => {
     expect(res.json<{ secret: string }>().secret).toBe('********');
   });
 
+  it('shows webhooks (their URLs and headers) to editors only, in the export too', async () => {
+    const viewer = await s.userWithRole('viewer');
+    const editor = await s.userWithRole('editor');
+    const read = await s.app.inject({ url: '/rest/v1/webhooks/ops', headers: viewer });
+    expect(read.statusCode).toBe(403);
+    const asViewer = await s.app.inject({ url: '/rest/v1/export', headers: viewer });
+    expect(asViewer.statusCode).toBe(200);
+    expect(asViewer.body).toContain('kind: flow');
+    expect(asViewer.body).not.toContain('kind: webhook');
+    expect(asViewer.body).not.toContain(url);
+    const asEditor = await s.app.inject({ url: '/rest/v1/export', headers: editor });
+    expect(asEditor.body).toContain('kind: webhook');
+    expect(asEditor.body).toContain(url);
+    expect(asEditor.body).not.toContain(SECRET);
+  });
+
   it('posts a signed notification for a failed run, retrying with backoff until it is accepted', async () => {
     await s.app.inject({ method: 'POST', url: '/rest/v1/flows/flow-name/other/run', headers: auth });
     const run = await s.app.inject({

@@ -11,6 +11,21 @@ for (const store of ['sqlite', 'postgres'] as const) {
     });
     afterAll(() => s.close());
 
+    it('takes body values at their JSON type: a number is not a password, a string not a flag', async () => {
+      for (const [url, method, payload, field] of [
+        ['/rest/v1/users', 'POST', { login: 'num', password: 1234567890, role: 'viewer' }, '/password'],
+        ['/rest/v1/users', 'POST', { login: 12345, password: 'long-enough-1', role: 'viewer' }, '/login'],
+        ['/rest/v1/users/admin', 'PATCH', { disabled: 'false' }, '/disabled'],
+      ] as const) {
+        const res = await s.app.inject({ method, url, headers: admin, payload });
+        expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(400);
+        expect(res.json().error.code).toBe('VALIDATION_FAILED');
+        expect(res.json().error.message).toContain(field);
+      }
+      const list = await s.app.inject({ url: '/rest/v1/users', headers: admin });
+      expect(list.json<{ login: string }[]>().map((u) => u.login)).toEqual(['admin']);
+    });
+
     it('creates, lists, gets, updates, resets and deletes users', async () => {
       const created = await s.app.inject({
         method: 'POST',
