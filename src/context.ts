@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AuditLog } from './audit/audit-log.js';
-import { ApiKeyService } from './auth/api-keys.js';
+import type { AuditLog } from './audit/audit-log.js';
+import type { ApiKeyService } from './auth/api-keys.js';
 import { AuthService } from './auth/auth-service.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { ServerSecret } from './auth/server-secret.js';
@@ -31,9 +31,9 @@ import { RunStore } from './runs/run-store.js';
 import { ScheduleFires } from './scheduler/schedule-fires.js';
 import { scheduleKind } from './scheduler/schedule-kind.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { openStore, type Store } from './store/database.js';
-import { migrateToLatest } from './store/migrate.js';
-import { UserService } from './users/user-service.js';
+import type { Store } from './store/database.js';
+import { closeStoreServices, openStoreServices } from './store-services.js';
+import type { UserService } from './users/user-service.js';
 
 /**
  * The composition root: every long-lived service, built once per process with its collaborators as
@@ -79,12 +79,8 @@ export async function createContext(
   options: { pathsBase?: string; extensions?: Extensions } = {},
 ): Promise<Context> {
   const extensions = options.extensions ?? createExtensions();
-  const store = openStore(settings);
-  await migrateToLatest(store);
+  const { store, audit, users, apiKeys } = await openStoreServices(settings, logger);
   const secret = ServerSecret.load(settings);
-  const audit = new AuditLog(store, logger);
-  const users = new UserService(store, audit);
-  const apiKeys = new ApiKeyService(store, audit);
   const tokens = new TokenService(secret, settings.tokenTtlSeconds);
   const throttle = new LoginThrottle(settings.loginMaxFailures, settings.loginWindowSeconds * 1000);
   const auth = new AuthService(users, tokens, apiKeys, throttle, audit);
@@ -155,8 +151,7 @@ export async function createContext(
       await runs.stop();
       await queueStopped;
       await connectors.closeAll();
-      await audit.drain();
-      await store.close();
+      await closeStoreServices({ audit, store });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { withContext, withExistingStore } from '../cli-context.js';
+import { withExistingStore, withStoreServices } from '../cli-context.js';
 
 export function auditCommand(): Command {
   const audit = new Command('audit').description('Inspect the audit trail');
@@ -26,7 +26,7 @@ export function auditCommand(): Command {
     .description('Delete events older than a number of days (the rest of the chain still verifies)')
     .requiredOption('--days <days>', 'keep this many days', (v) => Number.parseInt(v, 10))
     .action(async (opts: { days: number }) =>
-      withContext(async (ctx) => {
+      withStoreServices(async (ctx) => {
         if (!Number.isInteger(opts.days) || opts.days < 1)
           throw new Error('--days must be a positive integer');
         const n = await ctx.audit.prune(opts.days);

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Settings } from '../../config.js';
 import { startupFailure } from '../startup-failure.js';
+import { holdYoungGeneration } from '../young-generation.js';
 
 function portNumber(value: string): number {
   const port = Number(value);
@@ -27,6 +28,7 @@ export function startCommand(): Command {
     )
     .action(async (opts: { port?: number; host?: string; role?: string }) => {
       let settings: Settings | undefined;
+      const releaseYoungGeneration = holdYoungGeneration();
       try {
         const { loadSettings, parseRole } = await import('../../config.js');
         settings = loadSettings();
@@ -36,6 +38,7 @@ export function startCommand(): Command {
         process.env.INTEGRATOR_ROLE = settings.role;
         const { startServer } = await import('../../server/start-server.js');
         const server = await startServer(settings, (line) => process.stdout.write(`${line}\n`));
+        releaseYoungGeneration();
         const shutdown = (signal: string) => {
           server.ctx.logger.info({ signal }, 'shutting down');
           server.stop().then(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { isRole, ROLES, type Role } from '../../auth/role-names.js';
-import { cliActor, readStdinLine, withContext } from '../cli-context.js';
+import { cliActor, readStdinLine, withStoreServices } from '../cli-context.js';
 
 async function passwordFrom(opts: {
   password?: string;
@@ -32,7 +32,7 @@ export function userCommand(): Command {
       .description('Create a user')
       .addOption(new Option('--role <role>', 'the user’s role').choices([...ROLES]).default('operator')),
   ).action(async (login: string, opts: { role: string; password?: string; passwordStdin?: boolean }) =>
-    withContext(async (ctx) => {
+    withStoreServices(async (ctx) => {
       const role: Role = isRole(opts.role) ? opts.role : 'operator';
       const { password, generated } = await passwordFrom(opts);
       const created = await ctx.users.create({ login, password, role }, cliActor());
@@ -46,7 +46,7 @@ export function userCommand(): Command {
     .description('List users')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) =>
-      withContext(async (ctx) => {
+      withStoreServices(async (ctx) => {
         const users = await ctx.users.list();
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
@@ -63,7 +63,7 @@ export function userCommand(): Command {
 
   passwordOptions(user.command('passwd <login>').description('Set a new password for a user')).action(
     async (login: string, opts: { password?: string; passwordStdin?: boolean }) =>
-      withContext(async (ctx) => {
+      withStoreServices(async (ctx) => {
         const { password, generated } = await passwordFrom(opts);
         await ctx.users.setPassword(login, password, cliActor());
         process.stdout.write(`Password of '${login}' changed\n`);
@@ -81,7 +81,7 @@ export function userCommand(): Command {
         `${disabled ? 'Disable' : 'Enable'} a user (a disabled user cannot log in or use its keys)`,
       )
       .action(async (login: string) =>
-        withContext(async (ctx) => {
+        withStoreServices(async (ctx) => {
           await ctx.users.update(login, { disabled }, cliActor());
           process.stdout.write(`User '${login}' ${disabled ? 'disabled' : 'enabled'}\n`);
         }),
@@ -92,7 +92,7 @@ export function userCommand(): Command {
     .command('role <login> <role>')
     .description(`Change a user's role (${ROLES.join(', ')})`)
     .action(async (login: string, role: string) =>
-      withContext(async (ctx) => {
+      withStoreServices(async (ctx) => {
         if (!isRole(role)) throw new Error(`Unknown role '${role}'; use one of ${ROLES.join(', ')}`);
         await ctx.users.update(login, { role }, cliActor());
         process.stdout.write(`User '${login}' is now ${role}\n`);
@@ -103,7 +103,7 @@ export function userCommand(): Command {
     .command('delete <login>')
     .description('Delete a user and its API keys')
     .action(async (login: string) =>
-      withContext(async (ctx) => {
+      withStoreServices(async (ctx) => {
         await ctx.users.delete(login, cliActor());
         process.stdout.write(`User '${login}' deleted\n`);
       }),
@@ -114,7 +114,7 @@ export function userCommand(): Command {
     .description('Create an API key for a user (printed once)')
     .requiredOption('--name <name>', 'what the key is for')
     .action(async (login: string, opts: { name: string }) =>
-      withContext(async (ctx) => {
+      withStoreServices(async (ctx) => {
         const owner = await ctx.users.get(login);
         const { key, info } = await ctx.apiKeys.create(owner, opts.name, cliActor());
         process.stdout.write(`API key ${info.id} for '${login}' (shown once):\n${key}\n`);
