@@ -24,7 +24,7 @@ describe('npm pack', () => {
     expect(tarball).toBeDefined();
     const prefix = join(work, 'prefix');
     mkdirSync(prefix);
-    await run(
+    const install = await run(
       'npm',
       [
         'install',
@@ -37,6 +37,9 @@ describe('npm pack', () => {
       ],
       { cwd: work, maxBuffer: 16 * 1024 * 1024 },
     );
+    // Every dependency a consumer gets accepts the Node versions the engines field promises (the repo's
+    // own overrides do not apply to them).
+    expect(`${install.stdout}\n${install.stderr}`).not.toMatch(/EBADENGINE/);
     const installed = join(prefix, 'node_modules', 'integrator');
     // What ships: the launcher and the compiled code, no sources and no build tooling.
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
