@@ -1,13 +1,22 @@
 import { createHash } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
+
+/**
+ * The Argon2 binding loads on the first hash or check: a command that lists users, or a server that
+ * has not seen a login yet, does not pay for it.
+ */
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const loadArgon2 = () => {
+  argon2 ??= import('@node-rs/argon2');
+  return argon2;
+};
 
 /** Argon2id (algorithm 2; the package ships a const enum we cannot import) at OWASP's baseline: 19 MiB, 2 passes, 1 lane. */
 const OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 export const MIN_PASSWORD_LENGTH = 8;
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
+export async function hashPassword(password: string): Promise<string> {
+  return (await loadArgon2()).hash(password, OPTIONS);
 }
 
 /**
@@ -18,9 +27,11 @@ let dummyHash: Promise<string> | undefined;
 export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
   if (storedHash === undefined) {
     dummyHash ??= hashPassword('integrator-timing-equaliser');
+    const { verify } = await loadArgon2();
     await verify(await dummyHash, password).catch(() => false);
     return false;
   }
+  const { verify } = await loadArgon2();
   try {
     return await verify(storedHash, password);
   } catch {

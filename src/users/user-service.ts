@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type Actor, audited } from '../audit/audited.js';
 import { hashPassword, MIN_PASSWORD_LENGTH, passwordVersion } from '../auth/passwords.js';
-import { isRole, type Role } from '../auth/roles.js';
+import { isRole, type Role } from '../auth/role-names.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import type { Store } from '../store/database.js';
 import type { UsersTable } from '../store/schema.js';
