@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { AppError } from './core/errors.js';
 
 /**
@@ -48,6 +48,11 @@ export interface Settings {
   keepAliveTimeoutSeconds: number;
   /** Open HTTP connections one process accepts; more are closed as they arrive. */
   maxConnections: number;
+  /**
+   * The folders files and SQLite connections may use (absolute). Default: `files` in the data
+   * directory. The data directory's own files stay out of reach whatever this says.
+   */
+  fileRoots: string[];
 }
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -93,6 +98,21 @@ function str(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/** INTEGRATOR_FILE_ROOTS: folders separated by the platform's path delimiter (`:`), each resolved. */
+export function parseFileRoots(raw: string | undefined, dataDir: string): string[] {
+  if (raw === undefined || raw.trim() === '') return [resolve(dataDir, 'files')];
+  const entries = raw.split(delimiter);
+  const roots: string[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const where = `INTEGRATOR_FILE_ROOTS entry ${i + 1}`;
+    if (entry.trim() === '')
+      throw invalidSetting(`${where} is empty, in '${raw}'; separate folders with '${delimiter}'`);
+    if (entry.includes('\0')) throw invalidSetting(`${where} contains a NUL byte`);
+    roots.push(resolve(entry));
+  }
+  return roots;
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const headersTimeoutSeconds = int(env, 'INTEGRATOR_HEADERS_TIMEOUT', 30, 1);
   const requestTimeoutSeconds = int(env, 'INTEGRATOR_REQUEST_TIMEOUT', 300, 1);
@@ -101,10 +121,11 @@ export function loadSettings(env: Env = process.env): Settings {
       `INTEGRATOR_REQUEST_TIMEOUT (${requestTimeoutSeconds}) must be at least INTEGRATOR_HEADERS_TIMEOUT (${headersTimeoutSeconds})`,
     );
   }
+  const dataDir = resolve(str(env, 'INTEGRATOR_DATA_DIR') ?? './data');
   return {
     port: int(env, 'INTEGRATOR_PORT', 8080, 0, 65_535),
     host: str(env, 'INTEGRATOR_HOST') ?? '0.0.0.0',
-    dataDir: resolve(str(env, 'INTEGRATOR_DATA_DIR') ?? './data'),
+    dataDir,
     adminPassword: str(env, 'INTEGRATOR_ADMIN_PASSWORD'),
     databaseUrl: str(env, 'INTEGRATOR_DATABASE_URL'),
     redisUrl: str(env, 'INTEGRATOR_REDIS_URL'),
@@ -128,5 +149,6 @@ export function loadSettings(env: Env = process.env): Settings {
     requestTimeoutSeconds,
     keepAliveTimeoutSeconds: int(env, 'INTEGRATOR_KEEP_ALIVE_TIMEOUT', 72, 1),
     maxConnections: int(env, 'INTEGRATOR_MAX_CONNECTIONS', 1000, 1),
+    fileRoots: parseFileRoots(env['INTEGRATOR_FILE_ROOTS'], dataDir),
   };
 }

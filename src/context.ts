@@ -9,6 +9,7 @@ import { TokenService } from './auth/tokens.js';
 import type { Settings } from './config.js';
 import { connectionKind } from './connections/connection-kind.js';
 import { ConnectorPool } from './connections/connector-pool.js';
+import { FileRoots } from './connectors/file-access.js';
 import { CallGauge } from './core/call-gauge.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { DefinitionService } from './definitions/definition-service.js';
@@ -48,6 +49,8 @@ export interface Context {
   extensions: Extensions;
   store: Store;
   secret: ServerSecret;
+  /** The folders files and SQLite connections may use (INTEGRATOR_FILE_ROOTS). */
+  fileRoots: FileRoots;
   audit: AuditLog;
   users: UserService;
   apiKeys: ApiKeyService;
@@ -85,7 +88,9 @@ export async function createContext(
   const throttle = new LoginThrottle(settings.loginMaxFailures, settings.loginWindowSeconds * 1000);
   const auth = new AuthService(users, tokens, apiKeys, throttle, audit);
   const definitions = new DefinitionService(store, new SecretBox(secret), audit);
-  definitions.register(connectionKind(extensions.connectors));
+  const fileRoots = FileRoots.open(settings);
+  const pathsBase = options.pathsBase ?? settings.dataDir;
+  definitions.register(connectionKind(extensions.connectors, { roots: fileRoots, dataDir: pathsBase }));
   definitions.register(flowKind(extensions));
   definitions.register(
     listenerKind(extensions, async () =>
@@ -94,10 +99,11 @@ export async function createContext(
   );
   const connectors = new ConnectorPool(
     definitions,
-    options.pathsBase ?? settings.dataDir,
+    pathsBase,
     logger,
     extensions.connectors,
     extensions.formats,
+    fileRoots,
   );
   definitions.register(scheduleKind);
   definitions.register(webhookKind);
@@ -126,6 +132,7 @@ export async function createContext(
     extensions,
     store,
     secret,
+    fileRoots,
     calls,
     audit,
     users,

@@ -1,3 +1,4 @@
+import type { Role } from '../auth/role-names.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { AuditLog } from './audit-log.js';
 
@@ -6,6 +7,16 @@ export interface Actor {
   /** A login, or `system` / `cli:<os user>` for changes made outside the API. */
   name: string;
   clientIp?: string | undefined;
+  /**
+   * The role of a user acting through the API. Absent for changes made outside the API (the CLI,
+   * start-up), which act with the rights of whoever runs the server and so count as an admin's.
+   */
+  role?: Role | undefined;
+}
+
+/** Whether `actor` may make changes only an admin may make (see Actor.role). */
+export function actsAsAdmin(actor: Actor): boolean {
+  return actor.role === undefined || actor.role === 'admin';
 }
 
 /**

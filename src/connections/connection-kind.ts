@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
+import type { FileRoots } from '../connectors/file-access.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import { AppError } from '../core/errors.js';
 import { validate } from '../core/validate.js';
-import type { DefinitionKind } from '../definitions/definition-kind.js';
+import type { AdminOnlySetting, DefinitionKind } from '../definitions/definition-kind.js';
 
 /** A connection: `type` plus that connector's own settings, flat. */
 const ConnectionBase = Type.Object(
@@ -24,8 +26,26 @@ export function connectorConfig(spec: Record<string, unknown>): {
   return { type, config };
 }
 
-/** Connections are validated by the connector their `type` names; the schema is every connector's. */
-export function connectionKind(connectors: ConnectorRegistry): DefinitionKind<ConnectionSpec> {
+/** The local paths a connection's settings name, resolved as its connector resolves them. */
+function localPaths(
+  connectors: ConnectorRegistry,
+  spec: Record<string, unknown>,
+  dataDir: string,
+): { field: string; full: string }[] {
+  const { type, config } = connectorConfig(spec);
+  const paths = connectors.get(type).localPaths?.(config) ?? [];
+  return paths.map((p) => ({ field: p.field, full: resolve(dataDir, p.path) }));
+}
+
+/**
+ * Connections are validated by the connector their `type` names; the schema is every connector's. A
+ * connection naming the data directory's own files is refused for everybody; one outside the file roots
+ * needs an admin (then it stays usable outside them: see ConnectorPool).
+ */
+export function connectionKind(
+  connectors: ConnectorRegistry,
+  files: { roots: FileRoots; dataDir: string },
+): DefinitionKind<ConnectionSpec> {
   return {
     kind: 'connection',
     plural: 'connections',
@@ -45,18 +65,37 @@ export function connectionKind(connectors: ConnectorRegistry): DefinitionKind<Co
       ),
     ),
     order: 10,
-    validate(input) {
+    async validate(input) {
       const spec = validate(ConnectionBase, input, 'connection');
       const { type, config } = connectorConfig(spec);
       const ct = connectors.get(type);
       const checked: unknown = validate(ct.configSchema, config, `${type} connection`);
       const fields =
         typeof checked === 'object' && checked !== null ? Object.fromEntries(Object.entries(checked)) : {};
-      return {
+      const out: ConnectionSpec = {
         ...fields,
         type,
         ...(spec.description === undefined ? {} : { description: spec.description }),
       };
+      const problems: { path: string; message: string }[] = [];
+      for (const p of localPaths(connectors, out, files.dataDir)) {
+        const problem = await files.roots.problem(p.full, true);
+        if (problem) problems.push({ path: p.field, message: problem });
+      }
+      if (problems.length > 0) {
+        throw new AppError('PATH_NOT_ALLOWED', `${problems[0]?.path}: ${problems[0]?.message}`, {
+          details: problems,
+        });
+      }
+      return out;
+    },
+    async adminOnly(spec) {
+      const out: AdminOnlySetting[] = [];
+      for (const p of localPaths(connectors, spec, files.dataDir)) {
+        const problem = await files.roots.problem(p.full, false);
+        if (problem) out.push({ path: p.field, message: problem, code: 'PATH_NOT_ALLOWED' });
+      }
+      return out;
     },
     secretFields(spec) {
       return connectors.get(spec.type).secretFields;

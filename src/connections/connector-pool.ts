@@ -1,4 +1,5 @@
 import type { Connector } from '../connectors/connector.js';
+import type { FileRoots } from '../connectors/file-access.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { Logger } from '../core/logger.js';
 import type { DefinitionService } from '../definitions/definition-service.js';
@@ -8,6 +9,8 @@ import { connectorConfig } from './connection-kind.js';
 /**
  * One open connector (and so one connection pool) per connection, shared by every run. A changed or
  * deleted connection is closed and reopened on next use; runs never build pools of their own.
+ * Each connector is given the file access its connection has: bounded by the file roots, or, when an
+ * admin approved it outside them, by the data directory's own files only.
  */
 export class ConnectorPool {
   private readonly open = new Map<string, { version: number; connector: Promise<Connector> }>();
@@ -18,6 +21,7 @@ export class ConnectorPool {
     private readonly logger: Logger,
     private readonly types: ConnectorRegistry,
     private readonly formats: FormatRegistry,
+    private readonly roots: FileRoots,
   ) {
     definitions.onChange(({ kind, name }) => {
       if (kind === 'connection') this.evict(name);
@@ -31,7 +35,11 @@ export class ConnectorPool {
     if (cached) this.evict(name);
     const { type, config } = connectorConfig(def.spec);
     const connector = Promise.resolve().then(() =>
-      this.types.get(type).create(config, { dataDir: this.dataDir, formats: this.formats }),
+      this.types.get(type).create(config, {
+        dataDir: this.dataDir,
+        formats: this.formats,
+        files: this.roots.forConnection(def.approvedBy !== null),
+      }),
     );
     this.open.set(name, { version: def.version, connector });
     connector.catch(() => this.open.delete(name));

@@ -3,6 +3,7 @@ import type { Column, Row, RowStream } from '../core/records.js';
 import type { CsvDialect, CsvDialectOffer } from '../formats/csv-dialect.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
+import type { FileAccess } from './file-access.js';
 
 /** Format settings as a flow states them: the format type plus its options. */
 export interface FormatSpec {
@@ -128,6 +129,19 @@ export interface ConnectorContext {
   dataDir: string;
   /** The server's formats, for connectors that read and write files. */
   formats: FormatRegistry;
+  /**
+   * Whether this connection may use a local path (file-access.ts). A connector that opens local files
+   * asks it before every open, list and write, with the path it is about to open.
+   */
+  files: FileAccess;
+}
+
+/** A local path a connection's settings name, checked against the file roots when it is saved. */
+export interface LocalPath {
+  /** The settings field that holds it, as a JSON path (`/root`). */
+  field: string;
+  /** The path as configured: relative paths resolve against the data directory. */
+  path: string;
 }
 
 /** A kind of connection: its config schema (which fields are secret) and how to open one. */
@@ -137,6 +151,12 @@ export interface ConnectorType<Config = Record<string, unknown>> {
   readonly configSchema: TSchema;
   /** Config fields that are encrypted at rest and never returned by the API. */
   readonly secretFields: readonly string[];
+  /**
+   * The local files or folders these settings name. The server refuses a connection whose paths are the
+   * data directory's own files (for everybody) or outside INTEGRATOR_FILE_ROOTS (for everybody but an
+   * admin) when it is saved; `ctx.files` checks them again at every use.
+   */
+  localPaths?(config: Config): LocalPath[];
   /** May be async, so a connector's driver loads only when a connection of its type first opens. */
   create(config: Config, ctx: ConnectorContext): Connector | Promise<Connector>;
 }

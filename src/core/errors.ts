@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   REFERENCE_CYCLE: 422,
   /** Pipelines nested deeper than the limit at run time (a cycle that bypassed the save check). */
   PIPELINE_TOO_DEEP: 422,
+  /**
+   * A connection names a local path it may not use: outside INTEGRATOR_FILE_ROOTS, or one of the data
+   * directory's own files (the metadata store, the server secret).
+   */
+  PATH_NOT_ALLOWED: 422,
   /** A definition cannot be deleted while others name it. */
   STILL_REFERENCED: 409,
   UNAUTHORIZED: 401,

@@ -31,6 +31,13 @@ export interface DefinitionKind<Spec = unknown> {
    * while it names them; flows naming flows must not reach themselves.
    */
   references?(spec: Spec): DefinitionRef[];
+  /**
+   * What in a (validated) spec only an admin may choose: an anonymous listener, a connection outside
+   * the file roots. Called on every save with the stored spec it replaces (undefined for a new one), so
+   * a spec may also guard what it replaces. A save by anyone else is refused with the first setting's
+   * code; an admin's save is recorded as approved by that admin (Definition.approvedBy).
+   */
+  adminOnly?(spec: Spec, previous: Spec | undefined): AdminOnlySetting[] | Promise<AdminOnlySetting[]>;
   /** Top-level spec fields that are secret: encrypted at rest, masked when read. */
   secretFields?(spec: Spec): readonly string[];
   /** Lowest role that may read; writing needs editor. */
@@ -39,6 +46,14 @@ export interface DefinitionKind<Spec = unknown> {
   order: number;
   /** Read-only fields the API adds when it shows a definition (a schedule's next fire time). */
   present?(spec: Spec): Record<string, unknown>;
+}
+
+/** One setting only an admin may choose: where it is, why, and the code a refusal has. */
+export interface AdminOnlySetting {
+  path: string;
+  message: string;
+  /** FORBIDDEN (403) when choosing it at all needs an admin; PATH_NOT_ALLOWED (422) for a path. */
+  code: 'FORBIDDEN' | 'PATH_NOT_ALLOWED';
 }
 
 export const MASK = '********';

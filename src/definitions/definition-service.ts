@@ -1,10 +1,16 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { type Actor, audited } from '../audit/audited.js';
+import { type Actor, actsAsAdmin, audited } from '../audit/audited.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { isRecord } from '../core/validate.js';
 import type { Store } from '../store/database.js';
 import type { DefinitionsTable } from '../store/schema.js';
-import { type DefinitionKind, type KindName, MASK, NAME_PATTERN } from './definition-kind.js';
+import {
+  type AdminOnlySetting,
+  type DefinitionKind,
+  type KindName,
+  MASK,
+  NAME_PATTERN,
+} from './definition-kind.js';
 import { referenceProblems, type SpecLookup } from './references.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -16,6 +22,8 @@ export interface Definition<Spec = Record<string, unknown>> {
   createdAt: string;
   updatedAt: string;
   updatedBy: string | null;
+  /** The admin whose save approved settings only an admin may choose; null when it has none. */
+  approvedBy: string | null;
 }
 
 const CACHE_MS = 1000;
@@ -181,6 +189,7 @@ export class DefinitionService {
         if (v === MASK && k in previousSecrets) raw[k] = previousSecrets[k];
     }
     const spec = await kind.validate(raw, name);
+    const adminOnly = await this.requireAdminFor(kindName, spec, existing, by);
     if (!referencesChecked) await this.requireReferences(kindName, name, spec);
     const specObj: Record<string, unknown> = isRecord(spec) ? { ...spec } : {};
     const secretNames = kind.secretFields?.(spec) ?? [];
@@ -201,6 +210,7 @@ export class DefinitionService {
       created_at: existing?.created_at ?? now,
       updated_at: now,
       updated_by: by.name,
+      approved_by: adminOnly.length > 0 ? by.name : null,
     };
     if (existing) {
       const res = await this.store.db
@@ -237,6 +247,37 @@ export class DefinitionService {
       return row ? parseObject(row.spec) : undefined;
     };
     return referenceProblems((k) => this.kind(k), kind, name, spec, lookup);
+  }
+
+  /**
+   * The settings of `spec` only an admin may choose (see DefinitionKind.adminOnly), given the stored
+   * row it replaces; `existing` undefined for a new definition.
+   */
+  async adminOnlySettings(
+    kindName: KindName,
+    spec: unknown,
+    existing: { spec: string } | undefined,
+  ): Promise<AdminOnlySetting[]> {
+    const kind = this.kind(kindName);
+    if (!kind.adminOnly) return [];
+    return kind.adminOnly(spec, existing ? parseObject(existing.spec) : undefined);
+  }
+
+  /** Throws (403 or 422, see AdminOnlySetting) when `by` is not an admin and `spec` needs one. */
+  private async requireAdminFor(
+    kindName: KindName,
+    spec: unknown,
+    existing: { spec: string } | undefined,
+    by: Actor,
+  ): Promise<AdminOnlySetting[]> {
+    const settings = await this.adminOnlySettings(kindName, spec, existing);
+    if (settings.length > 0 && !actsAsAdmin(by)) throw adminOnlyRefusal(settings);
+    return settings;
+  }
+
+  /** The stored row of a definition, for callers that compare before they write (apply). */
+  async stored(kind: KindName, name: string): Promise<{ spec: string } | undefined> {
+    return this.row(kind, name);
   }
 
   private async requireReferences(kind: KindName, name: string, spec: unknown): Promise<void> {
@@ -302,6 +343,16 @@ export class DefinitionService {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       updatedBy: r.updated_by,
+      approvedBy: r.approved_by ?? null,
     };
   }
+}
+
+/** The refusal of settings only an admin may choose: the first one's code, every one in the details. */
+export function adminOnlyRefusal(settings: AdminOnlySetting[]): AppError {
+  const code = settings.some((s) => s.code === 'FORBIDDEN') ? 'FORBIDDEN' : 'PATH_NOT_ALLOWED';
+  const first = settings.find((s) => s.code === code) ?? settings[0];
+  return new AppError(code, `${first?.path}: ${first?.message}; only an admin may save this`, {
+    details: settings.map(({ path, message }) => ({ path, message })),
+  });
 }

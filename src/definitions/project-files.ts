@@ -1,12 +1,12 @@
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { AuditLog } from '../audit/audit-log.js';
-import { type Actor, audited } from '../audit/audited.js';
+import { type Actor, actsAsAdmin, audited } from '../audit/audited.js';
 import { type Role, roleAtLeast } from '../auth/roles.js';
 import { AppError, type ErrorDetail } from '../core/errors.js';
 import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
-import type { KindName } from './definition-kind.js';
-import type { DefinitionService } from './definition-service.js';
+import type { AdminOnlySetting, KindName } from './definition-kind.js';
+import { adminOnlyRefusal, type DefinitionService } from './definition-service.js';
 
 /**
  * Projects as files: YAML documents `kind: <kind>`, `name: <name>`, then the definition's fields, one
@@ -128,6 +128,7 @@ export async function applyDocuments(
 ): Promise<ApplyResult[]> {
   const seen = new Set<string>();
   const details: ErrorDetail[] = [];
+  let checked: unknown[] = [];
   for (const d of docs) {
     const key = `${d.kind}/${d.name}`;
     if (seen.has(key)) details.push({ path: d.origin, message: `${key} is defined twice` });
@@ -163,6 +164,7 @@ export async function applyDocuments(
         { details },
       );
     }
+    checked = specs;
   }
   if (details.length > 0) {
     throw new AppError(
@@ -181,6 +183,8 @@ export async function applyDocuments(
     'project.applied',
     null,
     async () => {
+      // Inside the audited change, so a refused apply is in the audit trail (denied).
+      if (!actsAsAdmin(by)) await requireNoAdminOnly(defs, docs, checked);
       const results: ApplyResult[] = [];
       for (const d of sorted) {
         const current = await defs.find(d.kind, d.name);
@@ -204,6 +208,27 @@ export async function applyDocuments(
       updated: r.filter((x) => x.action === 'updated').length,
     }),
   );
+}
+
+/**
+ * Refuses the whole apply, before anything is written, when a document that would change something
+ * holds a setting only an admin may choose (see DefinitionKind.adminOnly). Unchanged ones pass, so an
+ * editor can re-apply a project in which an admin made such choices.
+ */
+async function requireNoAdminOnly(
+  defs: DefinitionService,
+  docs: ProjectDocument[],
+  specs: unknown[],
+): Promise<void> {
+  const found: AdminOnlySetting[] = [];
+  for (const [i, d] of docs.entries()) {
+    const current = await defs.find(d.kind, d.name);
+    if (current && JSON.stringify(sortKeys(current.spec)) === JSON.stringify(sortKeys(specs[i]))) continue;
+    for (const setting of await defs.adminOnlySettings(d.kind, specs[i], await defs.stored(d.kind, d.name))) {
+      found.push({ ...setting, path: `${d.origin} ${setting.path}` });
+    }
+  }
+  if (found.length > 0) throw adminOnlyRefusal(found);
 }
 
 function sortKeys(value: unknown): unknown {

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import SQLite from 'better-sqlite3';
 import type { Context } from '../context.js';
 
@@ -8,14 +8,21 @@ const SYSTEM = { name: 'system' };
 /**
  * The demo a newcomer sees on first start: a SQLite database with `role` and `patient`, a folder for
  * output files, and the flows that make the documented curl calls work at once. Created only when the
- * store has no definitions yet, so it never overwrites a user's work.
+ * store has no definitions yet, so it never overwrites a user's work. Its files live in the first file
+ * root (by default `files` in the data directory), where connections may use them.
  */
 export async function createDemoProject(ctx: Context): Promise<boolean> {
   const existing = await ctx.store.db.selectFrom('definitions').select('name').limit(1).executeTakeFirst();
   if (existing) return false;
 
-  mkdirSync(join(ctx.settings.dataDir, 'output'), { recursive: true });
-  const dbFile = join(ctx.settings.dataDir, 'demo.db');
+  const root = ctx.settings.fileRoots[0] ?? join(ctx.settings.dataDir, 'files');
+  // As the connections name them: relative to the data directory when inside it.
+  const shown = (p: string) => {
+    const rel = relative(ctx.settings.dataDir, p);
+    return rel.startsWith('..') ? p : rel;
+  };
+  mkdirSync(join(root, 'output'), { recursive: true });
+  const dbFile = join(root, 'demo.db');
   const db = new SQLite(dbFile);
   try {
     db.exec(`
@@ -30,13 +37,17 @@ export async function createDemoProject(ctx: Context): Promise<boolean> {
   await ctx.definitions.put(
     'connection',
     'demo',
-    { type: 'sqlite', path: 'demo.db', description: 'Demo database' },
+    { type: 'sqlite', path: shown(dbFile), description: 'Demo database' },
     SYSTEM,
   );
   await ctx.definitions.put(
     'connection',
     'output',
-    { type: 'files', root: 'output', description: 'Folder for files the demo flows write' },
+    {
+      type: 'files',
+      root: shown(join(root, 'output')),
+      description: 'Folder for files the demo flows write',
+    },
     SYSTEM,
   );
   await ctx.definitions.put(
@@ -44,7 +55,7 @@ export async function createDemoProject(ctx: Context): Promise<boolean> {
     'flow_with_parameters',
     {
       type: 'transfer',
-      description: 'Writes the role with the given id to output/role-<roleid>.csv',
+      description: 'Writes the role with the given id to role-<roleid>.csv in the output folder',
       parameters: { roleid: { type: 'integer', description: 'Which role to export' } },
       steps: [
         {
@@ -60,7 +71,7 @@ export async function createDemoProject(ctx: Context): Promise<boolean> {
     'my-flow',
     {
       type: 'transfer',
-      description: 'Copies every patient to output/patients.csv',
+      description: 'Copies every patient to patients.csv in the output folder',
       steps: [
         {
           from: { connection: 'demo', table: 'patient' },

@@ -45,6 +45,28 @@ export function listenerKind(
       return spec;
     },
     references: (spec) => [{ kind: 'flow', name: spec.flow, path: '/flow' }],
+    adminOnly(spec, previous) {
+      const open = (auth: unknown): boolean =>
+        typeof auth === 'string' &&
+        extensions.listenerAuth.names().includes(auth) &&
+        extensions.listenerAuth.get(auth).anonymous === true;
+      const stored: unknown = previous ? Reflect.get(previous, 'auth') : undefined;
+      if (open(spec.auth)) {
+        return [
+          { path: '/auth', message: `auth '${spec.auth}' lets anyone call the listener`, code: 'FORBIDDEN' },
+        ];
+      }
+      if (open(stored)) {
+        return [
+          {
+            path: '/auth',
+            message: `the listener is stored with auth '${String(stored)}', which lets anyone call it`,
+            code: 'FORBIDDEN',
+          },
+        ];
+      }
+      return [];
+    },
   };
 }
 

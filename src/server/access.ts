@@ -34,8 +34,9 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export function actorOf(request: FastifyRequest): { name: string; clientIp: string } {
-  return { name: principalOf(request).login, clientIp: request.ip };
+export function actorOf(request: FastifyRequest): { name: string; clientIp: string; role: Role } {
+  const principal = principalOf(request);
+  return { name: principal.login, clientIp: request.ip, role: principal.role };
 }
 
 /** Installs the authentication and role check that runs before every route's handler. */

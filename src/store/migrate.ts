@@ -6,6 +6,7 @@ import * as m002 from './migrations/002-definitions-runs.js';
 import * as m003 from './migrations/003-listeners.js';
 import * as m004 from './migrations/004-schedules-queue.js';
 import * as m005 from './migrations/005-audit-chain.js';
+import * as m006 from './migrations/006-definition-approval.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Step> = {
   '003-listeners': m003,
   '004-schedules-queue': m004,
   '005-audit-chain': m005,
+  '006-definition-approval': m006,
 };
 
 class InlineProvider implements MigrationProvider {

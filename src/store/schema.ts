@@ -50,6 +50,11 @@ export interface DefinitionsTable {
   created_at: string;
   updated_at: string;
   updated_by: string | null;
+  /**
+   * The admin whose save approved settings only an admin may choose (a connection outside the file
+   * roots); null when the definition has none.
+   */
+  approved_by: string | null;
 }
 
 export interface RunsTable {

@@ -51,7 +51,7 @@ beforeAll(async () => {
   a = await createTestServer({ env });
   b = await createTestServer({ env });
   adminA = await a.login('admin', ADMIN_PASSWORD);
-  await onA('PUT', '/rest/v1/connections/db', { type: 'sqlite', path: 'ping.db' });
+  await onA('PUT', '/rest/v1/connections/db', { type: 'sqlite', path: 'files/ping.db' });
   await onA('PUT', '/rest/v1/flows/ping', {
     type: 'transfer',
     steps: [{ from: { connection: 'db', query: 'select 1 as one' }, to: { connection: '@response' } }],

@@ -128,12 +128,12 @@ describe('integrator apply, export, run and connections', { timeout: 180_000 }, 
         'kind: connection',
         'name: local',
         'type: sqlite',
-        'path: cli.db',
+        'path: files/cli.db',
         '---',
         'kind: connection',
         'name: out',
         'type: files',
-        'root: out',
+        'root: files/out',
         '---',
         'kind: flow',
         'name: numbers',
@@ -153,7 +153,7 @@ describe('integrator apply, export, run and connections', { timeout: 180_000 }, 
     const ran = await cli(['run', 'numbers', '--param', 'upto=5']);
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toMatch(/succeeded: 5 rows written/);
-    expect(readFileSync(join(dataDir, 'out', 'numbers.csv'), 'utf8')).toBe('n\n1\n2\n3\n4\n5\n');
+    expect(readFileSync(join(dataDir, 'files', 'out', 'numbers.csv'), 'utf8')).toBe('n\n1\n2\n3\n4\n5\n');
 
     const failed = await cli(['run', 'numbers', '--param', 'upto=five']);
     expect(failed.code).toBe(1);
@@ -170,6 +170,6 @@ describe('integrator apply, export, run and connections', { timeout: 180_000 }, 
     // From the file alone: paths resolve next to it, nothing is stored on the server.
     const fromFile = await cli(['run', 'numbers', '-f', project, '--param', 'upto=3']);
     expect(fromFile.code, fromFile.stderr).toBe(0);
-    expect(readFileSync(join(dataDir, 'out', 'numbers.csv'), 'utf8')).toBe('n\n1\n2\n3\n');
+    expect(readFileSync(join(dataDir, 'files', 'out', 'numbers.csv'), 'utf8')).toBe('n\n1\n2\n3\n');
   });
 });

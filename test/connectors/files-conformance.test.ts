@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filesConnector } from '../../src/connectors/files/index.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 import { describeConnectorConformance } from './conformance.js';
 
 // Datasets are NDJSON files: the format that keeps the most of each value's type.
@@ -10,7 +10,7 @@ describeConnectorConformance(
   'files (ndjson)',
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'integrator-files-conf-'));
-    const connector = filesConnector.create({ root: '.' }, { dataDir: dir, formats: builtinFormats });
+    const connector = filesConnector.create({ root: '.' }, connectorContext(dir));
     const format = { type: 'ndjson' as const };
     return {
       connector,

@@ -8,7 +8,7 @@ import { CsvRecordCounter } from '../../src/connectors/files/csv-record-counter.
 import { filesConnector } from '../../src/connectors/files/index.js';
 import { postgresConnectorType } from '../../src/connectors/postgres/postgres-type.js';
 import type { Row } from '../../src/core/records.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 import { createPgDatabase } from '../services.js';
 import { readRows } from './conformance.js';
 
@@ -48,10 +48,10 @@ async function readCsv(file: string): Promise<Row[]> {
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'files-copy-'));
   await mkdir(path.join(dataDir, 'box'));
-  files = filesConnector.create({ root: 'box' }, { dataDir, formats: builtinFormats });
+  files = filesConnector.create({ root: 'box' }, connectorContext(dataDir));
   const db = await createPgDatabase('filescopy');
   dropPg = db.drop;
-  pgConn = await postgresConnectorType.create({ url: db.url }, { dataDir, formats: builtinFormats });
+  pgConn = await postgresConnectorType.create({ url: db.url }, connectorContext(dataDir));
 });
 
 afterAll(async () => {

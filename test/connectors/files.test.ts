@@ -6,7 +6,7 @@ import type { Connector } from '../../src/connectors/connector.js';
 import { filesConnector } from '../../src/connectors/files/index.js';
 import type { Row } from '../../src/core/records.js';
 import type { FormatType } from '../../src/formats/format.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 
 let dataDir: string;
 let outside: string;
@@ -35,7 +35,7 @@ beforeAll(async () => {
   await writeFile(path.join(dataDir, 'inbox', 'bad.csv'), 'a,b\n1\n');
   await symlink(path.join(outside, 'secret.csv'), path.join(dataDir, 'inbox', 'link.csv'));
   await symlink(outside, path.join(dataDir, 'inbox', 'escape'));
-  files = filesConnector.create({ root: 'inbox' }, { dataDir, formats: builtinFormats });
+  files = filesConnector.create({ root: 'inbox' }, connectorContext(dataDir));
 });
 
 afterAll(async () => {
@@ -47,7 +47,7 @@ describe('files connector', () => {
   it('checks the folder', async () => {
     await files.check();
     await expect(
-      filesConnector.create({ root: 'missing' }, { dataDir, formats: builtinFormats }).check(),
+      filesConnector.create({ root: 'missing' }, connectorContext(dataDir)).check(),
     ).rejects.toMatchObject({
       code: 'CONNECTION_FAILED',
     });

@@ -2,16 +2,13 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
 import { mysqlConnectorType } from '../../src/connectors/mysql/mysql-type.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 import { createMariaDatabase } from '../services.js';
 import { describeConnectorConformance, readRows } from './conformance.js';
 
 describeConnectorConformance('mysql (MariaDB)', async () => {
   const db = await createMariaDatabase('myconf');
-  const connector = await mysqlConnectorType.create(
-    { url: db.url, poolSize: 4 },
-    { dataDir: '/tmp', formats: builtinFormats },
-  );
+  const connector = await mysqlConnectorType.create({ url: db.url, poolSize: 4 }, connectorContext('/tmp'));
   return {
     connector,
     source: (table) => ({ table }),
@@ -33,10 +30,7 @@ describe('mysql connector specifics', () => {
   beforeAll(async () => {
     const db = await createMariaDatabase('myspec');
     drop = db.drop;
-    connector = await mysqlConnectorType.create(
-      { url: db.url },
-      { dataDir: '/tmp', formats: builtinFormats },
-    );
+    connector = await mysqlConnectorType.create({ url: db.url }, connectorContext('/tmp'));
   });
   afterAll(async () => {
     await connector.close();

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
 import { postgresConnectorType } from '../../src/connectors/postgres/postgres-type.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 import { createPgDatabase } from '../services.js';
 import { describeConnectorConformance, readRows } from './conformance.js';
 
@@ -14,7 +14,7 @@ describeConnectorConformance('postgres', async () => {
   const db = await createPgDatabase('pgconf');
   const connector = await postgresConnectorType.create(
     { url: db.url, poolSize: 4 },
-    { dataDir: '/tmp', formats: builtinFormats },
+    connectorContext('/tmp'),
   );
   return {
     connector,
@@ -36,10 +36,7 @@ describe('postgres connector specifics', () => {
   beforeAll(async () => {
     const db = await createPgDatabase('pgspec');
     drop = db.drop;
-    connector = await postgresConnectorType.create(
-      { url: db.url },
-      { dataDir: '/tmp', formats: builtinFormats },
-    );
+    connector = await postgresConnectorType.create({ url: db.url }, connectorContext('/tmp'));
   });
   afterAll(async () => {
     await connector.close();

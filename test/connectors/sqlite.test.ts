@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sqliteConnectorType } from '../../src/connectors/sqlite/sqlite-connector.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 import { describeConnectorConformance, readRows, writeRows } from './conformance.js';
 
 describeConnectorConformance('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
-  const connector = sqliteConnectorType.create(
-    { path: 'conformance.db' },
-    { dataDir: dir, formats: builtinFormats },
-  );
+  const connector = sqliteConnectorType.create({ path: 'conformance.db' }, connectorContext(dir));
   return {
     connector,
     source: (table) => ({ table }),
@@ -31,18 +28,13 @@ describe('sqlite connector specifics', () => {
   it('resolves a relative path against the data directory and rejects a bad config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
     try {
-      const c = sqliteConnectorType.create({ path: 'sub.db' }, { dataDir: dir, formats: builtinFormats });
+      const c = sqliteConnectorType.create({ path: 'sub.db' }, connectorContext(dir));
       await writeRows(c, { table: 't', mode: 'append', columns: [{ name: 'id', type: 'integer' }] }, [
         [{ id: 1 }],
       ]);
-      const abs = sqliteConnectorType.create(
-        { path: join(dir, 'sub.db') },
-        { dataDir: '/nonexistent', formats: builtinFormats },
-      );
+      const abs = sqliteConnectorType.create({ path: join(dir, 'sub.db') }, connectorContext('/nonexistent'));
       expect(await readRows(abs, { table: 't' })).toEqual([{ id: 1 }]);
-      expect(() =>
-        sqliteConnectorType.create({ path: 7 }, { dataDir: dir, formats: builtinFormats }),
-      ).toThrow(/path/);
+      expect(() => sqliteConnectorType.create({ path: 7 }, connectorContext(dir))).toThrow(/path/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -52,7 +44,7 @@ describe('sqlite connector specifics', () => {
 describe('sqlite writers in one process', () => {
   it('wait for each other without blocking the event loop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'integrator-sqlite-'));
-    const c = sqliteConnectorType.create({ path: 'shared.db' }, { dataDir: dir, formats: builtinFormats });
+    const c = sqliteConnectorType.create({ path: 'shared.db' }, connectorContext(dir));
     try {
       const spec = {
         table: 't',

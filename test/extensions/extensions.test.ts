@@ -31,8 +31,8 @@ describe('extension points: a new format, transform and listener auth in one fil
     plain = await createTestServer();
     admin = await s.login('admin', 'admin-password-1');
     for (const [name, spec] of [
-      ['db', { type: 'sqlite', path: 'people.db' }],
-      ['out', { type: 'files', root: 'exports' }],
+      ['db', { type: 'sqlite', path: 'files/people.db' }],
+      ['out', { type: 'files', root: 'files/exports' }],
     ] as const) {
       const res = await put(s, 'connections', name, spec);
       expect(res.statusCode, res.body).toBeLessThan(300);
@@ -125,7 +125,7 @@ describe('extension points: a new format, transform and listener auth in one fil
       headers: admin,
     });
     expect(res.json(), res.body).toMatchObject({ status: 0, rowsWritten: 2 });
-    expect(readFileSync(join(s.dataDir, 'exports', 'people.kv'), 'utf8')).toBe(
+    expect(readFileSync(join(s.dataDir, 'files', 'exports', 'people.kv'), 'utf8')).toBe(
       'id=1\nname=ADA LOVELACE\n\nid=2\nname=GRACE HOPPER\n',
     );
   });

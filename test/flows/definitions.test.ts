@@ -13,7 +13,7 @@ url: ${PG_ADMIN_URL.replace('postgres@', 'postgres:s3cret-pw@')}
 kind: connection
 name: inbox
 type: files
-root: inbox
+root: files/inbox
 ---
 kind: flow
 name: load-orders

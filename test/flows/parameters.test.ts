@@ -109,7 +109,7 @@ describe('parameters are bound, never spliced', () => {
   });
 
   it('refuses a file-name parameter that climbs out of the folder', async () => {
-    await s.ctx.definitions.put('connection', 'out', { type: 'files', root: '.' }, by);
+    await s.ctx.definitions.put('connection', 'out', { type: 'files', root: 'files' }, by);
     await s.ctx.definitions.put(
       'flow',
       'to-file',

@@ -51,7 +51,7 @@ describe('rows are plain data', () => {
     s = await createTestServer();
     [pgdb, maria] = await Promise.all([createPgDatabase('plain'), createMariaDatabase('plain')]);
     pool = new pg.Pool({ connectionString: pgdb.url });
-    mkdirSync(join(s.dataDir, 'files'));
+    mkdirSync(join(s.dataDir, 'files'), { recursive: true });
     writeFileSync(join(s.dataDir, 'files', 'two.json'), records(2));
     writeFileSync(join(s.dataDir, 'files', 'many.json'), records(3000));
     await s.ctx.definitions.put('connection', 'pg', { type: 'postgres', url: pgdb.url }, by);

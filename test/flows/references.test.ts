@@ -31,7 +31,9 @@ for (const store of ['sqlite', 'postgres'] as const) {
     beforeAll(async () => {
       s = await createTestServer({ store });
       editor = await s.userWithRole('editor');
-      expect((await put('connections', 'db', { type: 'sqlite', path: 'refs.db' })).statusCode).toBe(201);
+      expect((await put('connections', 'db', { type: 'sqlite', path: 'files/refs.db' })).statusCode).toBe(
+        201,
+      );
     });
     afterAll(() => s.close());
 
@@ -135,7 +137,7 @@ sql: select 1
 kind: connection
 name: later
 type: sqlite
-path: later.db
+path: files/later.db
 ---
 kind: listener
 name: p1-in
@@ -148,7 +150,7 @@ flow: p1
 kind: connection
 name: never-written
 type: sqlite
-path: nw.db
+path: files/nw.db
 ---
 kind: flow
 name: q1

@@ -22,7 +22,9 @@ describe('run flow by name (the demo project)', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 0, rowsRead: 1, rowsWritten: 1 });
-    expect(readFileSync(join(s.dataDir, 'output', 'role-2.csv'), 'utf8')).toBe('role,name\n2,editor\n');
+    expect(readFileSync(join(s.dataDir, 'files', 'output', 'role-2.csv'), 'utf8')).toBe(
+      'role,name\n2,editor\n',
+    );
   });
 
   it('runs my-flow with and without a trailing slash, and under /rest/v1', async () => {
@@ -31,7 +33,7 @@ describe('run flow by name (the demo project)', () => {
       expect(res.statusCode, url).toBe(200);
       expect(res.json().status, url).toBe(0);
     }
-    expect(readFileSync(join(s.dataDir, 'output', 'patients.csv'), 'utf8')).toBe(
+    expect(readFileSync(join(s.dataDir, 'files', 'output', 'patients.csv'), 'utf8')).toBe(
       'patientid,name,birthdate\n',
     );
   });

@@ -29,7 +29,7 @@ describe('transfer flows against real databases and files', () => {
     ]);
     pa = new pg.Pool({ connectionString: a.url });
     pb = new pg.Pool({ connectionString: b.url });
-    mkdirSync(join(s.dataDir, 'files'));
+    mkdirSync(join(s.dataDir, 'files'), { recursive: true });
     await s.ctx.definitions.put('connection', 'a', { type: 'postgres', url: a.url }, by);
     await s.ctx.definitions.put('connection', 'b', { type: 'postgres', url: b.url }, by);
     await s.ctx.definitions.put('connection', 'm', { type: 'mysql', url: m.url }, by);

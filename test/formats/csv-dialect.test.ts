@@ -11,9 +11,9 @@ import {
   PLAIN_CSV,
   sameCsvDialect,
 } from '../../src/formats/csv-dialect.js';
-import { builtinFormats } from '../../src/formats/registry.js';
+import { connectorContext } from '../helpers/connector-context.js';
 
-const ctx = { dataDir: '/tmp', formats: builtinFormats };
+const ctx = connectorContext('/tmp');
 
 /** The offers the connectors advertise, read off real connector instances (no connection is opened). */
 function offers() {

@@ -21,10 +21,10 @@ describe('listeners: errors say whose they are', () => {
     await f.target.query(
       'create table strict (id integer primary key, name text not null check (length(name) < 10), born date)',
     );
-    const lite = new Database(join(f.s.dataDir, 'lite.db'));
+    const lite = new Database(join(f.s.dataDir, 'files', 'lite.db'));
     lite.exec('create table strict (id integer primary key, name text not null, born text)');
     lite.close();
-    await f.put('connections', 'lite', { type: 'sqlite', path: 'lite.db' });
+    await f.put('connections', 'lite', { type: 'sqlite', path: 'files/lite.db' });
     await f.put('connections', 'down', { type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' });
     for (const [name, connection] of [
       ['strict-in', 'pgtarget'],

@@ -31,7 +31,7 @@ beforeAll(async () => {
   auth = await s.login('admin', 'admin-password-1');
   const put = (path: string, payload: Record<string, unknown>) =>
     s.app.inject({ method: 'PUT', url: path, headers: auth, payload });
-  await put('/rest/v1/connections/db', { type: 'sqlite', path: 'w.db' });
+  await put('/rest/v1/connections/db', { type: 'sqlite', path: 'files/w.db' });
   await put('/rest/v1/flows/fails', { type: 'sql', connection: 'db', sql: 'select * from missing_table' });
   await put('/rest/v1/flows/other', { type: 'sql', connection: 'db', sql: 'select 1' });
   const hook = await put('/rest/v1/webhooks/ops', {

@@ -126,7 +126,7 @@ describe('nesting limits of request bodies', () => {
       const res = await s.app.inject({ method: 'PUT', url, headers: admin, payload });
       expect(res.statusCode, res.body).toBeLessThan(300);
     };
-    await put('/rest/v1/connections/db', { type: 'sqlite', path: 'deep.db' });
+    await put('/rest/v1/connections/db', { type: 'sqlite', path: 'files/deep.db' });
     await put('/rest/v1/flows/into-db', {
       type: 'transfer',
       steps: [{ from: { connection: '@request' }, to: { connection: 'db', table: 'landed' } }],

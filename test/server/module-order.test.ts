@@ -82,7 +82,7 @@ describe('feature modules start in any order', () => {
         });
         expect(res.statusCode, res.body).toBeLessThan(300);
       };
-      await put('connections', 'out', { type: 'files', root: 'out' });
+      await put('connections', 'out', { type: 'files', root: 'files/out' });
       await put('flows', 'keep', {
         type: 'transfer',
         steps: [{ from: { connection: '@request' }, to: { connection: 'out', file: 'kept.csv' } }],
@@ -112,7 +112,9 @@ describe('feature modules start in any order', () => {
 
       const late = await ended(ctx, await call('id,name\n3,Cy\n'));
       expect(late.status, late.error ?? '').toBe('succeeded');
-      expect(readFileSync(join(dataDir, 'out', 'kept.csv'), 'utf8')).toBe('id,name\n1,Ann\n2,Bo\n3,Cy\n');
+      expect(readFileSync(join(dataDir, 'files', 'out', 'kept.csv'), 'utf8')).toBe(
+        'id,name\n1,Ann\n2,Bo\n3,Cy\n',
+      );
     });
   }
 });

@@ -92,7 +92,14 @@ export function runCommand(): Command {
             import('../../definitions/project-files.js'),
           ],
         );
-        const settings = { ...loadSettings(), dataDir: tmp, databaseUrl: undefined, demo: false };
+        // The files next to the YAML are the run's file root; the temporary store is its data directory.
+        const settings = {
+          ...loadSettings(),
+          dataDir: tmp,
+          databaseUrl: undefined,
+          demo: false,
+          fileRoots: [base],
+        };
         const ctx = await createContext(settings, createLogger(process.env.INTEGRATOR_LOG_LEVEL ?? 'warn'), {
           pathsBase: base,
         });

@@ -22,6 +22,7 @@ import type {
   Writer,
 } from '../connector.js';
 import { peekCsvHeader } from '../csv-header.js';
+import type { FileAccess } from '../file-access.js';
 import { fileCsvOffer, requireCsvFastPath } from './csv-fast-path.js';
 import { CsvRecordCounter } from './csv-record-counter.js';
 import { openFileWriter, sizeOf, writeBytesAtomically } from './file-writer.js';
@@ -33,7 +34,7 @@ export const FilesConfigSchema = Type.Object(
     root: Type.String({
       minLength: 1,
       description:
-        'The folder this connection reads and writes; relative paths resolve against the data directory.',
+        'The folder this connection reads and writes; relative paths resolve against the data directory. It must be inside INTEGRATOR_FILE_ROOTS unless an admin saves the connection.',
     }),
   },
   { additionalProperties: false },
@@ -56,20 +57,23 @@ function columnType(value: unknown): ColumnType {
 class FilesConnector implements Connector {
   readonly type = 'files';
   private readonly root: string;
-  private rootReal: string | undefined;
   private readonly formats: FormatRegistry;
+  private readonly access: FileAccess;
 
   constructor(config: FilesConfig, ctx: ConnectorContext) {
     this.root = path.resolve(ctx.dataDir, config.root);
     this.formats = ctx.formats;
+    this.access = ctx.files;
   }
 
-  /** The real path of the root, resolved once it exists (it may be created after the connection). */
+  /**
+   * The real path of the root, resolved and checked against the file roots on every use: the folder may
+   * be created after the connection, or replaced by a symlink.
+   */
   private async realRoot(): Promise<string> {
-    if (this.rootReal) return this.rootReal;
+    await this.access.require(this.root, this.root);
     try {
-      this.rootReal = await realpath(this.root);
-      return this.rootReal;
+      return await realpath(this.root);
     } catch (err) {
       throw new AppError(
         'CONNECTION_FAILED',
@@ -79,6 +83,7 @@ class FilesConnector implements Connector {
   }
 
   async check(): Promise<void> {
+    await this.access.require(this.root, this.root);
     try {
       const s = await stat(this.root);
       if (!s.isDirectory()) throw new Error('not a folder');
@@ -95,6 +100,7 @@ class FilesConnector implements Connector {
     const rootReal = await this.realRoot();
     const out: FileTableInfo[] = [];
     for (const rel of await listFiles(rootReal)) {
+      if (!(await this.access.allows(path.join(rootReal, rel)))) continue;
       const format = this.formats.forExtension(path.extname(rel));
       if (!format) {
         out.push({ name: rel, columns: [] });
@@ -125,7 +131,8 @@ class FilesConnector implements Connector {
   private async resolveFiles(pattern: string): Promise<{ full: string; shown: string }[]> {
     const clean = cleanRelativePath(pattern);
     const rootReal = await this.realRoot();
-    const names = hasWildcard(clean) ? await matchFiles(rootReal, clean) : [clean];
+    const wildcard = hasWildcard(clean);
+    const names = wildcard ? await matchFiles(rootReal, clean) : [clean];
     const out: { full: string; shown: string }[] = [];
     for (const name of names) {
       let full: string;
@@ -137,7 +144,9 @@ class FilesConnector implements Connector {
         }
         throw err;
       }
-      out.push({ full, shown: name });
+      // A wildcard matches only the files this connection may use; a file named outright must be one.
+      if (wildcard && !(await this.access.allows(full))) continue;
+      out.push({ full: await this.access.require(full, name), shown: name });
     }
     return out;
   }
@@ -161,13 +170,17 @@ class FilesConnector implements Connector {
   private async destination(file: string): Promise<{ full: string; shown: string }> {
     const shown = cleanRelativePath(file);
     if (hasWildcard(shown)) throw new AppError('BAD_REQUEST', `Cannot write to a wildcard path '${shown}'`);
-    // A destination folder that does not exist yet is created, as an export target usually is.
+    // A destination folder that does not exist yet is created, as an export target usually is, once the
+    // file roots allow it.
+    await this.access.require(this.root, this.root);
     await mkdir(this.root, { recursive: true });
     const rootReal = await this.realRoot();
     const full = path.join(rootReal, shown);
     await confineNew(rootReal, full, shown);
+    await this.access.require(full, shown);
     await mkdir(path.dirname(full), { recursive: true });
     await confine(rootReal, path.dirname(full), shown);
+    await this.access.require(full, shown);
     return { full, shown };
   }
 
@@ -295,6 +308,8 @@ export const filesConnector = {
   title: 'Folder of files',
   configSchema: FilesConfigSchema,
   secretFields: [],
+  localPaths: (config) =>
+    typeof config['root'] === 'string' ? [{ field: '/root', path: config['root'] }] : [],
   create(config, ctx) {
     return new FilesConnector(readOptions(FilesConfigSchema, config, 'files connection'), ctx);
   },

@@ -4,7 +4,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import { validate } from '../../core/validate.js';
 
 export const SqliteConfigSchema = Type.Object(
-  { path: Type.String({ minLength: 1, description: 'Database file; relative to the data directory' }) },
+  {
+    path: Type.String({
+      minLength: 1,
+      description:
+        'Database file; relative to the data directory. It must be inside INTEGRATOR_FILE_ROOTS unless an admin saves the connection.',
+    }),
+  },
   { additionalProperties: false },
 );
 

@@ -5,10 +5,12 @@
  * the connector's life: when the last connection to a WAL database closes, SQLite checkpoints and deletes
  * the WAL, and every short run would pay for that checkpoint and for creating the WAL again.
  */
+import { lstat } from 'node:fs/promises';
 import { AppError } from '../../core/errors.js';
 import { type Column, DEFAULT_BATCH_SIZE, type Row, setField } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import type { Connector, ConnectorType, SourceSpec } from '../connector.js';
+import type { FileAccess } from '../file-access.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
@@ -27,19 +29,46 @@ function sourceSql(spec: SourceSpec): { text: string; values: unknown[] } {
   throw new AppError('BAD_REQUEST', 'a database source needs table or query, not file');
 }
 
-export function createSqliteConnector(file: string): Connector {
+/** SQLite keeps these beside a database: a symlink there would make it write another file. */
+const SIDE_FILES = ['-wal', '-shm', '-journal'];
+
+/** A statement may not reach another database file, nor leave the flow's one transaction. */
+function attachedDatabases(db: ReturnType<typeof openSqlite>): string[] {
+  const rows = db.prepare<[], { name: string }>('PRAGMA database_list').all();
+  return rows.map((r) => r.name).filter((n) => n !== 'main' && n !== 'temp');
+}
+
+export function createSqliteConnector(file: string, access: FileAccess): Connector {
   let keeper: ReturnType<typeof openSqlite> | undefined;
-  const keepOpen = () => {
+  /** The database's real path, checked against the file roots right before every open. */
+  const allowed = async (): Promise<string> => {
+    const real = await access.require(file, file);
+    for (const suffix of SIDE_FILES) {
+      const side = await lstat(real + suffix).catch(() => undefined);
+      if (side?.isSymbolicLink()) {
+        throw new AppError(
+          'PATH_NOT_ALLOWED',
+          `Path '${real}${suffix}' is a symlink; SQLite would write through it`,
+        );
+      }
+    }
+    return real;
+  };
+  const keepOpen = (real: string) => {
     if (keeper) return;
     try {
-      keeper = openSqlite(file);
+      keeper = openSqlite(real);
     } catch {
       // The file may not be creatable yet; each operation reports its own error.
     }
   };
-  const withDb = <T>(what: string, fn: (db: ReturnType<typeof openSqlite>) => T): T => {
-    keepOpen();
-    const db = openSqlite(file);
+  const open = async (): Promise<ReturnType<typeof openSqlite>> => {
+    const real = await allowed();
+    keepOpen(real);
+    return openSqlite(real);
+  };
+  const withDb = async <T>(what: string, fn: (db: ReturnType<typeof openSqlite>) => T): Promise<T> => {
+    const db = await open();
     try {
       return fn(db);
     } catch (e) {
@@ -59,8 +88,7 @@ export function createSqliteConnector(file: string): Connector {
     async read(spec, signal) {
       throwIfAborted(signal);
       const q = sourceSql(spec);
-      keepOpen();
-      const db = openSqlite(file);
+      const db = await open();
       let columns: Column[];
       let iter: IterableIterator<unknown[]>;
       try {
@@ -103,18 +131,33 @@ export function createSqliteConnector(file: string): Connector {
       return { columns, batches: batches() };
     },
     async writer(spec, signal) {
-      keepOpen();
-      return openSqliteWriter(file, spec, signal);
+      const real = await allowed();
+      keepOpen(real);
+      return openSqliteWriter(real, spec, signal);
     },
     async execute(sql, params, signal) {
       throwIfAborted(signal);
       const statements = splitStatements(sql).map((s) => bindNamed(s, params, positionalPlaceholder));
-      keepOpen();
-      const db = openSqlite(file);
+      const db = await open();
       try {
         await beginImmediate(db, signal);
         let rowsAffected = 0;
-        for (const s of statements) rowsAffected += db.prepare(s.text).run(...s.values.map(toSqlite)).changes;
+        for (const s of statements) {
+          if (!db.inTransaction) {
+            throw new AppError(
+              'BAD_REQUEST',
+              'The statements of a sql flow run in one transaction; a statement that ends it (COMMIT, ROLLBACK) is refused',
+            );
+          }
+          rowsAffected += db.prepare(s.text).run(...s.values.map(toSqlite)).changes;
+          const attached = attachedDatabases(db);
+          if (attached.length > 0) {
+            throw new AppError(
+              'FORBIDDEN',
+              `A sql flow may use only its connection's database; ATTACH (of '${attached.join("', '")}') is refused`,
+            );
+          }
+        }
         db.exec('COMMIT');
         return { rowsAffected };
       } catch (e) {
@@ -136,5 +179,8 @@ export const sqliteConnectorType = {
   title: 'SQLite',
   configSchema: SqliteConfigSchema,
   secretFields: [],
-  create: (config, ctx) => createSqliteConnector(databaseFile(parseSqliteConfig(config), ctx.dataDir)),
+  localPaths: (config) =>
+    typeof config['path'] === 'string' ? [{ field: '/path', path: config['path'] }] : [],
+  create: (config, ctx) =>
+    createSqliteConnector(databaseFile(parseSqliteConfig(config), ctx.dataDir), ctx.files),
 } satisfies ConnectorType;

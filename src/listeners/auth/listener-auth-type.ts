@@ -27,6 +27,11 @@ export interface ListenerAuthType<Schema extends TSchema = TSchema, Name extends
   readonly name: Name;
   readonly description: string;
   readonly optionsSchema: Schema;
+  /**
+   * The strategy lets callers in without any credential. Only an admin may save a listener that uses
+   * it, or change one that does.
+   */
+  readonly anonymous?: boolean;
   create(services: ListenerAuthServices): ListenerAuthenticator<Static<Schema>>;
 }
 
