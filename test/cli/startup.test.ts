@@ -63,6 +63,20 @@ describe('start-up failures', { timeout: 60_000 }, () => {
     );
   });
 
+  it('a malformed or missing file root names INTEGRATOR_FILE_ROOTS and exits 2', async () => {
+    const empty = await integrator(['start'], { INTEGRATOR_FILE_ROOTS: `${dataDir}::/srv` });
+    expect(empty.code).toBe(2);
+    expect(expectOneLine(empty.stderr)).toBe(
+      `integrator: cannot start: INTEGRATOR_FILE_ROOTS entry 2 is empty, in '${dataDir}::/srv'; separate folders with ':'`,
+    );
+    const missing = join(dataDir, 'no-such-root');
+    const gone = await integrator(['start'], { INTEGRATOR_FILE_ROOTS: missing });
+    expect(gone.code).toBe(2);
+    expect(expectOneLine(gone.stderr)).toMatch(
+      `integrator: cannot start: INTEGRATOR_FILE_ROOTS: '${missing}' must be an existing folder (ENOENT`,
+    );
+  });
+
   it('a port in use names the port and exits 2', async () => {
     const taken: Server = createServer();
     await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));

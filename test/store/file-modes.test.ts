@@ -24,6 +24,8 @@ describe('data directory permissions', () => {
         expect(mode(dir), dir).toBe(0o700);
         expect(mode(join(dir, 'integrator.db'))).toBe(0o600);
         expect(mode(join(dir, 'secret.key'))).toBe(0o600);
+        // The default file root is created with the data directory, as private as it.
+        expect(mode(join(dir, 'files'))).toBe(0o700);
         const wal = join(dir, 'integrator.db-wal');
         if (existsSync(wal)) expect(mode(wal)).toBe(0o600);
       } finally {
