@@ -192,8 +192,8 @@ async function childHttp(requests: number): Promise<HttpResult> {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const by = { name: 'bench' };
   try {
-    await ctx.definitions.put('connection', 'lite_a', { type: 'sqlite', path: 'a.sqlite' }, by);
-    await ctx.definitions.put('connection', 'lite_b', { type: 'sqlite', path: 'b.sqlite' }, by);
+    await ctx.definitions.put('connection', 'lite_a', { type: 'sqlite', path: 'files/a.sqlite' }, by);
+    await ctx.definitions.put('connection', 'lite_b', { type: 'sqlite', path: 'files/b.sqlite' }, by);
     const setup = async (conn: string, sql: string) => {
       await ctx.definitions.put('flow', `setup_${conn}`, { type: 'sql', connection: conn, sql }, by);
       const r = await ctx.runs.runSync({ flow: `setup_${conn}`, trigger: 'cli', params: {} });

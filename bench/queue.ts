@@ -29,7 +29,7 @@ interface Result {
 
 async function measure(mode: string, api: ServerProcess, storeUrl: string | undefined): Promise<Result> {
   const client = await apiClient(api.url, PASSWORD);
-  await client.call('PUT', '/rest/v1/connections/local', { type: 'sqlite', path: 'bench.db' });
+  await client.call('PUT', '/rest/v1/connections/local', { type: 'sqlite', path: 'files/bench.db' });
   await client.call('PUT', '/rest/v1/flows/trivial', { type: 'sql', connection: 'local', sql: 'select 1' });
   const started = Date.now();
   let next = 0;
