@@ -2,6 +2,7 @@
  * Column layout helpers shared by the database writers: when a destination spec carries no columns
  * (a schemaless source), the layout comes from the first batch.
  */
+import { Decimal } from '../core/decimal.js';
 import { AppError } from '../core/errors.js';
 import type { Column, ColumnType, Row } from '../core/records.js';
 import type { DestinationSpec } from './connector.js';
@@ -11,6 +12,7 @@ function typeOf(value: unknown): ColumnType | undefined {
   if (typeof value === 'boolean') return 'boolean';
   if (typeof value === 'bigint') return 'bigint';
   if (typeof value === 'number') return Number.isInteger(value) ? 'bigint' : 'number';
+  if (value instanceof Decimal) return 'decimal';
   if (value instanceof Date) return 'timestamp';
   if (value instanceof Uint8Array) return 'bytes';
   if (typeof value === 'object') return 'json';

@@ -3,6 +3,8 @@
  * cannot be used). It writes the same dialect COPY ... WITH (FORMAT csv) writes: RFC 4180 quoting,
  * NULL as an empty unquoted field, so both paths produce interchangeable bytes.
  */
+import { Decimal } from '../core/decimal.js';
+import { stringifyJson } from '../formats/json-exact.js';
 import type { CsvCopyOptions } from './connector.js';
 
 export interface CsvEncoder {
@@ -23,7 +25,8 @@ export function csvEncoder(options: CsvCopyOptions = {}): CsvEncoder {
     else if (typeof v === 'boolean') s = v ? 'true' : 'false';
     else if (v instanceof Date) s = v.toISOString();
     else if (v instanceof Uint8Array) s = `\\x${Buffer.from(v).toString('hex')}`;
-    else if (typeof v === 'object') s = JSON.stringify(v);
+    else if (v instanceof Decimal) s = v.digits;
+    else if (typeof v === 'object') s = stringifyJson(v);
     else s = String(v);
     // An empty string must be quoted to stay distinct from NULL.
     if (s === '' || s === nullValue || special.test(s)) {

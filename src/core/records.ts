@@ -7,10 +7,14 @@ export type Row = Record<string, unknown>;
 export type Batch = Row[];
 export type RowStream = AsyncIterable<Batch>;
 
-/** Logical column types shared by every connector; each connector maps them to its own SQL types. */
+/**
+ * Logical column types shared by every connector; each connector maps them to its own SQL types
+ * (docs/values.md). `number` is a double; `decimal` is exact (values are Decimal, see core/decimal.ts).
+ */
 export type ColumnType =
   | 'integer'
   | 'bigint'
+  | 'decimal'
   | 'number'
   | 'text'
   | 'boolean'
@@ -22,6 +26,7 @@ export type ColumnType =
 export const COLUMN_TYPES: readonly ColumnType[] = [
   'integer',
   'bigint',
+  'decimal',
   'number',
   'text',
   'boolean',
@@ -36,6 +41,9 @@ export interface Column {
   type: ColumnType;
   nullable?: boolean;
   primaryKey?: boolean;
+  /** For decimal: total digits and fraction digits, when the source declares them (numeric(p,s)). */
+  precision?: number;
+  scale?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { MAX_NESTING } from '../core/nesting.js';
 import type { Row } from '../core/records.js';
+import { parseJson } from './json-exact.js';
 import { isRow } from './rows.js';
 import type { TextCursor } from './text-cursor.js';
 
@@ -146,7 +147,7 @@ export function takeComplete(
     if (after !== 44 && after !== 93) break;
     let value: unknown;
     try {
-      value = JSON.parse(buf.slice(i, end));
+      value = parseJson(buf.slice(i, end));
     } catch {
       break;
     }

@@ -1,11 +1,13 @@
 import type { RowStream } from '../core/records.js';
 import type { WriteContext } from './format.js';
 import type { JsonOptions } from './json-options.js';
+import { stringifyJson } from './json-exact.js';
 import { encodeText } from './text.js';
 
 /**
- * A JSON array, one chunk per batch. Dates serialize as ISO strings through JSON.stringify; with
- * pretty=false each record sits on its own line, which keeps files diffable and greppable at no cost.
+ * A JSON array, one chunk per batch. Dates serialize as ISO strings, Decimal and bigint as numbers with
+ * every digit (stringifyJson); with pretty=false each record sits on its own line, which keeps files
+ * diffable and greppable at no cost.
  */
 export async function* writeJson(
   rows: RowStream,
@@ -21,7 +23,7 @@ export async function* writeJson(
     if (batch.length === 0) continue;
     let out = '';
     for (const row of batch) {
-      let text = JSON.stringify(row, replacer, indent);
+      let text = stringifyJson(row, indent);
       if (o.pretty) text = text.replace(/\n/g, '\n  ');
       out += first ? text : sep + text;
       first = false;
@@ -29,13 +31,4 @@ export async function* writeJson(
     yield encodeText(out, o.encoding);
   }
   yield encodeText(first ? ']\n' : '\n]\n', o.encoding);
-}
-
-/** bigint has no JSON form; write it as a number when exact, else as a string so no digit is lost. */
-function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') {
-    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  }
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  return value;
 }

@@ -2,6 +2,7 @@ import { nestsTooDeep, tooDeepMessage } from '../core/nesting.js';
 import { DEFAULT_BATCH_SIZE, type Row, type RowStream } from '../core/records.js';
 import { type ByteSource, defineFormat, type ReadContext } from './format.js';
 import { formatError } from './format-error.js';
+import { parseJson } from './json-exact.js';
 import { type JsonOptions, JsonOptionsSchema } from './json-options.js';
 import { peek, TOO_DEEP, takeComplete, valueEnd } from './json-scan.js';
 import { writeJson } from './json-writer.js';
@@ -25,7 +26,7 @@ const QUOTE = 34;
 export function parseJsonRecords(text: string): Row[] | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch {
     return undefined;
   }
@@ -52,7 +53,7 @@ async function* readJson(input: ByteSource, o: JsonOptions, ctx: ReadContext): R
     if (end === -1) throw fail(`${what} is cut off: the input ends inside it`);
     const text = cur.buf.slice(cur.pos, end);
     try {
-      const value: unknown = JSON.parse(text);
+      const value: unknown = parseJson(text);
       cur.pos = end;
       return value;
     } catch (err) {

@@ -9,6 +9,7 @@ import {
   type WriteContext,
 } from './format.js';
 import { formatError } from './format-error.js';
+import { parseJson, stringifyJson } from './json-exact.js';
 import { isRow } from './rows.js';
 import { decodeText, encodeText, textOptions } from './text.js';
 
@@ -28,7 +29,7 @@ async function* readNdjson(input: ByteSource, o: NdjsonOptions, ctx: ReadContext
     if (text.trim() === '') return;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch (err) {
       throw formatError(
         ctx.source,
@@ -74,14 +75,9 @@ async function* writeNdjson(
     ctx.signal?.throwIfAborted();
     if (batch.length === 0) continue;
     let out = '';
-    for (const row of batch) out += JSON.stringify(row, bigintSafe) + '\n';
+    for (const row of batch) out += stringifyJson(row) + '\n';
     yield encodeText(out, o.encoding);
   }
-}
-
-function bigintSafe(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 }
 
 export const ndjsonFormat = defineFormat({

@@ -1,5 +1,7 @@
+import { Decimal } from '../core/decimal.js';
 import { AppError } from '../core/errors.js';
 import { canonicalEncoding, IANA_NAME } from './encodings.js';
+import { stringifyJson } from './json-exact.js';
 import { windows1252Byte } from './text-decoder.js';
 
 export { canonicalEncoding, type Encoding, EncodingSchema, textOptions } from './encodings.js';
@@ -47,11 +49,12 @@ function unencodable(text: string, at: number, encoding: 'latin1' | 'ascii' | 'w
   );
 }
 
-/** A JSON-friendly rendering of a value for text formats: dates as ISO 8601, bytes as base64. */
+/** A JSON-friendly rendering of a value for text formats: dates as ISO 8601, bytes as base64, decimals as their digits. */
 export function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  if (value instanceof Decimal) return value.digits;
+  if (typeof value === 'object' && value !== null) return stringifyJson(value);
   return String(value);
 }

@@ -1,3 +1,4 @@
+import { Decimal } from '../core/decimal.js';
 import type { Row, RowStream } from '../core/records.js';
 import { canonicalEncoding, IANA_NAME } from './encodings.js';
 import type { WriteContext } from './format.js';
@@ -54,7 +55,12 @@ export async function* writeXml(
   const element = (name: string, value: unknown): string => {
     if (value === null || value === undefined) return `<${name}/>`;
     if (Array.isArray(value)) return value.map((v) => element(name, v)).join('');
-    if (typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+    if (
+      typeof value === 'object' &&
+      !(value instanceof Date) &&
+      !(value instanceof Uint8Array) &&
+      !(value instanceof Decimal)
+    ) {
       return open(name, Object.entries(value));
     }
     return `<${name}>${esc(textOf(value))}</${name}>`;

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { AppError, errorMessage, forbidden, runFailureStatus } from '../core/errors.js';
 import type { RawParams } from '../flows/engine-types.js';
 import { resolveParameters } from '../flows/parameters.js';
+import { stringifyJson } from '../formats/json-exact.js';
 import type { Run, RunIo, RunRequest } from '../runs/run-types.js';
 import { applyCors, originRefused, preflight } from './cors.js';
 import { type Caller, ListenerAuth } from './listener-auth.js';
@@ -33,7 +34,9 @@ interface CallFacts {
 /** The status and body a sync call answers with. */
 interface Answer {
   status: number;
+  /** An object Fastify serializes, or JSON text already written (a row, whose numbers must stay exact). */
   body: unknown;
+  json?: true;
 }
 
 /**
@@ -139,6 +142,7 @@ export class ListenerHandler {
     facts.runId = run.id;
     if (reply.sent) return reply;
     answer ??= this.answer(request, spec, req, run, rows);
+    if (answer.json) reply.type('application/json; charset=utf-8');
     return reply.code(answer.status).send(answer.body);
   }
 
@@ -172,7 +176,8 @@ export class ListenerHandler {
           },
         };
       }
-      return { status: spec.response?.status ?? 200, body: rows.row };
+      // Decimal and bigint values as JSON numbers with every digit (Fastify's serializer knows neither).
+      return { status: spec.response?.status ?? 200, body: stringifyJson(rows.row), json: true };
     }
     return {
       status: spec.response?.status ?? 200,

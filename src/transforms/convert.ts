@@ -5,7 +5,9 @@
  * undefined convert to null. For non-text targets the empty string is null too, because that is how
  * CSV files spell a missing value.
  */
+import { Decimal, integerFromText } from '../core/decimal.js';
 import type { ColumnType } from '../core/records.js';
+import { parseJson, stringifyJson } from '../formats/json-exact.js';
 
 export class ConversionError extends Error {
   constructor(value: unknown, target: string) {
@@ -19,6 +21,8 @@ export function show(value: unknown): string {
   if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
   if (value === null || value === undefined) return 'null';
+  if (value instanceof Decimal)
+    return value.digits.length > 40 ? `${value.digits.slice(0, 40)}…` : value.digits;
   if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'an object';
   return String(value);
 }
@@ -33,6 +37,7 @@ const FALSE_WORDS = new Set(['false', '0', 'no']);
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
+/** A double: the one conversion that may round (a decimal or a bigint to the nearest double), as asked. */
 export function toNumber(value: unknown): number | null {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value === 'number') {
@@ -41,8 +46,23 @@ export function toNumber(value: unknown): number | null {
     if (NUMBER_TEXT.test(value)) return Number(value);
   } else if (typeof value === 'bigint') {
     return Number(value);
+  } else if (value instanceof Decimal) {
+    return value.toNumber();
   }
   throw new ConversionError(value, 'number');
+}
+
+/** An exact decimal: from number text with every digit, from integers, and from doubles as they print. */
+export function toDecimal(value: unknown): Decimal | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Decimal) return value;
+  if (typeof value === 'string') {
+    const d = Decimal.parse(value);
+    if (d) return d;
+  } else if (typeof value === 'bigint' || (typeof value === 'number' && Number.isFinite(value))) {
+    return Decimal.from(value);
+  }
+  throw new ConversionError(value, 'decimal');
 }
 
 /** 32-bit integer, the range of an SQL INTEGER column; fractions are refused rather than truncated. */
@@ -54,29 +74,27 @@ export function toInteger(value: unknown): number | null {
 }
 
 /**
- * 64-bit integer. Safe integers stay numbers; larger ones become their exact decimal text, which every
- * SQL driver accepts for a BIGINT, because a JS number would silently round them.
+ * 64-bit integer by the integer rule (docs/values.md): safe integers are numbers, larger ones bigints,
+ * because a JS number would silently round them.
  */
-export function toBigint(value: unknown): number | string | null {
+export function toBigint(value: unknown): number | bigint | null {
   const n = integral(value, 'bigint');
-  if (n === null) return null;
-  if (typeof n === 'number') return n;
-  const big = BigInt(n);
-  if (big < -(2n ** 63n) || big >= 2n ** 63n) throw new ConversionError(value, 'bigint');
-  return big.toString();
+  if (n === null || typeof n === 'number') return n;
+  if (n < -(2n ** 63n) || n >= 2n ** 63n) throw new ConversionError(value, 'bigint');
+  return n;
 }
 
-/** A whole number as a number, or as its decimal text when it is beyond the safe range. */
-function integral(value: unknown, target: string): number | string | null {
+/** A whole number as a number, or as a bigint when it is beyond the safe range. */
+function integral(value: unknown, target: string): number | bigint | null {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return value;
   } else if (typeof value === 'bigint') {
-    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value;
   } else if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
-    const text = value.trim().replace(/^\+/, '');
-    const n = Number(text);
-    return Number.isSafeInteger(n) ? n : BigInt(text).toString();
+    return integerFromText(value.trim().replace(/^\+/, ''));
+  } else if (value instanceof Decimal && value.isInteger()) {
+    return integerFromText(value.trimmed().digits.replace(/\.$/, ''));
   }
   throw new ConversionError(value, target);
 }
@@ -97,7 +115,8 @@ export function toText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && !(value instanceof Uint8Array)) return JSON.stringify(value);
+  if (value instanceof Decimal) return value.digits;
+  if (typeof value === 'object' && !(value instanceof Uint8Array)) return stringifyJson(value);
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   return String(value);
 }
@@ -140,7 +159,7 @@ export function toJson(value: unknown): unknown {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value !== 'string') return value;
   try {
-    return JSON.parse(value);
+    return parseJson(value);
   } catch {
     throw new ConversionError(value, 'json');
   }
@@ -166,6 +185,7 @@ function validDay(y: number, m: number, d: number): boolean {
 export const CONVERTERS: Record<ColumnType, (value: unknown) => unknown> = {
   integer: toInteger,
   bigint: toBigint,
+  decimal: toDecimal,
   number: toNumber,
   text: toText,
   boolean: toBoolean,

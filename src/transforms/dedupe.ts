@@ -4,7 +4,9 @@
  * distinct keys cost about a gigabyte. Deduplicate in the database for larger sets.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { Decimal } from '../core/decimal.js';
 import { fieldOf, type Row } from '../core/records.js';
+import { stringifyJson } from '../formats/json-exact.js';
 import { keyPath, requireColumns, type Stage } from './stage.js';
 import { defineTransform } from './transform-type.js';
 
@@ -32,7 +34,15 @@ function keyOf(value: unknown): unknown {
     return value;
   }
   if (value instanceof Date) return `\u0000date:${value.toISOString()}`;
-  return `\u0000json:${JSON.stringify(value)}`;
+  // Equal values are one key: 1.50 and 1.5 alike, and a bigint (beyond 2^53, so never a number's twin).
+  if (value instanceof Decimal) {
+    const d = value.trimmed();
+    return d.isInteger() && Number.isSafeInteger(Number(d.digits))
+      ? Number(d.digits)
+      : `\u0000num:${d.digits}`;
+  }
+  if (typeof value === 'bigint') return `\u0000num:${value}`;
+  return `\u0000json:${stringifyJson(value)}`;
 }
 
 export function compileDedupe(def: DedupeTransform, path: string): Stage {

@@ -8,7 +8,17 @@ import type { Row } from '../core/records.js';
 import { ExpressionRuntimeError, ExpressionSyntaxError } from './expression-error.js';
 import { FUNCTIONS, regex } from './expression-functions.js';
 import type { BinaryOp, Node } from './expression-parser.js';
-import { compare, equals, isNumericText, operandNumber, text, truthy } from './expression-values.js';
+import {
+  compare,
+  equals,
+  exactArithmetic,
+  isExact,
+  isNumericText,
+  negate,
+  operandNumber,
+  text,
+  truthy,
+} from './expression-values.js';
 
 export type Evaluator = (row: Row, params: Record<string, unknown>) => unknown;
 
@@ -76,7 +86,7 @@ function build(node: Node): Evaluator {
       const where = label(node.arg);
       return (row, p) => {
         const v = arg(row, p);
-        return v === null || v === undefined ? null : -operandNumber(v, '-', where);
+        return v === null || v === undefined ? null : negate(v, where);
       };
     }
     case 'plus': {
@@ -84,7 +94,7 @@ function build(node: Node): Evaluator {
       const where = label(node.arg);
       return (row, p) => {
         const v = arg(row, p);
-        return v === null || v === undefined ? null : operandNumber(v, '+', where);
+        return v === null || v === undefined ? null : isExact(v) ? v : operandNumber(v, '+', where);
       };
     }
     case 'not': {
@@ -183,6 +193,12 @@ function binary(op: BinaryOp, leftNode: Node, rightNode: Node): Evaluator {
 /** `+` beyond two numbers: numeric text next to a number adds; otherwise text concatenates. */
 function plus(a: unknown, b: unknown, ll: string, rl: string): unknown {
   if (typeof a === 'string' && typeof b === 'string') return a + b;
+  if (isExact(a) || isExact(b)) {
+    // Text that is no number next to an exact number concatenates, as it does next to a number.
+    const textual = (v: unknown) => typeof v === 'string' && !isNumericText(v);
+    if (textual(a) || textual(b)) return text(a) + text(b);
+    return exactArithmetic('+', a, b, ll, rl);
+  }
   if (typeof a === 'string') return typeof b === 'number' && isNumericText(a) ? Number(a) + b : a + text(b);
   if (typeof b === 'string') return typeof a === 'number' && isNumericText(b) ? a + Number(b) : text(a) + b;
   return operandNumber(a, '+', ll) + operandNumber(b, '+', rl);
@@ -229,6 +245,7 @@ function arithmetic(
       const b = r(row, p);
       if (typeof a === 'number' && typeof b === 'number') return a * b;
       if (a === null || a === undefined || b === null || b === undefined) return null;
+      if (isExact(a) || isExact(b)) return exactArithmetic(op, a, b, ll, rl);
       return operandNumber(a, op, ll) * operandNumber(b, op, rl);
     };
   }
@@ -236,6 +253,7 @@ function arithmetic(
     const a = l(row, p);
     const b = r(row, p);
     if (a === null || a === undefined || b === null || b === undefined) return null;
+    if (isExact(a) || isExact(b)) return exactArithmetic(op, a, b, ll, rl);
     return apply(
       typeof a === 'number' ? a : operandNumber(a, op, ll),
       typeof b === 'number' ? b : operandNumber(b, op, rl),

@@ -5,9 +5,10 @@
  * (concat and coalesce exist to handle nulls).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { Decimal } from '../core/decimal.js';
 import { errorMessage } from '../core/errors.js';
 import type { ColumnType } from '../core/records.js';
-import { toBoolean, toInteger, toNumber, toText, toTimestamp } from './convert.js';
+import { toBoolean, toDecimal, toInteger, toNumber, toText, toTimestamp } from './convert.js';
 import { ExpressionRuntimeError } from './expression-error.js';
 import { describe, text } from './expression-values.js';
 
@@ -30,7 +31,13 @@ const nil = (v: unknown) => v === null || v === undefined;
 
 function str(v: unknown, name: string): string {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Date) {
+  if (
+    typeof v === 'number' ||
+    typeof v === 'boolean' ||
+    typeof v === 'bigint' ||
+    v instanceof Date ||
+    v instanceof Decimal
+  ) {
     return text(v);
   }
   throw new ExpressionRuntimeError(`${name}() needs text but got ${describe(v)}`);
@@ -120,12 +127,34 @@ export function regex(pattern: string, flags: string): RegExp {
   return re;
 }
 
-function round(x: unknown, digits: unknown = 0): number | null {
+function round(x: unknown, digits: unknown = 0): number | Decimal | bigint | null {
   if (nil(x)) return null;
+  if (typeof x === 'bigint') return x;
+  if (x instanceof Decimal) return x.round(Math.trunc(num(digits, 'round')));
   const n = num(x, 'round');
   const f = 10 ** num(digits, 'round');
   // Half away from zero, as in SQL and spreadsheets, rather than Math.round's half up.
   return (Math.sign(n) * Math.round(Math.abs(n) * f + Number.EPSILON * f)) / f;
+}
+
+function isExactNumber(x: unknown): x is Decimal | bigint {
+  return x instanceof Decimal || typeof x === 'bigint';
+}
+
+function absExact(x: Decimal | bigint): Decimal | bigint {
+  return typeof x === 'bigint' ? (x < 0n ? -x : x) : x.abs();
+}
+
+/** floor (direction -1) or ceil (+1) of an exact number, as an integer by the integer rule. */
+function wholePart(x: Decimal | bigint, direction: bigint): number | bigint {
+  if (typeof x === 'bigint') return x;
+  const scale = BigInt(x.scale);
+  const unscaled = x.unscaled();
+  const f = 10n ** scale;
+  let q = unscaled / f;
+  if (q * f !== unscaled && (unscaled < 0n ? direction < 0n : direction > 0n)) q += direction;
+  const n = Number(q);
+  return Number.isSafeInteger(n) ? n : q;
 }
 
 const def = (
@@ -163,10 +192,24 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map<string, Funct
   ['concat', def(1, 100, 'text', (...args) => args.map(text).join(''))],
   ['coalesce', def(1, 100, 'text', (...args) => args.find((a) => !nil(a)) ?? null)],
   ['round', def(1, 2, 'number', round)],
-  ['floor', def(1, 1, 'number', (x) => (nil(x) ? null : Math.floor(num(x, 'floor'))))],
-  ['ceil', def(1, 1, 'number', (x) => (nil(x) ? null : Math.ceil(num(x, 'ceil'))))],
-  ['abs', def(1, 1, 'number', (x) => (nil(x) ? null : Math.abs(num(x, 'abs'))))],
+  [
+    'floor',
+    def(1, 1, 'number', (x) =>
+      nil(x) ? null : isExactNumber(x) ? wholePart(x, -1n) : Math.floor(num(x, 'floor')),
+    ),
+  ],
+  [
+    'ceil',
+    def(1, 1, 'number', (x) =>
+      nil(x) ? null : isExactNumber(x) ? wholePart(x, 1n) : Math.ceil(num(x, 'ceil')),
+    ),
+  ],
+  [
+    'abs',
+    def(1, 1, 'number', (x) => (nil(x) ? null : isExactNumber(x) ? absExact(x) : Math.abs(num(x, 'abs')))),
+  ],
   ['number', def(1, 1, 'number', (x) => toNumber(x))],
+  ['decimal', def(1, 1, 'decimal', (x) => toDecimal(x))],
   ['int', def(1, 1, 'integer', (x) => (nil(x) || x === '' ? null : toInteger(Math.trunc(num(x, 'int')))))],
   ['string', def(1, 1, 'text', (x) => toText(x))],
   ['bool', def(1, 1, 'boolean', (x) => toBoolean(x))],

@@ -37,6 +37,9 @@ export function inferType(node: Node, columnType: (name: string) => ColumnType |
         const types = new Set(node.args.map((arg) => inferType(arg, columnType)));
         return types.size === 1 ? [...types][0]! : 'text';
       }
+      // Exact in, exact out (see expression-functions.ts).
+      if (EXACT_FUNCTIONS.has(node.name) && node.args[0] && inferType(node.args[0], columnType) === 'decimal')
+        return node.name === 'floor' || node.name === 'ceil' ? 'bigint' : 'decimal';
       return FUNCTIONS.get(node.name)?.type ?? 'text';
     }
     case 'binary':
@@ -57,18 +60,24 @@ export function inferType(node: Node, columnType: (name: string) => ColumnType |
           const b = inferType(node.right, columnType);
           return isNumeric(a) && isNumeric(b) ? widen(a, b) : 'text';
         }
-        case '/':
-          return 'number';
+        case '/': {
+          const exact =
+            inferType(node.left, columnType) === 'decimal' || inferType(node.right, columnType) === 'decimal';
+          return exact ? 'decimal' : 'number';
+        }
         default:
           return widen(numeric(inferType(node.left, columnType)), numeric(inferType(node.right, columnType)));
       }
   }
 }
 
-const isNumeric = (t: ColumnType) => t === 'integer' || t === 'bigint' || t === 'number';
+const EXACT_FUNCTIONS = new Set(['round', 'abs', 'floor', 'ceil']);
+const isNumeric = (t: ColumnType) => t === 'integer' || t === 'bigint' || t === 'decimal' || t === 'number';
 /** Text operands of `-` or `*` are numeric text at run time; the result is a number. */
 const numeric = (t: ColumnType): ColumnType => (isNumeric(t) ? t : 'number');
+/** A decimal operand makes the arithmetic exact (expression-values.ts), so the result is a decimal. */
 function widen(a: ColumnType, b: ColumnType): ColumnType {
+  if (a === 'decimal' || b === 'decimal') return 'decimal';
   if (a === 'number' || b === 'number') return 'number';
   if (a === 'bigint' || b === 'bigint') return 'bigint';
   return 'integer';

@@ -59,7 +59,7 @@ describe('json format', () => {
       { id: 2, at: null, nested: null, big: 3n },
     ];
     const expected = [
-      { id: 1, at: '2024-05-06T07:08:09.000Z', nested: { a: [1, 2] }, big: '1180591620717411303424' },
+      { id: 1, at: '2024-05-06T07:08:09.000Z', nested: { a: [1, 2] }, big: 2n ** 70n },
       { id: 2, at: null, nested: null, big: 3 },
     ];
     expect(await readAll('json', await writeAll('json', rows))).toEqual(expected);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access, constants, mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
+import { Decimal } from '../../core/decimal.js';
 import { AppError, errorMessage } from '../../core/errors.js';
 import type { Column, ColumnType, Row, RowStream } from '../../core/records.js';
 import type { ByteSource, FormatType } from '../../formats/format.js';
@@ -49,7 +50,9 @@ export interface FileTableInfo extends TableInfo {
 
 function columnType(value: unknown): ColumnType {
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'bigint') return 'bigint';
   if (typeof value === 'boolean') return 'boolean';
+  if (value instanceof Decimal) return 'decimal';
   if (typeof value === 'object' && value !== null) return 'json';
   return 'text';
 }

@@ -5,7 +5,7 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { Column } from '../../core/records.js';
 import type { TableInfo } from '../connector.js';
 import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
-import { columnTypeOfColumnType, mysqlSqlType } from './mysql-types.js';
+import { columnOfColumnType, mysqlSqlType } from './mysql-types.js';
 
 type Queryable = Pool | PoolConnection;
 
@@ -34,8 +34,7 @@ export async function listTables(db: Queryable, schema?: string, table?: string)
       byTable.set(r.TABLE_NAME, info);
     }
     info.columns.push({
-      name: r.COLUMN_NAME,
-      type: columnTypeOfColumnType(r.COLUMN_TYPE),
+      ...columnOfColumnType(r.COLUMN_NAME, r.COLUMN_TYPE),
       nullable: r.IS_NULLABLE === 'YES',
       ...(r.COLUMN_KEY === 'PRI' ? { primaryKey: true } : {}),
     });
@@ -56,7 +55,7 @@ export function createTableSql(
   const pk = keys.length > 0 ? keys : columns.filter((c) => c.primaryKey).map((c) => c.name);
   const defs = columns.map(
     (c) =>
-      `${quoteMysqlColumn(c.name)} ${mysqlSqlType(c.type, pk.includes(c.name))}${c.nullable === false ? ' NOT NULL' : ''}`,
+      `${quoteMysqlColumn(c.name)} ${mysqlSqlType(c, pk.includes(c.name))}${c.nullable === false ? ' NOT NULL' : ''}`,
   );
   if (pk.length > 0) defs.push(`PRIMARY KEY (${pk.map(quoteMysqlColumn).join(', ')})`);
   return `CREATE TABLE ${quoteMysqlIdent(name)} (${defs.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;

@@ -16,12 +16,13 @@ export function parseMysqlConfig(raw: Record<string, unknown>): MysqlConfig {
 export function mysqlPoolOptions(config: MysqlConfig): PoolOptions {
   const base: PoolOptions = {
     connectionLimit: config.poolSize,
-    // Values come back the same on every connector: UTC instants, 'YYYY-MM-DD' dates, numbers.
+    // Values come back the same on every connector: UTC instants, 'YYYY-MM-DD' dates; DECIMAL and
+    // BIGINT are read from their text by mysqlTypeCast, never through a double.
     timezone: 'Z',
     dateStrings: ['DATE'],
     supportBigNumbers: true,
-    bigNumberStrings: false,
-    decimalNumbers: true,
+    bigNumberStrings: true,
+    decimalNumbers: false,
     charset: 'utf8mb4_unicode_ci',
     typeCast: mysqlTypeCast,
     ...(config.ssl ? { ssl: {} } : {}),

@@ -21,6 +21,24 @@ import { dropCreatedTable, ensureTable, upsertClause } from './mysql-writer.js';
 
 const STAGE = 'integrator_stage';
 
+/** A zone offset at the end of timestamp text: Z, +hh, +hhmm or +hh:mm (PostgreSQL prints +hh). */
+const OFFSET = '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$';
+const WITH_OFFSET = `[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]*)?)?[[:space:]]*${OFFSET}`;
+
+/**
+ * SQL turning timestamp text with a zone offset (a PostgreSQL timestamptz, ISO 8601 with Z) into the
+ * UTC DATETIME it stands for, as the row path writes an instant; text without an offset is left as it
+ * is. Done with interval arithmetic rather than CONVERT_TZ, which leaves values before 1970 unconverted.
+ */
+function utcDatetime(v: string): string {
+  const o = `REGEXP_SUBSTR(${v}, ${sqlEscape(OFFSET)})`;
+  const minutes =
+    `IF(UPPER(${o}) = 'Z', 0, IF(LEFT(${o}, 1) = '-', -1, 1) * (CAST(SUBSTRING(${o}, 2, 2) AS SIGNED) * 60 + ` +
+    `IF(LENGTH(REPLACE(${o}, ':', '')) = 5, CAST(RIGHT(${o}, 2) AS SIGNED), 0)))`;
+  const local = `CAST(REPLACE(REGEXP_REPLACE(${v}, ${sqlEscape(`[[:space:]]*${OFFSET}`)}, ''), 'T', ' ') AS DATETIME(6))`;
+  return `IF(${v} REGEXP ${sqlEscape(WITH_OFFSET)}, ${local} - INTERVAL ${minutes} MINUTE, ${v})`;
+}
+
 export async function mysqlCopyIn(
   pool: Pool,
   spec: DestinationSpec,
@@ -53,7 +71,10 @@ export async function mysqlCopyIn(
       // Empty fields are NULL (LOAD DATA cannot tell "" from an empty field once ESCAPED BY is off).
       const nullValue = options.nullValue ?? '';
       const vars = names.map((_, i) => `@c${i}`);
-      const sets = names.map((n, i) => `${quoteMysqlColumn(n)} = NULLIF(@c${i}, ${sqlEscape(nullValue)})`);
+      const sets = names.map((n, i) => {
+        const v = `NULLIF(@c${i}, ${sqlEscape(nullValue)})`;
+        return `${quoteMysqlColumn(n)} = ${columns[i]?.type === 'timestamp' ? utcDatetime(v) : v}`;
+      });
       const sql =
         `LOAD DATA LOCAL INFILE 'integrator.csv' ${spec.mode === 'upsert' ? 'REPLACE ' : ''}INTO TABLE ${into}` +
         ` CHARACTER SET utf8mb4 FIELDS TERMINATED BY ${sqlEscape(delimiter)} OPTIONALLY ENCLOSED BY ${sqlEscape(quote)}` +

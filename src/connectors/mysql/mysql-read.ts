@@ -12,7 +12,7 @@ import type { PoolSession } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
 import { classifyMysqlError, mysqlError } from './mysql-errors.js';
-import { columnTypeOfField, mysqlValue } from './mysql-types.js';
+import { columnTypeOfField, decimalOfField, mysqlValue } from './mysql-types.js';
 
 export function mysqlSourceQuery(spec: SourceSpec): { text: string; values: unknown[]; what: string } {
   if ('table' in spec) {
@@ -29,15 +29,22 @@ export function mysqlSourceQuery(spec: SourceSpec): { text: string; values: unkn
 }
 
 export function fieldsToColumns(fields: readonly FieldPacket[]): Column[] {
-  return fields.map((f) => ({
-    name: f.name,
-    type: columnTypeOfField(
+  return fields.map((f) => {
+    const type = columnTypeOfField(
       f.columnType ?? f.type,
       f.characterSet ?? f.charsetNr,
       f.columnLength ?? f.length,
-    ),
-    nullable: true,
-  }));
+    );
+    const d =
+      type === 'decimal'
+        ? decimalOfField(
+            f.columnLength ?? f.length,
+            f.decimals,
+            typeof f.flags === 'number' ? f.flags : undefined,
+          )
+        : undefined;
+    return { name: f.name, type, nullable: true, ...d };
+  });
 }
 
 /** How a MySQL pool lends connections to onConnection(). */

@@ -1,14 +1,38 @@
 /** MySQL/MariaDB type mapping, both ways. */
 import type { SqlValue, TypeCast } from 'mysql2';
-import type { ColumnType } from '../../core/records.js';
+import { Decimal, integerFromText } from '../../core/decimal.js';
+import type { Column, ColumnType } from '../../core/records.js';
+import { parseJson, stringifyJson } from '../../formats/json-exact.js';
 
-/** BOOLEAN is TINYINT(1) on the wire; turn it back into a boolean. */
+/**
+ * Values as docs/values.md gives them: BOOLEAN (TINYINT(1) on the wire) as a boolean, DECIMAL as a
+ * Decimal and BIGINT by the integer rule (a number when safe, a bigint beyond), both from the text the
+ * server sends, never through a double; JSON parsed with its numbers exact.
+ */
 export const mysqlTypeCast: TypeCast = (field, next) => {
-  if (field.type === 'TINY' && field.length === 1) {
-    const v = field.string();
-    return v === null ? null : v !== '0';
+  switch (field.type) {
+    case 'TINY':
+      if (field.length === 1) {
+        const v = field.string();
+        return v === null ? null : v !== '0';
+      }
+      return next();
+    case 'NEWDECIMAL':
+    case 'DECIMAL': {
+      const v = field.string();
+      return v === null ? null : (Decimal.parse(v) ?? v);
+    }
+    case 'LONGLONG': {
+      const v = field.string();
+      return v === null ? null : integerFromText(v);
+    }
+    case 'JSON': {
+      const v = field.string('utf8');
+      return v === null ? null : parseJson(v);
+    }
+    default:
+      return next();
   }
-  return next();
 };
 
 const BINARY_CHARSET = 63;
@@ -30,9 +54,10 @@ export function columnTypeOfField(
     case 8:
       return 'bigint';
     case 0:
+    case 246:
+      return 'decimal';
     case 4:
     case 5:
-    case 246:
       return 'number';
     case 10:
     case 14:
@@ -54,13 +79,34 @@ export function columnTypeOfField(
   }
 }
 
+/** A DECIMAL result field's precision and scale (the field length counts the sign and the point). */
+export function decimalOfField(
+  length: number | undefined,
+  decimals: number | undefined,
+  flags: number | undefined,
+): { precision: number; scale: number } | undefined {
+  if (length === undefined || decimals === undefined) return undefined;
+  const unsigned = ((flags ?? 0) & 32) !== 0;
+  const precision = length - (decimals > 0 ? 1 : 0) - (unsigned ? 0 : 1);
+  return precision > 0 && precision <= 65 ? { precision, scale: decimals } : undefined;
+}
+
+/** A column from information_schema COLUMN_TYPE: decimal(p,s) keeps p and s. */
+export function columnOfColumnType(name: string, columnType: string): Column {
+  const type = columnTypeOfColumnType(columnType);
+  const m = /^(?:decimal|numeric)\((\d+)(?:,(\d+))?\)/i.exec(columnType);
+  if (type !== 'decimal' || !m) return { name, type };
+  return { name, type, precision: Number(m[1]), scale: Number(m[2] ?? 0) };
+}
+
 /** information_schema COLUMN_TYPE to a logical type. */
 export function columnTypeOfColumnType(columnType: string): ColumnType {
   const t = columnType.toLowerCase();
   if (t === 'tinyint(1)' || t.startsWith('bool')) return 'boolean';
   if (t.startsWith('bigint')) return 'bigint';
   if (/^(tinyint|smallint|mediumint|int|year)/.test(t)) return 'integer';
-  if (/^(decimal|numeric|float|double|real)/.test(t)) return 'number';
+  if (/^(decimal|numeric)/.test(t)) return 'decimal';
+  if (/^(float|double|real)/.test(t)) return 'number';
   if (t === 'date') return 'date';
   if (/^(datetime|timestamp)/.test(t)) return 'timestamp';
   if (t === 'json') return 'json';
@@ -68,13 +114,28 @@ export function columnTypeOfColumnType(columnType: string): ColumnType {
   return 'text';
 }
 
+/**
+ * The DECIMAL a created column gets: the source's (p,s) when MySQL holds it (p <= 65, s <= 30), else
+ * DECIMAL(65,30), the widest there is; a value it cannot hold fails the write (mysql-values.ts).
+ */
+export function mysqlDecimal(c: Pick<Column, 'precision' | 'scale'>): { precision: number; scale: number } {
+  const p = c.precision;
+  const s = c.scale ?? 0;
+  if (p !== undefined && p > 0 && p <= 65 && s <= 30 && s <= p) return { precision: p, scale: s };
+  return { precision: 65, scale: 30 };
+}
+
 /** SQL types for created tables; key columns of type text become VARCHAR so they can be indexed. */
-export function mysqlSqlType(type: ColumnType, isKey: boolean): string {
-  switch (type) {
+export function mysqlSqlType(c: Column, isKey: boolean): string {
+  switch (c.type) {
     case 'integer':
       return 'INT';
     case 'bigint':
       return 'BIGINT';
+    case 'decimal': {
+      const d = mysqlDecimal(c);
+      return `DECIMAL(${d.precision},${d.scale})`;
+    }
     case 'number':
       return 'DOUBLE';
     case 'boolean':
@@ -106,8 +167,10 @@ export function mysqlValue(v: unknown): SqlValue {
     )}:${pad(v.getUTCSeconds())}.${pad(v.getUTCMilliseconds(), 3)}`;
   }
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  // A DECIMAL column takes the digits as text exactly.
+  if (v instanceof Decimal) return v.digits;
   // mysql2 would turn an object into `key = value` pairs and an array into a list.
-  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  if (typeof v === 'object' && v !== null) return stringifyJson(v);
   if (
     v === null ||
     typeof v === 'string' ||

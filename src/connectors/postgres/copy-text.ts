@@ -2,7 +2,9 @@
  * Rows to PostgreSQL COPY text format. Text format (not CSV) because it is the cheapest for the
  * server to parse and needs only backslash escaping: no quoting decisions per field.
  */
+import { Decimal } from '../../core/decimal.js';
 import { fieldOf, type Row } from '../../core/records.js';
+import { stringifyJson } from '../../formats/json-exact.js';
 
 /** Anything escapeText changes: one scan decides for the common text that needs nothing. */
 const SPECIAL = /[\\\n\r\t\0]/;
@@ -28,11 +30,12 @@ export function copyTextField(v: unknown): string {
     case 'boolean':
       return v ? 't' : 'f';
     default:
+      if (v instanceof Decimal) return v.digits;
       if (v instanceof Date) return Number.isNaN(v.getTime()) ? '\\N' : v.toISOString();
       // bytea hex input is \x..., and the backslash itself must be escaped in text format.
       if (v instanceof Uint8Array)
         return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
-      return escapeText(JSON.stringify(v));
+      return escapeText(stringifyJson(v));
   }
 }
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Column } from '../../core/records.js';
 import type { TableInfo } from '../connector.js';
 import { quotePgColumn, quotePgIdent, splitQualified } from '../sql-ident.js';
-import { columnTypeOfDataType, PG_SQL_TYPES } from './postgres-types.js';
+import { columnOfField, columnTypeOfDataType, pgSqlType } from './postgres-types.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -57,8 +57,16 @@ export async function tableColumns(db: Queryable, name: string): Promise<Column[
   ]);
   const oid = res.rows[0]?.oid;
   if (oid === null || oid === undefined) return undefined;
-  const cols = await db.query<{ attname: string; typname: string; notnull: boolean; pk: boolean }>(
-    `select a.attname, format_type(a.atttypid, null) as typname, a.attnotnull as notnull,
+  const cols = await db.query<{
+    attname: string;
+    typname: string;
+    atttypid: number;
+    atttypmod: number;
+    notnull: boolean;
+    pk: boolean;
+  }>(
+    `select a.attname, format_type(a.atttypid, null) as typname, a.atttypid::int as atttypid, a.atttypmod,
+            a.attnotnull as notnull,
             coalesce(a.attnum = any(i.indkey), false) as pk
        from pg_attribute a
        left join pg_index i on i.indrelid = a.attrelid and i.indisprimary
@@ -67,7 +75,7 @@ export async function tableColumns(db: Queryable, name: string): Promise<Column[
     [oid],
   );
   return cols.rows.map((c) => ({
-    name: c.attname,
+    ...columnOfField(c.attname, c.atttypid, c.atttypmod),
     type: columnTypeOfDataType(c.typname),
     nullable: !c.notnull,
     ...(c.pk ? { primaryKey: true } : {}),
@@ -80,7 +88,7 @@ export function createTableSql(
   keys: readonly string[] = [],
 ): string {
   const defs = columns.map(
-    (c) => `${quotePgColumn(c.name)} ${PG_SQL_TYPES[c.type]}${c.nullable === false ? ' not null' : ''}`,
+    (c) => `${quotePgColumn(c.name)} ${pgSqlType(c)}${c.nullable === false ? ' not null' : ''}`,
   );
   const pk = keys.length > 0 ? keys : columns.filter((c) => c.primaryKey).map((c) => c.name);
   if (pk.length > 0) defs.push(`primary key (${pk.map(quotePgColumn).join(', ')})`);

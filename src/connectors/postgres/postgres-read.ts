@@ -16,7 +16,7 @@ import { cancelBackend } from './cancel-backend.js';
 import { classifyPgError, pgError } from './pg-errors.js';
 import { corked, PacketCursor } from './pg-internals.js';
 import type { PgPoolState } from './pool-state.js';
-import { columnTypeOfOid } from './postgres-types.js';
+import { columnOfField } from './postgres-types.js';
 
 export interface BoundQuery {
   text: string;
@@ -42,7 +42,7 @@ export function sourceQuery(spec: SourceSpec): BoundQuery {
 }
 
 export function fieldsToColumns(fields: readonly pg.FieldDef[]): Column[] {
-  return fields.map((f) => ({ name: f.name, type: columnTypeOfOid(f.dataTypeID), nullable: true }));
+  return fields.map((f) => columnOfField(f.name, f.dataTypeID, f.dataTypeModifier));
 }
 
 /** How a PostgreSQL pool lends connections to onConnection(). */

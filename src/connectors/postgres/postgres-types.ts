@@ -1,10 +1,12 @@
 /**
- * PostgreSQL type mapping. Reads produce the same JavaScript values on every connector: integers as
- * numbers (bigint as a string only beyond 2^53), numeric as number, date as 'YYYY-MM-DD' (no time
- * zone shift), timestamps as Date, json parsed, bytea as Buffer.
+ * PostgreSQL type mapping. Reads produce the same JavaScript values on every connector (docs/values.md):
+ * int8 as a number when safe and a bigint beyond 2^53, numeric as a Decimal (NaN and ±Infinity as
+ * numbers), date as 'YYYY-MM-DD' (no time zone shift), timestamps as Date, json parsed, bytea as Buffer.
  */
 import pg from 'pg';
-import type { ColumnType } from '../../core/records.js';
+import { Decimal, integerFromText } from '../../core/decimal.js';
+import type { Column, ColumnType } from '../../core/records.js';
+import { parseJson } from '../../formats/json-exact.js';
 
 const OIDS: Record<number, ColumnType> = {
   16: 'boolean',
@@ -14,7 +16,7 @@ const OIDS: Record<number, ColumnType> = {
   26: 'bigint',
   700: 'number',
   701: 'number',
-  1700: 'number',
+  1700: 'decimal',
   1082: 'date',
   1114: 'timestamp',
   1184: 'timestamp',
@@ -27,6 +29,14 @@ export function columnTypeOfOid(oid: number): ColumnType {
   return OIDS[oid] ?? 'text';
 }
 
+/** The column a result field describes; numeric(p,s) keeps p and s (pg's typmod is ((p << 16) | s) + 4). */
+export function columnOfField(name: string, oid: number, typmod: number): Column {
+  const type = columnTypeOfOid(oid);
+  if (type !== 'decimal' || typmod < 4) return { name, type, nullable: true };
+  const m = typmod - 4;
+  return { name, type, nullable: true, precision: (m >> 16) & 0xffff, scale: m & 0xffff };
+}
+
 /** information_schema.columns.data_type to a logical type. */
 export function columnTypeOfDataType(dataType: string): ColumnType {
   switch (dataType) {
@@ -37,8 +47,9 @@ export function columnTypeOfDataType(dataType: string): ColumnType {
       return 'bigint';
     case 'real':
     case 'double precision':
-    case 'numeric':
       return 'number';
+    case 'numeric':
+      return 'decimal';
     case 'boolean':
       return 'boolean';
     case 'date':
@@ -56,10 +67,12 @@ export function columnTypeOfDataType(dataType: string): ColumnType {
   }
 }
 
-export const PG_SQL_TYPES: Record<ColumnType, string> = {
+const PG_SQL_TYPES: Record<ColumnType, string> = {
   integer: 'integer',
   bigint: 'bigint',
-  number: 'numeric',
+  decimal: 'numeric',
+  // A double stays one: numeric would read back as a Decimal.
+  number: 'double precision',
   text: 'text',
   boolean: 'boolean',
   date: 'date',
@@ -68,10 +81,17 @@ export const PG_SQL_TYPES: Record<ColumnType, string> = {
   bytes: 'bytea',
 };
 
-const toNumber = (s: string): number => Number(s);
-const toSafeInt = (s: string): number | string => {
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : s;
+// numeric prints canonical digits; only NaN and ±Infinity (which a decimal cannot be) start otherwise.
+/** The SQL type of a created column: numeric(p,s) when the source declared them. */
+export function pgSqlType(c: Column): string {
+  if (c.type === 'decimal' && c.precision !== undefined && c.precision > 0 && c.precision <= 1000)
+    return `numeric(${c.precision},${c.scale ?? 0})`;
+  return PG_SQL_TYPES[c.type];
+}
+
+const toDecimal = (s: string): Decimal | number => {
+  const c = s.charCodeAt(0);
+  return c === 78 || c === 73 || (c === 45 && s.charCodeAt(1) === 73) ? Number(s) : new Decimal(s);
 };
 // A timestamp without time zone is taken as UTC, so the host's TZ never changes the instant.
 const toUtcDate = (s: string): Date => new Date(`${s.replace(' ', 'T')}Z`);
@@ -82,10 +102,11 @@ const identity = (s: string): string => s;
 export const pgTypeParsers: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (format !== 'binary') {
-      if (oid === 20) return toSafeInt;
-      if (oid === 1700) return toNumber;
+      if (oid === 20) return integerFromText;
+      if (oid === 1700) return toDecimal;
       if (oid === 1082) return identity;
       if (oid === 1114) return toUtcDate;
+      if (oid === 114 || oid === 3802) return parseJson;
     }
     return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
   }) as pg.CustomTypesConfig['getTypeParser'],

@@ -4,7 +4,9 @@
  * is the whole transaction, shared with concurrent small writes of the same shape (see InsertBatcher).
  */
 import type pg from 'pg';
+import { Decimal } from '../../core/decimal.js';
 import { fieldOf, type Row } from '../../core/records.js';
+import { stringifyJson } from '../../formats/json-exact.js';
 import { requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec } from '../connector.js';
 import type { PgPoolState } from './pool-state.js';
@@ -23,13 +25,14 @@ function pgParam(v: unknown): unknown {
   if (v instanceof Date || v === null || typeof v !== 'object')
     return typeof v === 'bigint' ? v.toString() : v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  return JSON.stringify(v);
+  if (v instanceof Decimal) return v.digits;
+  return stringifyJson(v);
 }
 
 /** For upsert: one row per key, the last one winning, as the staging merge does. */
 function lastPerKey(rows: readonly Row[], keys: readonly string[]): Row[] {
   const byKey = new Map<string, Row>();
-  for (const r of rows) byKey.set(JSON.stringify(keys.map((k) => fieldOf(r, k) ?? null)), r);
+  for (const r of rows) byKey.set(stringifyJson(keys.map((k) => fieldOf(r, k) ?? null)), r);
   return [...byKey.values()];
 }
 

@@ -92,7 +92,8 @@ export function createSqliteConnector(file: string, access: FileAccess): Connect
       let columns: Column[];
       let iter: IterableIterator<unknown[]>;
       try {
-        const stmt = db.prepare<unknown[], unknown[]>(q.text).raw(true);
+        // Integers as bigints, so none beyond 2^53 is rounded; fromSqlite applies the integer rule.
+        const stmt = db.prepare<unknown[], unknown[]>(q.text).raw(true).safeIntegers(true);
         columns = stmt
           .columns()
           .map((c) => ({ name: c.name, type: columnTypeOfDeclared(c.type), nullable: true }));

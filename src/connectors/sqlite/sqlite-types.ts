@@ -3,11 +3,15 @@
  * DATE, TIMESTAMP, JSON) and reads use the declared type to give back the same JavaScript values as
  * the other connectors: booleans, 'YYYY-MM-DD' dates, Date timestamps, parsed JSON.
  */
+import { Decimal } from '../../core/decimal.js';
 import type { ColumnType } from '../../core/records.js';
+import { parseJson, stringifyJson } from '../../formats/json-exact.js';
 
 export const SQLITE_SQL_TYPES: Record<ColumnType, string> = {
   integer: 'INTEGER',
   bigint: 'BIGINT',
+  // TEXT affinity keeps every digit (a DECIMAL declaration alone would store a REAL); reads see DECIMAL.
+  decimal: 'DECIMAL TEXT',
   number: 'REAL',
   text: 'TEXT',
   boolean: 'BOOLEAN',
@@ -26,7 +30,8 @@ export function columnTypeOfDeclared(declared: string | null | undefined): Colum
   if (t.startsWith('TIMESTAMP') || t.startsWith('DATETIME')) return 'timestamp';
   if (t === 'JSON') return 'json';
   if (t.includes('BLOB')) return 'bytes';
-  if (/REAL|FLOA|DOUB|NUMERIC|DECIMAL/.test(t)) return 'number';
+  if (/NUMERIC|DECIMAL/.test(t)) return 'decimal';
+  if (/REAL|FLOA|DOUB/.test(t)) return 'number';
   return 'text';
 }
 
@@ -36,6 +41,9 @@ export function fromSqlite(v: unknown, type: ColumnType): unknown {
   switch (type) {
     case 'boolean':
       return typeof v === 'number' || typeof v === 'bigint' ? v !== 0 && v !== 0n : v;
+    case 'integer':
+    case 'bigint':
+      return typeof v === 'bigint' ? safeOrBig(v) : v;
     case 'timestamp':
       if (typeof v === 'string' || typeof v === 'number') {
         const d = new Date(
@@ -45,15 +53,28 @@ export function fromSqlite(v: unknown, type: ColumnType): unknown {
       }
       return v;
     case 'json':
+      if (typeof v === 'bigint') return safeOrBig(v);
       if (typeof v !== 'string') return v;
       try {
-        return JSON.parse(v);
+        return parseJson(v);
       } catch {
         return v;
       }
+    case 'decimal':
+      // A REAL is a double already (SQLite kept no more); text holds the digits a writer stored.
+      if (typeof v === 'string') return Decimal.parse(v) ?? v;
+      return typeof v === 'bigint' ? safeOrBig(v) : v;
     default:
-      return v;
+      return typeof v === 'bigint' ? safeOrBig(v) : v;
   }
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Integers are read as bigints (safeIntegers); the integer rule makes the safe ones numbers again. */
+function safeOrBig(v: bigint): number | bigint {
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }
 
 /** A JavaScript value to something better-sqlite3 can bind. */
@@ -63,5 +84,7 @@ export function toSqlite(v: unknown): string | number | bigint | Buffer | null {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  return JSON.stringify(v);
+  // SQLite has no exact decimal: the digits are stored as text (created tables declare DECIMAL TEXT).
+  if (v instanceof Decimal) return v.digits;
+  return stringifyJson(v);
 }

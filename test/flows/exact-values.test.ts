@@ -1,0 +1,231 @@
+/**
+ * Exact values on every path: a numeric beyond a double's digits, a decimal with 30 fraction digits and
+ * an int8 of 2^53 + 1 travel PostgreSQL -> PostgreSQL (row path), PostgreSQL <-> MariaDB (byte and row
+ * paths), PostgreSQL -> JSON, CSV and XML files, and out of a data API, and arrive with every digit.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Run } from '../../src/runs/run-types.js';
+import { createTestServer, type TestServer } from '../helpers/server.js';
+import { createMariaDatabase, createPgDatabase } from '../services.js';
+
+const by = { name: 'test' };
+const BIG = '12345678901234567890.123456789';
+const FINE = '0.123456789012345678901234567890';
+const INT = '9007199254740993';
+
+/** Decimal text without trailing fraction zeros (MariaDB pads to the column's scale). */
+const trim = (s: string): string => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
+
+describe('exact values across paths', () => {
+  let s: TestServer;
+  let a: Awaited<ReturnType<typeof createPgDatabase>>;
+  let b: Awaited<ReturnType<typeof createPgDatabase>>;
+  let m: Awaited<ReturnType<typeof createMariaDatabase>>;
+  let pa: pg.Pool;
+  let pb: pg.Pool;
+  let my: mysql.Connection;
+  const run = (flow: string): Promise<Run> =>
+    s.ctx.runs.runSync({ flow, params: {}, trigger: 'api', requestedBy: 'test' });
+  const flow = (name: string, spec: Record<string, unknown>) => s.ctx.definitions.put('flow', name, spec, by);
+  const transfer = async (name: string, step: Record<string, unknown>): Promise<Run> => {
+    await flow(name, { type: 'transfer', steps: [step] });
+    const r = await run(name);
+    expect(r.status, r.error ?? '').toBe('succeeded');
+    return r;
+  };
+  const file = (name: string) => readFileSync(join(s.dataDir, 'files', name), 'utf8');
+
+  beforeAll(async () => {
+    s = await createTestServer();
+    [a, b, m] = await Promise.all([
+      createPgDatabase('exact_a'),
+      createPgDatabase('exact_b'),
+      createMariaDatabase('exact_m'),
+    ]);
+    pa = new pg.Pool({ connectionString: a.url, max: 2 });
+    pb = new pg.Pool({ connectionString: b.url, max: 2 });
+    my = await mysql.createConnection(m.url);
+    mkdirSync(join(s.dataDir, 'files'));
+    await s.ctx.definitions.put('connection', 'a', { type: 'postgres', url: a.url }, by);
+    await s.ctx.definitions.put('connection', 'b', { type: 'postgres', url: b.url }, by);
+    await s.ctx.definitions.put('connection', 'm', { type: 'mysql', url: m.url }, by);
+    await s.ctx.definitions.put('connection', 'files', { type: 'files', root: 'files' }, by);
+    await pa.query(
+      'create table vals (id integer primary key, n numeric, f numeric(40,30), b bigint, t timestamptz)',
+    );
+    await pa.query(
+      `insert into vals values (1, ${BIG}, ${FINE}, ${INT}, '2024-03-31 01:30:00.123456+02'),
+                              (2, -${BIG}, -${FINE}, -${INT}, '1969-07-20 20:17:40-05'),
+                              (3, null, null, null, null)`,
+    );
+  });
+  afterAll(async () => {
+    await pa.end();
+    await pb.end();
+    await my.end();
+    await s.close();
+    await Promise.all([a.drop(), b.drop(), m.drop()]);
+  });
+
+  it('PostgreSQL -> PostgreSQL on the row path, through a transform that computes with them', async () => {
+    const r = await transfer('pg-pg-rows', {
+      from: { connection: 'a', table: 'vals' },
+      transforms: [{ type: 'map', compute: { sum: 'n + f', next: 'b + 1', half: 'n / 2' } }],
+      to: { connection: 'b', table: 'vals_rows' },
+    });
+    expect(r.steps[0]).toMatchObject({ path: 'rows', rowsWritten: 3 });
+    const { rows } = await pb.query(
+      `select n::text, f::text, b::text, sum::text, next::text, half::text,
+              format_type(atttypid, atttypmod) as ftype
+         from vals_rows, pg_attribute where attrelid = 'vals_rows'::regclass and attname = 'f' and id = 1`,
+    );
+    expect(rows[0]).toEqual({
+      n: BIG,
+      f: FINE,
+      b: INT,
+      sum: '12345678901234567890.246913578012345678901234567890',
+      next: '9007199254740994',
+      half: '6172839450617283945.0617283945',
+      ftype: 'numeric(40,30)',
+    });
+  });
+
+  it('PostgreSQL -> MariaDB on the byte path: DECIMAL columns, and timestamptz as UTC DATETIME(6)', async () => {
+    const r = await transfer('pg-my-copy', {
+      from: { connection: 'a', table: 'vals' },
+      to: { connection: 'm', table: 'vals_copy' },
+    });
+    expect(r.steps[0]).toMatchObject({ path: 'copy', rowsWritten: 3 });
+    const [cols] = await my.query<mysql.RowDataPacket[]>(
+      `select column_name c, column_type t from information_schema.columns
+        where table_schema = database() and table_name = 'vals_copy' order by ordinal_position`,
+    );
+    expect(cols.map((c) => `${c.c} ${c.t}`)).toEqual([
+      'id int(11)',
+      'n decimal(65,30)',
+      'f decimal(40,30)',
+      'b bigint(20)',
+      't datetime(6)',
+    ]);
+    const [rows] = await my.query<mysql.RowDataPacket[]>(
+      'select cast(n as char) n, cast(f as char) f, cast(b as char) b, cast(t as char) t from vals_copy order by id',
+    );
+    expect(rows.map((x) => [trim(String(x.n)), x.f, x.b, x.t])).toEqual([
+      [BIG, FINE, INT, '2024-03-30 23:30:00.123456'],
+      [`-${BIG}`, `-${FINE}`, `-${INT}`, '1969-07-21 01:17:40.000000'],
+      ['null', null, null, null],
+    ]);
+  });
+
+  it('PostgreSQL -> MariaDB on the row path', async () => {
+    const r = await transfer('pg-my-rows', {
+      from: { connection: 'a', table: 'vals' },
+      transforms: [{ type: 'filter', where: 'b > 0' }],
+      to: { connection: 'm', table: 'vals_rows' },
+    });
+    expect(r.steps[0]).toMatchObject({ path: 'rows', rowsWritten: 1 });
+    const [rows] = await my.query<mysql.RowDataPacket[]>(
+      'select cast(n as char) n, cast(f as char) f, cast(b as char) b from vals_rows',
+    );
+    expect(rows.map((x) => [trim(String(x.n)), x.f, x.b])).toEqual([[BIG, FINE, INT]]);
+  });
+
+  it('MariaDB -> PostgreSQL keeps DECIMAL(p,s) and BIGINT exact', async () => {
+    await my.query('create table src (id int primary key, n decimal(65,30), f decimal(40,30), b bigint)');
+    await my.query(`insert into src values (1, ${BIG}, ${FINE}, ${INT}), (2, null, null, null)`);
+    const r = await transfer('my-pg', {
+      from: { connection: 'm', table: 'src' },
+      to: { connection: 'b', table: 'from_maria' },
+    });
+    expect(r.steps[0]).toMatchObject({ rowsWritten: 2 });
+    const { rows } = await pb.query(
+      `select n::text, f::text, b::text, pg_typeof(b)::text bt,
+              (select format_type(atttypid, atttypmod) from pg_attribute
+                where attrelid = 'from_maria'::regclass and attname = 'n') nt
+         from from_maria order by id`,
+    );
+    expect(rows[0]).toEqual({
+      n: `${BIG}000000000000000000000`,
+      f: FINE,
+      b: INT,
+      bt: 'bigint',
+      nt: 'numeric(65,30)',
+    });
+    expect(rows[1]).toMatchObject({ n: null, f: null, b: null });
+  });
+
+  it('PostgreSQL -> JSON, CSV and XML files: every digit, numbers in JSON', async () => {
+    const rowPath = [{ type: 'filter', where: 'id = 1' }];
+    await transfer('pg-json', {
+      from: { connection: 'a', table: 'vals' },
+      transforms: rowPath,
+      to: { connection: 'files', file: 'vals.json' },
+    });
+    const json = file('vals.json');
+    expect(json).toContain(`"n":${BIG},"f":${FINE},"b":${INT}`);
+    await transfer('pg-csv', {
+      from: { connection: 'a', table: 'vals' },
+      transforms: rowPath,
+      to: { connection: 'files', file: 'vals.csv' },
+    });
+    expect(file('vals.csv').split('\n')[1]).toBe(`1,${BIG},${FINE},${INT},2024-03-30T23:30:00.123Z`);
+    await transfer('pg-xml', {
+      from: { connection: 'a', table: 'vals' },
+      transforms: rowPath,
+      to: { connection: 'files', file: 'vals.xml' },
+    });
+    expect(file('vals.xml')).toContain(`<n>${BIG}</n><f>${FINE}</f><b>${INT}</b>`);
+    // And back: the JSON file read into PostgreSQL lands exactly.
+    await transfer('json-pg', {
+      from: { connection: 'files', file: 'vals.json' },
+      to: { connection: 'b', table: 'from_json' },
+    });
+    const { rows } = await pb.query('select n::text, f::text, b::text from from_json');
+    expect(rows[0]).toEqual({ n: BIG, f: FINE, b: INT });
+  });
+
+  it('answers a data API call with every digit, as JSON numbers', async () => {
+    await flow('vals-out', {
+      type: 'transfer',
+      parameters: { id: { type: 'integer' } },
+      steps: [
+        {
+          from: { connection: 'a', query: 'select id, n, f, b from vals where id = {id}' },
+          to: { connection: '@response' },
+        },
+      ],
+    });
+    await flow('vals-all', {
+      type: 'transfer',
+      steps: [
+        {
+          from: { connection: 'a', query: 'select id, n, f, b from vals order by id' },
+          to: { connection: '@response' },
+        },
+      ],
+    });
+    await s.ctx.definitions.put(
+      'listener',
+      'vals-one',
+      { path: 'vals/{id}', methods: ['GET'], flow: 'vals-out', response: { single: true } },
+      by,
+    );
+    await s.ctx.definitions.put(
+      'listener',
+      'vals-all',
+      { path: 'vals', methods: ['GET'], flow: 'vals-all' },
+      by,
+    );
+    const admin = await s.login('admin', 'admin-password-1');
+    const one = await s.app.inject({ method: 'GET', url: '/rest/v1/httplistener/vals/1', headers: admin });
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.body).toBe(`{"id":1,"n":${BIG},"f":${FINE},"b":${INT}}`);
+    const all = await s.app.inject({ method: 'GET', url: '/rest/v1/httplistener/vals', headers: admin });
+    expect(all.statusCode, all.body).toBe(200);
+    expect(all.body).toContain(`{"id":2,"n":-${BIG},"f":-${FINE},"b":-${INT}}`);
+  });
+});
