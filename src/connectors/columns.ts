@@ -4,7 +4,8 @@
  */
 import { Decimal } from '../core/decimal.js';
 import { AppError } from '../core/errors.js';
-import type { Column, ColumnType, Row } from '../core/records.js';
+import { type Column, type ColumnType, fieldOf, type Row } from '../core/records.js';
+import { stringifyJson } from '../formats/json-exact.js';
 import type { DestinationSpec } from './connector.js';
 
 function typeOf(value: unknown): ColumnType | undefined {
@@ -19,15 +20,72 @@ function typeOf(value: unknown): ColumnType | undefined {
   return 'text';
 }
 
-/** Columns from the keys of the rows in a batch, typed by the first non-null value (text otherwise). */
+const NUMERIC = new Set<ColumnType>(['bigint', 'decimal', 'number']);
+
+/**
+ * The type that holds values of both types: integers and doubles together widen to decimal (exact for
+ * both), anything else mixed to text. The same rule for every destination (docs/values.md).
+ */
+export function widenType(a: ColumnType | undefined, b: ColumnType | undefined): ColumnType | undefined {
+  if (a === undefined || a === b) return b;
+  if (b === undefined) return a;
+  if (NUMERIC.has(a) && NUMERIC.has(b)) return 'decimal';
+  return 'text';
+}
+
+/**
+ * Columns from the keys of the rows in a batch, each typed to hold every value the batch has in it
+ * (widenType; text when all are null), so no record of the batch fails on an early guess.
+ */
 export function inferColumns(rows: readonly Row[]): Column[] {
   const types = new Map<string, ColumnType | undefined>();
   for (const row of rows) {
-    for (const [k, v] of Object.entries(row)) {
-      if (types.get(k) === undefined) types.set(k, typeOf(v));
+    for (const k in row) {
+      if (!Object.hasOwn(row, k)) continue;
+      types.set(k, widenType(types.get(k), typeOf(row[k])));
     }
   }
   return [...types].map(([name, type]) => ({ name, type: type ?? 'text', nullable: true }));
+}
+
+/** Whether a value can land in a column of this type as it was created (text takes any scalar). */
+function fits(type: ColumnType, value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  const t = typeOf(value);
+  if (t === type || type === 'text') return true;
+  if (type === 'decimal') return t === 'bigint' || t === 'number';
+  if (type === 'number') return t === 'bigint';
+  return type === 'json';
+}
+
+/**
+ * For a table this write creates from columns inferred from the first batch: fails a later record
+ * whose value the created column cannot take, naming the column, the record (counted from 1 in the
+ * write) and the value, before the database would reject or change it.
+ */
+export function createdTypeGuard(
+  columns: readonly Column[],
+): (batch: readonly Row[], firstRecord: number) => void {
+  return (batch, firstRecord) => {
+    for (let i = 0; i < batch.length; i++) {
+      const row = batch[i]!;
+      for (const c of columns) {
+        const v = fieldOf(row, c.name);
+        if (fits(c.type, v)) continue;
+        const record = firstRecord + i;
+        const message = `the value ${shown(v)} does not fit the ${c.type} column the table was created with (from the first records); declare the type with a cast transform`;
+        throw new AppError('INVALID_VALUE', `record ${record}, field '${c.name}': ${message}`, {
+          details: [{ path: `record ${record}/${c.name}`, message }],
+        });
+      }
+    }
+  };
+}
+
+function shown(v: unknown): string {
+  const text =
+    typeof v === 'string' ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : stringifyJson(v);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** The columns a write uses: the spec's, or inferred from the first batch. */

@@ -39,6 +39,11 @@ export interface DestinationSpec {
   keys?: string[];
   /** The incoming column layout, used to create a missing table and to order values. */
   columns: Column[];
+  /**
+   * The columns were inferred from the first records (a source without column types): a table created
+   * from them checks every later record against them (createdTypeGuard).
+   */
+  columnsInferred?: boolean;
   /** Create the table when it does not exist (default true). */
   create?: boolean;
 }

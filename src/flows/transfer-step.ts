@@ -176,6 +176,8 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
   } catch (err) {
     stats.status = env.signal.aborted ? 'cancelled' : 'failed';
     stats.error = errorMessage(err);
+    // The destination rolled back: whatever was counted on the way in did not land.
+    stats.rowsWritten = 0;
     throw err;
   } finally {
     stats.durationMs = Math.round(performance.now() - started);
@@ -215,7 +217,7 @@ async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path
       stats.rowsWritten = rows.length;
       return;
     }
-    stats.rowsWritten = await writeCommitted(step, env, columns, path, async (writer) => {
+    stats.rowsWritten = await writeCommitted(step, env, columns, true, path, async (writer) => {
       if (rows.length > 0) await writer.write(rows);
     });
     return;
@@ -230,6 +232,7 @@ async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path
       path,
       transforms,
       source.columns ?? inferColumns(first),
+      source.columns === undefined,
       prepend(first, rest),
     );
   } finally {
@@ -244,6 +247,7 @@ async function writeRows(
   path: string,
   transforms: CompiledTransforms,
   inputColumns: Column[],
+  inferred: boolean,
   rows: RowStream,
 ): Promise<void> {
   const outputColumns = outputColumnsOf(transforms, inputColumns);
@@ -253,7 +257,7 @@ async function writeRows(
     await respond(env, path, transformed);
     return;
   }
-  stats.rowsWritten = await writeCommitted(step, env, outputColumns, path, async (writer) => {
+  stats.rowsWritten = await writeCommitted(step, env, outputColumns, inferred, path, async (writer) => {
     for await (const batch of transformed) {
       if (batch.length > 0) await writer.write(batch);
     }
@@ -281,11 +285,14 @@ async function writeCommitted(
   step: TransferStep,
   env: StepEnv,
   columns: Column[],
+  inferred: boolean,
   path: string,
   fill: (writer: Writer) => Promise<void>,
 ): Promise<number> {
   const target = await env.pool.get(step.to.connection);
-  const writer = await target.writer(destinationSpec(step.to, columns, env, `${path}.to`), env.signal);
+  const spec = destinationSpec(step.to, columns, env, `${path}.to`);
+  if (inferred) spec.columnsInferred = true;
+  const writer = await target.writer(spec, env.signal);
   try {
     await fill(writer);
     return (await writer.commit()).rowsWritten;

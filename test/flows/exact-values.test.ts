@@ -3,8 +3,9 @@
  * an int8 of 2^53 + 1 travel PostgreSQL -> PostgreSQL (row path), PostgreSQL <-> MariaDB (byte and row
  * paths), PostgreSQL -> JSON, CSV and XML files, and out of a data API, and arrive with every digit.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,7 @@ describe('exact values across paths', () => {
     await s.ctx.definitions.put('connection', 'b', { type: 'postgres', url: b.url }, by);
     await s.ctx.definitions.put('connection', 'm', { type: 'mysql', url: m.url }, by);
     await s.ctx.definitions.put('connection', 'files', { type: 'files', root: 'files' }, by);
+    await s.ctx.definitions.put('connection', 'lite', { type: 'sqlite', path: 'exact.db' }, by);
     await pa.query(
       'create table vals (id integer primary key, n numeric, f numeric(40,30), b bigint, t timestamptz)',
     );
@@ -227,5 +229,62 @@ describe('exact values across paths', () => {
     const all = await s.app.inject({ method: 'GET', url: '/rest/v1/httplistener/vals', headers: admin });
     expect(all.statusCode, all.body).toBe(200);
     expect(all.body).toContain(`{"id":2,"n":-${BIG},"f":-${FINE},"b":-${INT}}`);
+  });
+
+  it('creates tables whose columns hold every value of the first records: 12 then 11.5 is a decimal', async () => {
+    writeFileSync(join(s.dataDir, 'files', 'mixed.json'), '[{"a": 12, "b": 7}, {"a": 11.5, "b": "yes"}]');
+    for (const [to, table] of [
+      ['b', 'mixed'],
+      ['m', 'mixed'],
+      ['lite', 'mixed'],
+    ] as const) {
+      const r = await transfer(`mixed-${to}`, {
+        from: { connection: 'files', file: 'mixed.json' },
+        to: { connection: to, table },
+      });
+      expect(r.steps[0]).toMatchObject({ rowsWritten: 2 });
+    }
+    const { rows } = await pb.query(
+      'select a::text, b, pg_typeof(a)::text at, pg_typeof(b)::text bt from mixed order by a',
+    );
+    expect(rows).toEqual([
+      { a: '11.5', b: 'yes', at: 'numeric', bt: 'text' },
+      { a: '12', b: '7', at: 'numeric', bt: 'text' },
+    ]);
+    const [my1] = await my.query<mysql.RowDataPacket[]>('select cast(a as char) a, b from mixed order by a');
+    expect(my1.map((x) => [trim(String(x.a)), x.b])).toEqual([
+      ['11.5', 'yes'],
+      ['12', '7'],
+    ]);
+    const lite = new Database(join(s.dataDir, 'exact.db'), { readonly: true });
+    const declared = lite.prepare("select type from pragma_table_info('mixed') where name = 'a'").get();
+    const stored = lite.prepare('select a, typeof(a) t from mixed order by rowid').all();
+    lite.close();
+    expect(declared).toEqual({ type: 'DECIMAL TEXT' });
+    expect(stored).toEqual([
+      { a: '12', t: 'text' },
+      { a: '11.5', t: 'text' },
+    ]);
+  });
+
+  it('fails a later record a created column cannot take, naming it, and reports nothing written', async () => {
+    const records = Array.from({ length: 2500 }, (_, i) => `{"id": ${i + 1}, "a": ${i}}`);
+    records[2200] = '{"id": 2201, "a": "not a number at all, and rather long text"}';
+    writeFileSync(join(s.dataDir, 'files', 'late.json'), `[${records.join(',\n')}]`);
+    for (const to of ['b', 'm', 'lite']) {
+      await flow(`late-${to}`, {
+        type: 'transfer',
+        steps: [{ from: { connection: 'files', file: 'late.json' }, to: { connection: to, table: 'late' } }],
+      });
+      const r = await run(`late-${to}`);
+      expect(r.status).toBe('failed');
+      expect(r.errorCode).toBe('INVALID_VALUE');
+      expect(r.error).toContain("record 2201, field 'a'");
+      expect(r.error).toContain('"not a number at all, and rather long te…');
+      expect(r.steps[0]).toMatchObject({ status: 'failed', rowsWritten: 0 });
+    }
+    expect((await pb.query("select to_regclass('late') t")).rows[0]).toEqual({ t: null });
+    const [left] = await my.query<mysql.RowDataPacket[]>("show tables like 'late'");
+    expect(left).toEqual([]);
   });
 });

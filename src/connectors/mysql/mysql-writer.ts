@@ -4,13 +4,13 @@
  * if the write is rolled back.
  */
 
-import type { RowDataPacket } from 'mysql2';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { escape as sqlEscape } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
 import { type Column, fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
-import { requireTable, upsertKeys, writeColumns } from '../columns.js';
+import { createdTypeGuard, requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './mysql-catalog.js';
@@ -90,6 +90,9 @@ export function upsertClause(names: readonly string[], keys: readonly string[]):
   return ` ON DUPLICATE KEY UPDATE ${set.join(', ')}`;
 }
 
+/** Warnings that say a value was stored other than it was sent (truncated, rounded, out of range). */
+const CHANGED_VALUE = new Set([1264, 1265, 1292, 1366, 1406]);
+
 export async function openMysqlWriter(
   pool: Pool,
   spec: DestinationSpec,
@@ -107,6 +110,7 @@ export async function openMysqlWriter(
   let head = '';
   let tail = '';
   let rows = 0;
+  let guard: ((batch: readonly Row[], firstRecord: number) => void) | undefined;
   const unhook = onAbort(signal, () => {
     void killQuery(pool, conn).then(() => finish());
   });
@@ -133,9 +137,19 @@ export async function openMysqlWriter(
     head = `INSERT INTO ${quoteMysqlIdent(table)} (${names.map(quoteMysqlColumn).join(', ')}) VALUES `;
     tail = spec.mode === 'upsert' ? upsertClause(names, keys) : '';
     created = await ensureTable(conn, spec, columns, keys);
+    if (created && spec.columnsInferred) guard = createdTypeGuard(columns);
     await conn.query('START TRANSACTION');
     state = 'open';
     if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
+  }
+
+  /** One INSERT; a value the server changed to fit (a rounded DECIMAL: only a note) fails the write. */
+  async function run(sql: string): Promise<void> {
+    const [res] = await conn.query<ResultSetHeader>(sql + tail);
+    if (res.warningStatus === 0) return;
+    const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS');
+    const changed = warnings.find((w) => CHANGED_VALUE.has(Number(w.Code)));
+    if (changed) throw new AppError('INVALID_VALUE', `${what}: ${String(changed.Message)}`);
   }
 
   async function insert(batch: Row[]): Promise<void> {
@@ -144,14 +158,14 @@ export async function openMysqlWriter(
     for (const row of batch) {
       const tuple = `(${names.map((n) => sqlEscape(mysqlValue(fieldOf(row, n)))).join(',')})`;
       if (count > 0 && sql.length + tuple.length > MAX_STATEMENT) {
-        await conn.query(sql + tail);
+        await run(sql);
         sql = head;
         count = 0;
       }
       sql += count > 0 ? `,${tuple}` : tuple;
       count++;
     }
-    if (count > 0) await conn.query(sql + tail);
+    if (count > 0) await run(sql);
   }
 
   const closed = () =>
@@ -163,6 +177,7 @@ export async function openMysqlWriter(
       if (batch.length === 0) return;
       try {
         if (state === 'new') await start(batch);
+        guard?.(batch, rows + 1);
         await insert(batch);
         rows += batch.length;
       } catch (e) {

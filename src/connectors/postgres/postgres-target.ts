@@ -22,7 +22,7 @@ export async function prepareTarget(
   spec: DestinationSpec,
   columns: readonly Column[],
   stage = true,
-): Promise<{ into: string; keys: string[] }> {
+): Promise<{ into: string; keys: string[]; created: boolean }> {
   const table = requireTable(spec);
   const keys = spec.mode === 'upsert' ? upsertKeys(spec, columns) : [];
   const existing = await tableColumns(client, table);
@@ -35,11 +35,12 @@ export async function prepareTarget(
     // TRUNCATE is transactional here: readers keep seeing the old rows until commit.
     await client.query(`truncate table ${quotePgIdent(table)}`);
   }
-  if (spec.mode !== 'upsert' || !stage) return { into: quotePgIdent(table), keys };
+  const created = !existing;
+  if (spec.mode !== 'upsert' || !stage) return { into: quotePgIdent(table), keys, created };
   await client.query(
     `create temp table ${STAGE} (like ${quotePgIdent(table)} including defaults) on commit drop`,
   );
-  return { into: STAGE, keys };
+  return { into: STAGE, keys, created };
 }
 
 /** Moves staged rows into the target; the last staged row for a key wins. */

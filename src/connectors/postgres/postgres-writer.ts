@@ -11,7 +11,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { AppError } from '../../core/errors.js';
 import type { Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
-import { requireTable, writeColumns } from '../columns.js';
+import { createdTypeGuard, requireTable, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quotePgColumn } from '../sql-ident.js';
 import { cancelBackend } from './cancel-backend.js';
@@ -44,6 +44,7 @@ export async function openPgWriter(
   let names: string[] = [];
   let keys: string[] = [];
   let rows = 0;
+  let guard: ((batch: readonly Row[], firstRecord: number) => void) | undefined;
   /** Rows held back while the write is still small enough for one INSERT. */
   let pending: Row[] = [];
   const what = `writing to table '${table}'`;
@@ -82,6 +83,7 @@ export async function openPgWriter(
     await client.query('begin');
     const target = await prepareTarget(client, spec, columns);
     keys = target.keys;
+    if (target.created && spec.columnsInferred) guard = createdTypeGuard(columns);
     const s = client.query(
       copyFrom(`copy ${target.into} (${names.map(quotePgColumn).join(', ')}) from stdin`),
     );
@@ -137,11 +139,13 @@ export async function openPgWriter(
           }
           await start(pending.length > 0 ? pending : batch);
           if (pending.length > 0) {
+            guard?.(pending, 1);
             await push(copyTextBatch(pending, names));
             rows += pending.length;
             pending = [];
           }
         }
+        guard?.(batch, rows + 1);
         await push(copyTextBatch(batch, names));
         rows += batch.length;
       } catch (e) {

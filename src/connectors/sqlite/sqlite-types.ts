@@ -77,6 +77,13 @@ function safeOrBig(v: bigint): number | bigint {
   return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }
 
+/** A value for a decimal column: numbers as the digits they print as, so the text is the value. */
+export function toSqliteDecimal(v: unknown): string | number | bigint | Buffer | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return Decimal.from(v).digits;
+  if (typeof v === 'bigint') return v.toString();
+  return toSqlite(v);
+}
+
 /** A JavaScript value to something better-sqlite3 can bind. */
 export function toSqlite(v: unknown): string | number | bigint | Buffer | null {
   if (v === null || v === undefined) return null;

@@ -7,12 +7,12 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../core/errors.js';
 import { fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
-import { requireKnownFields, requireTable, upsertKeys, writeColumns } from '../columns.js';
+import { createdTypeGuard, requireKnownFields, requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './sqlite-catalog.js';
 import { sqliteError } from './sqlite-errors.js';
-import { toSqlite } from './sqlite-types.js';
+import { toSqlite, toSqliteDecimal } from './sqlite-types.js';
 
 /**
  * Takes SQLite's write lock without blocking the event loop. better-sqlite3 is synchronous, so letting
@@ -71,7 +71,10 @@ export function openSqliteWriter(
   let state: 'new' | 'open' | 'done' = 'new';
   let insert: Database.Statement<unknown[]> | undefined;
   let names: string[] = [];
+  /** Per name: a decimal column, which stores digits as text (a bound double would read 12 as 12.0). */
+  let exact: boolean[] = [];
   let rows = 0;
+  let guard: ((batch: readonly Row[], firstRecord: number) => void) | undefined;
 
   const finish = () => {
     if (state === 'done') return;
@@ -94,9 +97,12 @@ export function openSqliteWriter(
         throw new AppError('BAD_REQUEST', `table '${table}' does not exist and create is off for this step`);
       }
       db.exec(createTableSql(table, columns, keys.length > 0 ? keys : (spec.keys ?? [])));
+      if (spec.columnsInferred) guard = createdTypeGuard(columns);
     } else if (spec.mode === 'replace') {
       db.exec(`DELETE FROM ${quoteSqliteIdent(table)}`);
     }
+    const typeOf = new Map((existing ?? columns).map((c) => [c.name, c.type]));
+    exact = names.map((n) => typeOf.get(n) === 'decimal');
     const cols = names.map(quoteSqliteColumn);
     let sql = `INSERT INTO ${quoteSqliteIdent(table)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     if (spec.mode === 'upsert') {
@@ -124,9 +130,13 @@ export function openSqliteWriter(
         if (state === 'new') await start(batch);
         const stmt = insert;
         if (!stmt) return;
+        guard?.(batch, rows + 1);
         const values: (string | number | bigint | Buffer | null)[] = new Array(names.length);
         for (const row of batch) {
-          for (let i = 0; i < names.length; i++) values[i] = toSqlite(fieldOf(row, names[i] ?? ''));
+          for (let i = 0; i < names.length; i++) {
+            const v = fieldOf(row, names[i] ?? '');
+            values[i] = exact[i] ? toSqliteDecimal(v) : toSqlite(v);
+          }
           stmt.run(values);
         }
         rows += batch.length;
