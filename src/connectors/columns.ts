@@ -48,14 +48,30 @@ export function inferColumns(rows: readonly Row[]): Column[] {
   return [...types].map(([name, type]) => ({ name, type: type ?? 'text', nullable: true }));
 }
 
-/** Whether a value can land in a column of this type as it was created (text takes any scalar). */
+/**
+ * Whether a value can land unchanged in a column of this type as it was created: text and JSON take
+ * anything, a decimal any number, a double no decimal (it would round), dates and timestamps their text.
+ */
 function fits(type: ColumnType, value: unknown): boolean {
   if (value === null || value === undefined) return true;
   const t = typeOf(value);
-  if (t === type || type === 'text') return true;
-  if (type === 'decimal') return t === 'bigint' || t === 'number';
-  if (type === 'number') return t === 'bigint';
-  return type === 'json';
+  switch (type) {
+    case 'text':
+    case 'json':
+      return true;
+    case 'integer':
+    case 'bigint':
+      return t === 'bigint';
+    case 'decimal':
+      return NUMERIC.has(t ?? 'text');
+    case 'number':
+      return t === 'bigint' || t === 'number';
+    case 'date':
+    case 'timestamp':
+      return t === 'text' || t === 'timestamp';
+    default:
+      return t === type;
+  }
 }
 
 /**

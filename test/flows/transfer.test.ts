@@ -132,7 +132,8 @@ describe('transfer flows against real databases and files', () => {
         },
       ],
     });
-    expect((await run('csv-to-maria')).status).toBe('succeeded');
+    const first = await run('csv-to-maria');
+    expect(first.status, first.error ?? '').toBe('succeeded');
     writeFileSync(join(s.dataDir, 'files', 'out.csv'), 'id,customer\n2,renamed\n4,new\n');
     const again = await run('csv-to-maria');
     expect(again.status).toBe('succeeded');
