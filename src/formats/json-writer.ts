@@ -1,7 +1,7 @@
 import type { RowStream } from '../core/records.js';
 import type { WriteContext } from './format.js';
-import type { JsonOptions } from './json-options.js';
 import { stringifyJson } from './json-exact.js';
+import type { JsonOptions } from './json-options.js';
 import { encodeText } from './text.js';
 
 /**
