@@ -31,6 +31,9 @@ function stringEnd(buf: string, i: number): number {
 interface ScanState {
   depth: number;
   inString: boolean;
+  /** Digits and points in a row outside strings, and whether a number may be beyond a double. */
+  run?: number;
+  inexact?: boolean;
 }
 
 /**
@@ -52,6 +55,15 @@ function compositeEnd(buf: string, i: number, st: ScanState): number {
       continue;
     }
     const c = buf.charCodeAt(i++);
+    if ((c >= 48 && c <= 57) || c === 46) {
+      // 16 digits (a double keeps 15 exactly) or an exponent: this value may need the exact parse.
+      if (st.run !== undefined && ++st.run >= 16) st.inexact = true;
+      continue;
+    }
+    if (st.run !== undefined) {
+      if ((c === 101 || c === 69) && st.run > 0) st.inexact = true;
+      st.run = 0;
+    }
     if (c === QUOTE) st.inString = true;
     else if (c === 123 || c === 91) {
       if (++depth > MAX_NESTING) return TOO_DEEP;
@@ -139,7 +151,8 @@ export function takeComplete(
   let i = cur.pos;
   let count = 0;
   while (batch.length < batchSize && buf.charCodeAt(i) === 123) {
-    const end = compositeEnd(buf, i + 1, { depth: 1, inString: false });
+    const st: ScanState = { depth: 1, inString: false, run: 0, inexact: false };
+    const end = compositeEnd(buf, i + 1, st);
     if (end < 0) break;
     let j = end;
     while (j < buf.length && isWhitespace(buf.charCodeAt(j))) j++;
@@ -147,7 +160,8 @@ export function takeComplete(
     if (after !== 44 && after !== 93) break;
     let value: unknown;
     try {
-      value = parseJson(buf.slice(i, end));
+      const text = buf.slice(i, end);
+      value = st.inexact ? parseJson(text) : JSON.parse(text);
     } catch {
       break;
     }

@@ -52,6 +52,17 @@ describe('exact JSON', () => {
     );
   });
 
+  it('keeps them exact on the fast path of the reader too (whole records in one chunk)', async () => {
+    const text =
+      '[{"a": 1, "s": "12345678901234567890"}, {"a": 12345678901234567890.123456789}, {"a": 1.5e400}, {"a": true}]';
+    expect(await readAll('json', text, {}, 1 << 16)).toEqual([
+      { a: 1, s: '12345678901234567890' },
+      { a: Decimal.of('12345678901234567890.123456789') },
+      { a: Decimal.of('1.5e400') },
+      { a: true },
+    ]);
+  });
+
   it('writes Decimal and bigint as JSON numbers with every digit', () => {
     expect(
       stringifyJson({
