@@ -50,12 +50,12 @@ describe('exact values across paths', () => {
     pa = new pg.Pool({ connectionString: a.url, max: 2 });
     pb = new pg.Pool({ connectionString: b.url, max: 2 });
     my = await mysql.createConnection(m.url);
-    mkdirSync(join(s.dataDir, 'files'));
+    mkdirSync(join(s.dataDir, 'files'), { recursive: true });
     await s.ctx.definitions.put('connection', 'a', { type: 'postgres', url: a.url }, by);
     await s.ctx.definitions.put('connection', 'b', { type: 'postgres', url: b.url }, by);
     await s.ctx.definitions.put('connection', 'm', { type: 'mysql', url: m.url }, by);
     await s.ctx.definitions.put('connection', 'files', { type: 'files', root: 'files' }, by);
-    await s.ctx.definitions.put('connection', 'lite', { type: 'sqlite', path: 'exact.db' }, by);
+    await s.ctx.definitions.put('connection', 'lite', { type: 'sqlite', path: 'files/exact.db' }, by);
     await pa.query(
       'create table vals (id integer primary key, n numeric, f numeric(40,30), b bigint, t timestamptz)',
     );
@@ -256,7 +256,7 @@ describe('exact values across paths', () => {
       ['11.5', 'yes'],
       ['12', '7'],
     ]);
-    const lite = new Database(join(s.dataDir, 'exact.db'), { readonly: true });
+    const lite = new Database(join(s.dataDir, 'files', 'exact.db'), { readonly: true });
     const declared = lite.prepare("select type from pragma_table_info('mixed') where name = 'a'").get();
     const stored = lite.prepare('select a, typeof(a) t from mixed order by rowid').all();
     lite.close();
