@@ -198,6 +198,14 @@ describe('connections reach only what the administrator allows', { timeout: 60_0
     const viaLink = await run(editor, 'promote');
     expect(viaLink.status).toBe(1);
     expect(viaLink.exception).toContain("data directory's own files");
+    // Testing and listing the connection refuse it the same way, and the server stays up.
+    const tested = await editor<{ ok: boolean; message: string }>('POST', '/rest/v1/connections/late/test');
+    expect(tested.body).toMatchObject({ ok: false });
+    expect(tested.body.message).toContain("data directory's own files");
+    const listed = await editor<ErrorBody>('GET', '/rest/v1/connections/late/tables');
+    expect(listed.status).toBe(422);
+    expect(listed.body.error.code).toBe('PATH_NOT_ALLOWED');
+    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
 
     await editor('PUT', '/rest/v1/connections/mine', { type: 'sqlite', path: 'files/mine.db' });
     for (const sql of [
