@@ -85,7 +85,8 @@ function splitCsvLine(line: string, delimiter: string, quote: string): string[] 
     } else cur += c;
   }
   out.push(cur);
-  return out.map((s) => s.trim());
+  // Names as the row path's reader gives them (spaces kept), so both paths name the same columns.
+  return out;
 }
 
 /** What a CSV load writes: its column names and types, and the bytes to send (header still in them). */

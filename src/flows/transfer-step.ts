@@ -2,6 +2,7 @@ import { inferColumns } from '../connectors/columns.js';
 import type { DestinationSpec, SourceSpec, Writer } from '../connectors/connector.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { type Column, oneBatch, type RowStream } from '../core/records.js';
+import { CsvFastPathRefused } from '../formats/csv-byte-guard.js';
 import { agreeCsvDialect } from '../formats/csv-dialect.js';
 import type { CompiledTransforms } from '../transforms/compile-transforms.js';
 import type { StepStats } from './engine-types.js';
@@ -142,11 +143,20 @@ async function tryCopyPath(
   const out = await copyOut.read(spec, dialect, env.signal).catch(blameParameters(from, spec));
   const dest = { ...draft, columns: out.columns };
   stats.path = 'copy';
-  const { rowsWritten } = await copyIn.write(dest, out.bytes, dialect, env.signal).catch((err: unknown) => {
-    // The destination reports the failure; say which file the bad bytes came from.
-    if (from.file === undefined || !(err instanceof AppError)) throw err;
+  const written = await copyIn.write(dest, out.bytes, dialect, env.signal).catch((err: unknown) => {
+    // Bytes the destination's loader would read otherwise than the row path: it rolled back, and the
+    // step runs again on the row path.
+    if (err instanceof CsvFastPathRefused) return undefined;
+    // The destination reports the failure; say which file the bad bytes came from (a format error
+    // names it already).
+    if (from.file === undefined || !(err instanceof AppError) || err.code === 'FORMAT_ERROR') throw err;
     throw new AppError(err.code, `${from.file}: ${err.message}`, { cause: err });
   });
+  if (written === undefined) {
+    delete stats.path;
+    return false;
+  }
+  const { rowsWritten } = written;
   stats.rowsRead = rowsWritten;
   stats.rowsWritten = rowsWritten;
   return true;

@@ -33,6 +33,8 @@ export interface CsvDialectOffer {
   readonly dialect: Readonly<CsvDialect>;
   /** Fields it can be told to take from the other side (COPY and LOAD DATA take them as options). */
   readonly adapts: readonly (keyof CsvDialect)[];
+  /** Narrows what it adapts to: false for a dialect it cannot carry exactly. */
+  readonly accepts?: (dialect: Readonly<CsvDialect>) => boolean;
 }
 
 const FIELDS: readonly (keyof CsvDialect)[] = [
@@ -66,6 +68,7 @@ export function sameCsvDialect(a: Partial<CsvDialect>, b: Partial<CsvDialect>): 
 /** Whether `offer` reads or writes `dialect`: its own, or one differing only in fields it adapts. */
 export function offerTakes(offer: CsvDialectOffer, dialect: Partial<CsvDialect>): boolean {
   const d = fullCsvDialect(dialect);
+  if (offer.accepts && !offer.accepts(d)) return false;
   return FIELDS.every((k) => offer.dialect[k] === d[k] || offer.adapts.includes(k));
 }
 

@@ -30,6 +30,11 @@ export const CsvOptionsSchema = Type.Object(
       description:
         'Keep a quoted field equal to nullValue (e.g. "") as text rather than null. Free (the reader knows which fields were quoted); false makes every field equal to nullValue null.',
     }),
+    lenientQuotes: Type.Boolean({
+      default: false,
+      description:
+        'Read a quote inside an unquoted field (5\'11" tall) as text instead of failing with its line number. Such files take the row path.',
+    }),
     ...textOptions,
     skipEmptyLines: Type.Boolean({ default: true, description: 'Ignore lines with no characters.' }),
     trim: Type.Boolean({ default: false, description: 'Remove spaces around unquoted fields.' }),

@@ -16,6 +16,8 @@ export interface CsvDialect {
   skipEmptyLines: boolean;
   /** When false, a quoted field equal to nullValue is null too. */
   distinguishQuoted: boolean;
+  /** A quote inside an unquoted field is text, not an error. */
+  lenientQuotes: boolean;
 }
 
 export class CsvSyntaxError extends Error {
@@ -194,7 +196,11 @@ export class CsvScanner {
             if (i + 1 >= len && !done) return -1;
             if (buf.charCodeAt(i + 1) === LF) break;
           }
-          if (c === q) throw new CsvSyntaxError('quote inside an unquoted field', this.line + lines);
+          if (c === q && !this.o.lenientQuotes)
+            throw new CsvSyntaxError(
+              'quote inside an unquoted field (quote the field, or set lenientQuotes to read such quotes as text)',
+              this.line + lines,
+            );
           i++;
         }
         if (i >= len && !done) return -1;

@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import type { AppError } from '../core/errors.js';
 import { canonicalEncoding, type Encoding, IANA_NAME } from './encodings.js';
 import type { ByteSource } from './format.js';
 import { formatError } from './format-error.js';
@@ -81,14 +82,19 @@ export async function* decodeText(
     if (rest.length > 0) yield rest;
   } catch (err) {
     if (!(err instanceof InvalidBytes)) throw err;
-    throw formatError(
-      source,
-      `byte offset ${err.offset}`,
-      `not valid ${IANA_NAME[encoding]} (send or declare the right encoding, or set invalidBytes to replace to read such bytes as U+FFFD)`,
-    );
+    throw invalidBytesError(source, encoding, err.offset);
   } finally {
     await it.return?.();
   }
+}
+
+/** The error for bytes that are not valid in `encoding`, at `offset` (from 0) of the input. */
+export function invalidBytesError(source: string, encoding: Encoding, offset: number): AppError {
+  return formatError(
+    source,
+    `byte offset ${offset}`,
+    `not valid ${IANA_NAME[encoding]} (send or declare the right encoding, or set invalidBytes to replace to read such bytes as U+FFFD)`,
+  );
 }
 
 function byteOrderMark(b: Uint8Array): { encoding: Encoding; length: number } | undefined {

@@ -127,7 +127,7 @@ describe('files byte fast paths', () => {
     ]);
   });
 
-  it('copyOut returns the raw bytes, header included', async () => {
+  it('copyOut returns the bytes of the file, header included, without a byte order mark', async () => {
     await writeFile(at('raw.csv'), '\ufeffa;b\n1;"x"\n');
     const opts = { ...DIALECT, delimiter: ';' };
     const out = await files.copyOut?.read(
@@ -135,7 +135,7 @@ describe('files byte fast paths', () => {
       opts,
     );
     expect(out?.columns.map((c) => c.name)).toEqual(['a', 'b']);
-    expect(await collect(out!.bytes)).toBe('\ufeffa;b\n1;"x"\n');
+    expect(await collect(out!.bytes)).toBe('a;b\n1;"x"\n');
   });
 
   it('PostgreSQL copyOut pipes into files copyIn; rows counted, values read back the same', async () => {

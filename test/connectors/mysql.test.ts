@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
 import { mysqlConnectorType } from '../../src/connectors/mysql/mysql-type.js';
+import { readAll, writeBytes } from '../formats/helpers.js';
 import { connectorContext } from '../helpers/connector-context.js';
 import { createMariaDatabase } from '../services.js';
 import { describeConnectorConformance, readRows } from './conformance.js';
@@ -76,5 +78,55 @@ describe('mysql connector specifics', () => {
       ),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect((await readRows(connector, { table: 'people' })).length).toBe(4);
+  });
+});
+
+describe('LOAD DATA reads what the CSV reader reads', () => {
+  let connector: Connector;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await createMariaDatabase('myload');
+    drop = db.drop;
+    connector = await mysqlConnectorType.create({ url: db.url }, connectorContext('/tmp'));
+  });
+  afterAll(async () => {
+    await connector.close();
+    await drop();
+  });
+
+  it('lands any rows the CSV writer writes exactly as the reader reads them back', async () => {
+    const text = fc.oneof(
+      fc.constantFrom('', ' ', 'NULL', '\\N', '\\', 'a\\nb', '"', '""', ',', '\r\n', '\n', 'x\ry', 'é😀'),
+      fc.string({ maxLength: 6 }).filter((s) => !s.includes('\0')),
+    );
+    const value = fc.option(text, { nil: null, freq: 4 });
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(value, value), { minLength: 1, maxLength: 12 }),
+        fc.constantFrom('"', '\\'),
+        fc.constantFrom('\n', '\r\n'),
+        async (pairs, escapeChar, recordDelimiter) => {
+          const options = { escape: escapeChar, recordDelimiter };
+          const rows = pairs.map(([a, b], id) => ({ id: String(id), a, b }));
+          const bytes = await writeBytes('csv', rows, options);
+          const expected = await readAll('csv', bytes, options);
+          const table = `t${round++}`;
+          await connector.copyIn?.write({ table, mode: 'replace', columns: [] }, Readable.from([bytes]), {
+            delimiter: ',',
+            quote: '"',
+            escape: escapeChar,
+            nullValue: '',
+            header: true,
+          });
+          const got = await readRows(connector, {
+            query: `select * from ${table} order by cast(id as unsigned)`,
+            params: {},
+          });
+          expect(got, JSON.stringify(bytes.toString())).toEqual(expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -6,6 +6,7 @@
  * nothing, so the other side must speak its dialect.
  */
 import { AppError } from '../../core/errors.js';
+import { CsvByteGuard } from '../../formats/csv-byte-guard.js';
 import {
   type CsvDialect,
   type CsvDialectOffer,
@@ -30,7 +31,15 @@ export function fileCsvDialect(format: FormatSpec | undefined): CsvDialect | und
     return undefined;
   }
   // Bytes read as U+FFFD on the row path would reach COPY as they are.
-  if (o.invalidBytes !== 'error' || !o.header || o.columns !== undefined || o.trim || !o.distinguishQuoted)
+  // COPY reads a quote inside an unquoted field as the start of a quoted one: lenient files need rows.
+  if (
+    o.invalidBytes !== 'error' ||
+    !o.header ||
+    o.columns !== undefined ||
+    o.trim ||
+    !o.distinguishQuoted ||
+    o.lenientQuotes
+  )
     return undefined;
   const { delimiter, quote, nullValue } = o;
   return {
@@ -73,4 +82,20 @@ export function requireCsvFastPath(
     );
   }
   return offer.dialect;
+}
+
+/**
+ * The bytes of a file in `format` (a dialect fileCsvDialect accepted) as the row path would take them:
+ * stopped with the reader's error at the first record it would refuse, empty lines left out.
+ */
+export async function* guardedCsvBytes(
+  bytes: AsyncIterable<Uint8Array>,
+  format: FormatSpec | undefined,
+  dialect: CsvDialect,
+  source: string,
+): AsyncGenerator<Uint8Array> {
+  const { skipEmptyLines } = readCsvOptions(format?.options);
+  const guard = new CsvByteGuard({ ...dialect, skipEmptyLines, source });
+  for await (const chunk of bytes) yield* guard.push(chunk);
+  yield* guard.end();
 }

@@ -24,7 +24,7 @@ import type {
 } from '../connector.js';
 import { peekCsvHeader } from '../csv-header.js';
 import type { FileAccess } from '../file-access.js';
-import { fileCsvOffer, requireCsvFastPath } from './csv-fast-path.js';
+import { fileCsvOffer, guardedCsvBytes, requireCsvFastPath } from './csv-fast-path.js';
 import { CsvRecordCounter } from './csv-record-counter.js';
 import { openFileWriter, sizeOf, writeBytesAtomically } from './file-writer.js';
 import { hasWildcard, listFiles, matchFiles } from './glob.js';
@@ -226,8 +226,10 @@ class FilesConnector implements Connector {
       );
     }
     const dialect = requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
+    const { format } = spec;
     const [file] = await this.resolveFiles(spec.file);
     if (!file) throw new AppError('NOT_FOUND', `File '${spec.file}' does not exist`);
+    const shown = file.shown;
     throwIfAborted(signal);
     const input = createReadStream(file.full, { highWaterMark: 256 * 1024 });
     const stop = (): void => {
@@ -239,7 +241,7 @@ class FilesConnector implements Connector {
       const columns: Column[] = peeked.header.map((name) => ({ name, type: 'text', nullable: true }));
       async function* bytes(): AsyncGenerator<Uint8Array> {
         try {
-          yield* peeked.bytes;
+          yield* guardedCsvBytes(peeked.bytes, format, dialect, shown);
         } finally {
           // Also runs when the consumer stops early, so the file handle is released.
           signal?.removeEventListener('abort', stop);

@@ -9,6 +9,7 @@ import type { Connector } from '../connector.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
+import { LoadDataBytes } from './load-data-bytes.js';
 import { listTables } from './mysql-catalog.js';
 import { type MysqlConfig, mysqlPoolOptions } from './mysql-config.js';
 import { mysqlCopyIn } from './mysql-copy.js';
@@ -17,10 +18,14 @@ import { mysqlRead, mysqlSession } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 import { openMysqlWriter } from './mysql-writer.js';
 
-/** LOAD DATA is told the CSV it reads, so it takes a file's own dialect (the encoding stays UTF-8). */
+/**
+ * LOAD DATA is told the CSV it reads, so it takes a file's own dialect (the encoding stays UTF-8), as
+ * long as its escape is the quote or a backslash (see load-data-bytes.ts).
+ */
 const LOAD_DATA_CSV: CsvDialectOffer = {
   dialect: PLAIN_CSV,
   adapts: ['delimiter', 'quote', 'escape', 'nullValue', 'header'],
+  accepts: (d) => LoadDataBytes.takes(d.escape, d.quote) && d.delimiter !== '\\' && d.quote !== '\\',
 };
 
 export function createMysqlConnector(config: MysqlConfig): Connector & { readonly pool: mysql.Pool } {

@@ -16,6 +16,7 @@ import type { CsvCopyOptions, DestinationSpec } from '../connector.js';
 import { csvLayout } from '../csv-header.js';
 import { onConnection } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
+import { LoadDataBytes } from './load-data-bytes.js';
 import { mysqlSession } from './mysql-read.js';
 import { dropCreatedTable, ensureTable, upsertClause } from './mysql-writer.js';
 
@@ -68,22 +69,38 @@ export async function mysqlCopyIn(
         await conn.query(`CREATE TEMPORARY TABLE ${STAGE} LIKE ${into}`);
         into = STAGE;
       }
-      // Empty fields are NULL (LOAD DATA cannot tell "" from an empty field once ESCAPED BY is off).
-      const nullValue = options.nullValue ?? '';
-      const vars = names.map((_, i) => `@c${i}`);
-      const sets = names.map((n, i) => {
-        const v = `NULLIF(@c${i}, ${sqlEscape(nullValue)})`;
-        return `${quoteMysqlColumn(n)} = ${columns[i]?.type === 'timestamp' ? utcDatetime(v) : v}`;
-      });
+      // The bytes are rewritten so that LOAD DATA reads nulls, empty text and backslashes as the
+      // row path does (load-data-bytes.ts); they then need the backslash as escape character.
+      // Timestamps go through a variable to land in UTC (a null, \N, stays null).
+      const targets = names.map((n, i) =>
+        columns[i]?.type === 'timestamp' ? `@c${i}` : quoteMysqlColumn(n),
+      );
+      const sets = names.flatMap((n, i) =>
+        columns[i]?.type === 'timestamp' ? [`${quoteMysqlColumn(n)} = ${utcDatetime(`@c${i}`)}`] : [],
+      );
       const sql =
         `LOAD DATA LOCAL INFILE 'integrator.csv' ${spec.mode === 'upsert' ? 'REPLACE ' : ''}INTO TABLE ${into}` +
         ` CHARACTER SET utf8mb4 FIELDS TERMINATED BY ${sqlEscape(delimiter)} OPTIONALLY ENCLOSED BY ${sqlEscape(quote)}` +
-        ` ESCAPED BY ${sqlEscape(options.escape && options.escape !== quote ? options.escape : '')}` +
-        ` LINES TERMINATED BY ${sqlEscape(crlf ? '\r\n' : '\n')}${header ? ' IGNORE 1 LINES' : ''}` +
-        ` (${vars.join(', ')}) SET ${sets.join(', ')}`;
+        ` ESCAPED BY '\\\\' LINES TERMINATED BY ${sqlEscape(crlf ? '\r\n' : '\n')}${header ? ' IGNORE 1 LINES' : ''}` +
+        ` (${targets.join(', ')})${sets.length > 0 ? ` SET ${sets.join(', ')}` : ''}`;
+      const rewrite = new LoadDataBytes({
+        delimiter,
+        quote,
+        escape: options.escape ?? quote,
+        nullValue: options.nullValue ?? '',
+      });
+      // An empty packet ends a LOCAL INFILE transfer, so no empty chunk may reach the stream.
+      async function* rewritten(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of bytes) {
+          const out = rewrite.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+          if (out.length > 0) yield out;
+        }
+        const last = rewrite.end();
+        if (last.length > 0) yield last;
+      }
       const [res] = await conn.query<ResultSetHeader>({
         sql,
-        infileStreamFactory: () => Readable.from(bytes),
+        infileStreamFactory: () => Readable.from(rewritten()),
       });
       if (res.warningStatus > 0) {
         const [w] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
