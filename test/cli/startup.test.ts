@@ -161,4 +161,23 @@ describe('the command line loads what a command needs', { timeout: 60_000 }, () 
     ])
       expect(packages.has(heavy), heavy).toBe(false);
   });
+
+  it('the user and audit commands load only the store and its services', async () => {
+    for (const command of [
+      ['user', 'list'],
+      ['audit', 'verify'],
+    ]) {
+      const files = await loadedBy(command);
+      const packages = new Set(files.flatMap((f) => packageOf(f) ?? []));
+      // Listing users hashes no password and validates nothing against a schema.
+      for (const unused of ['@sinclair/typebox', '@node-rs/argon2'])
+        expect(packages.has(unused), `${command.join(' ')}: ${unused}`).toBe(false);
+      const layers = files.filter((f) =>
+        /\/dist\/(flows|runs|listeners|connectors|connections|formats|transforms|scheduler|notifications|definitions)\//.test(
+          f,
+        ),
+      );
+      expect(layers, command.join(' ')).toEqual([]);
+    }
+  });
 });
