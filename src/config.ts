@@ -53,6 +53,11 @@ export interface Settings {
    * directory. The data directory's own files stay out of reach whatever this says.
    */
   fileRoots: string[];
+  /**
+   * Seconds a listener remembers an Idempotency-Key: a repeated key within it answers the first call's
+   * outcome, whatever the payload retention.
+   */
+  idempotencyWindowSeconds: number;
 }
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -150,5 +155,6 @@ export function loadSettings(env: Env = process.env): Settings {
     keepAliveTimeoutSeconds: int(env, 'INTEGRATOR_KEEP_ALIVE_TIMEOUT', 72, 1),
     maxConnections: int(env, 'INTEGRATOR_MAX_CONNECTIONS', 1000, 1),
     fileRoots: parseFileRoots(env['INTEGRATOR_FILE_ROOTS'], dataDir),
+    idempotencyWindowSeconds: int(env, 'INTEGRATOR_IDEMPOTENCY_WINDOW', 86_400, 1),
   };
 }

@@ -17,6 +17,7 @@ import { SecretBox } from './definitions/secret-box.js';
 import { createExtensions, type Extensions } from './extensions.js';
 import { FlowEngine } from './flows/flow-engine.js';
 import { flowKind } from './flows/flow-kind.js';
+import { IdempotencyKeys } from './listeners/idempotency-keys.js';
 import { listenerKind, listenerPath } from './listeners/listener-kind.js';
 import { ListenerRouter } from './listeners/listener-router.js';
 import { listenerSchema } from './listeners/listener-schema.js';
@@ -67,7 +68,7 @@ export interface Context {
   /** Ends or requeues runs whose process died; started by the runs module. */
   recovery: RunRecovery;
   /** The parts of HTTP listeners the run side uses too: async payloads feed queued runs. */
-  listeners: { router: ListenerRouter; payloads: PayloadStore; queue: PayloadQueue };
+  listeners: { router: ListenerRouter; payloads: PayloadStore; queue: PayloadQueue; keys: IdempotencyKeys };
   /** Fires schedules (started by the scheduler module where the role runs it) and records the fires. */
   schedules: { scheduler: Scheduler; fires: ScheduleFires };
   /** Calls webhooks when runs end; started by the notifications module. */
@@ -112,14 +113,15 @@ export async function createContext(
   const workerId = `${hostname()}:${process.pid}`;
   const runQueue = await createRunQueue({ settings, store, definitions, logger, calls, workerId });
   const router = new ListenerRouter(definitions, logger, listenerSchema(extensions));
-  const payloadQueue = new PayloadQueue(store, router, logger);
+  const keys = new IdempotencyKeys(store, settings.idempotencyWindowSeconds * 1000);
+  const payloadQueue = new PayloadQueue(store, router, logger, keys);
   const runs = new RunService(new RunStore(store), engine, audit, logger, {
     queue: runQueue,
     io: (run) => payloadQueue.io(run),
     workerId,
     debug: settings.debug,
   });
-  const payloads = new PayloadStore(store, runs, audit);
+  const payloads = new PayloadStore(store, runs, audit, keys);
   const recovery = new RunRecovery(store, runs, engine, logger, settings.runLeaseSeconds, (run) =>
     payloadQueue.recoveryPolicy(run),
   );
@@ -145,7 +147,7 @@ export async function createContext(
     runs,
     runQueue,
     recovery,
-    listeners: { router, payloads, queue: payloadQueue },
+    listeners: { router, payloads, queue: payloadQueue, keys },
     schedules: { scheduler, fires },
     notifier,
     async close() {

@@ -3,6 +3,7 @@ import type { Column, Row, RowStream } from '../core/records.js';
 import type { CsvDialect, CsvDialectOffer } from '../formats/csv-dialect.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
+import type { CommitLedger, CommitMark } from './commit-ledger.js';
 import type { FileAccess } from './file-access.js';
 
 /** Format settings as a flow states them: the format type plus its options. */
@@ -46,6 +47,11 @@ export interface DestinationSpec {
   columnsInferred?: boolean;
   /** Create the table when it does not exist (default true). */
   create?: boolean;
+  /**
+   * The run step this write commits for: a connector with a `commits` ledger records it in the same
+   * transaction as the rows (see commit-ledger.ts); others ignore it.
+   */
+  commit?: CommitMark;
 }
 
 export interface TableInfo {
@@ -123,6 +129,11 @@ export interface Connector {
     params: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<{ rowsAffected: number }>;
+  /**
+   * The destination's record of the run steps it committed, for connectors whose writers and copyIn
+   * record `DestinationSpec.commit` atomically with the rows (databases). Absent: at least once.
+   */
+  readonly commits?: CommitLedger;
   /** Optional byte fast paths (see CopyIn and CopyOut). */
   readonly copyIn?: CopyIn;
   readonly copyOut?: CopyOut;

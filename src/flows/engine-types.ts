@@ -43,6 +43,18 @@ export const LogLineSchema = Type.Object({
 export type LogLine = Static<typeof LogLineSchema>;
 
 /**
+ * The identity a run's destination commits are recorded under (commit-ledger.ts), given for a run that
+ * may execute again: a queued run (retries, crash recovery) or a sync listener call with an
+ * Idempotency-Key. `recheck`: an earlier execution may have committed some steps, which are not written
+ * again.
+ */
+export interface CommitIdentity {
+  runId: string;
+  attempt: number;
+  recheck: boolean;
+}
+
+/**
  * The data a caller hands to a flow and takes from it: the request body as the `@request` source, and a
  * sink that receives the `@response` target's rows. Present only when a listener call runs the flow.
  */

@@ -4,7 +4,7 @@ import type { DefinitionKind } from '../definitions/definition-kind.js';
 import type { DefinitionService } from '../definitions/definition-service.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
-import type { FlowIo, LogLine, RawParams, StepStats } from './engine-types.js';
+import type { CommitIdentity, FlowIo, LogLine, RawParams, StepStats } from './engine-types.js';
 import { flowKind } from './flow-kind.js';
 import type { FlowSpec, PipelineFlowSpec, SqlFlowSpec } from './flow-schema.js';
 import { resolveParameters } from './parameters.js';
@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   params: RawParams;
   signal: AbortSignal;
   io?: FlowIo | undefined;
+  /** Records each transfer step's commit in its destination (see CommitIdentity). */
+  commit?: CommitIdentity | undefined;
   log(line: LogLine): void;
   progress(steps: StepStats[]): void;
   /** Runs another flow as a child of this run (pipelines); returns whether it succeeded. */
@@ -58,6 +60,31 @@ export class FlowEngine {
     return spec;
   }
 
+  /**
+   * What the destinations recorded of a run (see commit-ledger.ts): the steps as committed, when every
+   * step of a transfer flow committed and its destination says so; undefined otherwise (a step not
+   * committed, a destination without a ledger, another kind of flow). Crash recovery asks before it
+   * runs an interrupted run again.
+   */
+  async recorded(spec: FlowSpec, runId: string): Promise<ExecuteResult | undefined> {
+    if (spec.type !== 'transfer') return undefined;
+    const steps: StepStats[] = [];
+    for (const [i, step] of spec.steps.entries()) {
+      if (step.to.connection.startsWith('@')) return undefined;
+      const target = await this.pool.get(step.to.connection);
+      const commit = await target.commits?.find(runId, i);
+      if (!commit) return undefined;
+      steps.push({
+        name: step.name ?? `step ${i + 1}`,
+        status: 'succeeded',
+        rowsRead: commit.rowsWritten,
+        rowsWritten: commit.rowsWritten,
+      });
+    }
+    const rowsWritten = steps.reduce((n, s) => n + s.rowsWritten, 0);
+    return { steps, rowsRead: rowsWritten, rowsWritten };
+  }
+
   async execute(spec: FlowSpec, opts: ExecuteOptions): Promise<ExecuteResult> {
     const params = resolveParameters(spec.parameters, opts.params);
     const steps: StepStats[] = [];
@@ -91,6 +118,16 @@ export class FlowEngine {
           steps.push(placeholder);
           const done = await runTransferStep(step, i, {
             ...env,
+            ...(opts.commit
+              ? {
+                  commit: {
+                    runId: opts.commit.runId,
+                    step: i,
+                    attempt: opts.commit.attempt,
+                    recheck: opts.commit.recheck,
+                  },
+                }
+              : {}),
             progress: (s) => {
               steps[i] = s;
               opts.progress(steps);

@@ -1,4 +1,5 @@
 import type { ConnectorPool } from '../connections/connector-pool.js';
+import type { CommitMark } from '../connectors/commit-ledger.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import type { FlowIo, StepStats } from './engine-types.js';
@@ -12,6 +13,11 @@ export interface StepEnv {
   signal: AbortSignal;
   io: FlowIo | undefined;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * What this step's destination commit is for, when the run may execute again (see commit-ledger.ts);
+   * `recheck`: it may have committed already, so the destination is asked first.
+   */
+  commit?: CommitMark & { recheck: boolean };
   /** Called as rows move, for live progress (CLI progress line, runs API). */
   progress(stats: StepStats): void;
 }

@@ -53,6 +53,9 @@ function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: 
     columns,
     create: to.create ?? true,
     ...(to.keys ? { keys: to.keys } : {}),
+    ...(env.commit
+      ? { commit: { runId: env.commit.runId, step: env.commit.step, attempt: env.commit.attempt } }
+      : {}),
   };
   if (to.table !== undefined)
     return { ...base, table: expandName(to.table, env.params, 'table', `${path}.table`) };
@@ -174,6 +177,7 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
   };
   const started = performance.now();
   try {
+    if (await committedBefore(step, env, stats)) return stats;
     if (await tryCopyPath(step, env, stats, path)) {
       env.log('info', `${stats.name}: copied ${stats.rowsWritten} rows straight through`);
     } else {
@@ -193,6 +197,26 @@ export async function runTransferStep(step: TransferStep, index: number, env: St
     stats.durationMs = Math.round(performance.now() - started);
     env.progress(stats);
   }
+}
+
+/**
+ * For a run executing again: whether an earlier execution committed this step already (its
+ * destination recorded it), in which case the step is done, with the rows that commit wrote.
+ */
+async function committedBefore(step: TransferStep, env: StepEnv, stats: StepStats): Promise<boolean> {
+  const mark = env.commit;
+  if (!mark?.recheck || step.to.connection.startsWith('@')) return false;
+  const target = await env.pool.get(step.to.connection);
+  const recorded = await target.commits?.find(mark.runId, mark.step);
+  if (!recorded) return false;
+  stats.rowsRead = recorded.rowsWritten;
+  stats.rowsWritten = recorded.rowsWritten;
+  stats.status = 'succeeded';
+  env.log(
+    'info',
+    `${stats.name}: committed already by attempt ${recorded.attempt} at ${recorded.committedAt} (${recorded.rowsWritten} rows); not written again`,
+  );
+  return true;
 }
 
 /**

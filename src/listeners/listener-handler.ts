@@ -15,6 +15,7 @@ import type { PayloadStore } from './payload-store.js';
 import { chooseFormat, readRequestBody } from './request-body.js';
 import { type RowsOutcome, respondWithRows } from './response-rows.js';
 import { DEFAULT_ERROR_BODY, DEFAULT_SYNC_BODY, renderTemplate } from './response-template.js';
+import { type KeyedSyncRun, keyedSyncRun } from './sync-keys.js';
 
 const BODYLESS = new Set(['GET', 'DELETE']);
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -136,9 +137,28 @@ export class ListenerHandler {
       },
     };
     if (spec.response?.single) io.responseRows = 1;
+    const key = BODYLESS.has(request.method) ? undefined : idempotencyKey(request);
     if (!BODYLESS.has(request.method))
       io.requestRows = (await readRequestBody(this.ctx.extensions.formats, request.raw, spec, false)).rows;
-    const run = await this.ctx.runs.runSync(req, io);
+    // The key is taken once the body is known to be readable: a call refused for its body is no call.
+    let keyed: Exclude<KeyedSyncRun, { replay: Run }> | undefined;
+    if (key !== undefined) {
+      const decided = await keyedSyncRun(
+        this.ctx.listeners.keys,
+        this.ctx.runs,
+        listener.name,
+        key,
+        this.ctx.settings.runLeaseSeconds * 1000,
+      );
+      if ('replay' in decided) {
+        // The first call's run succeeded: answer its outcome again, run nothing.
+        facts.runId = decided.replay.id;
+        const again = this.answer(request, spec, req, decided.replay, undefined);
+        return reply.code(again.status).header('idempotent-replayed', 'true').send(again.body);
+      }
+      keyed = decided;
+    }
+    const run = keyed ? await this.ctx.runs.runSyncAs(req, io, keyed) : await this.ctx.runs.runSync(req, io);
     facts.runId = run.id;
     if (reply.sent) return reply;
     answer ??= this.answer(request, spec, req, run, rows);
@@ -203,9 +223,7 @@ export class ListenerHandler {
         },
       );
     }
-    const key = request.headers['idempotency-key'];
-    if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)))
-      throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-200 visible ASCII characters');
+    const key = idempotencyKey(request);
     const payload = BODYLESS.has(request.method)
       ? {
           format: chooseFormat(this.ctx.extensions.formats, spec, 'application/json'),
@@ -299,6 +317,14 @@ function runFacts(run: Run): Record<string, unknown> {
     rowsWritten: run.rowsWritten,
     durationMs: run.durationMs,
   };
+}
+
+/** The call's Idempotency-Key, if it sent one; BAD_REQUEST when it is not 1-200 visible ASCII characters. */
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)))
+    throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-200 visible ASCII characters');
+  return key;
 }
 
 /** Query parameters become flow parameters, except the credential. */

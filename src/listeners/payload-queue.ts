@@ -1,13 +1,14 @@
 import type { Logger } from '../core/logger.js';
 import { FINAL_STATUSES, type Run, type RunIo } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
+import type { IdempotencyKeys } from './idempotency-keys.js';
 import type { ListenerRouter } from './listener-router.js';
 import { parseBodyFormat } from './request-body.js';
 
 /**
  * The queue side of async listeners: hands a queued run its stored payload, puts runs a killed process
- * left half-done back in the queue, counts what waits (for 429), and removes payloads once their run has
- * finished and the listener's retention has passed.
+ * left half-done back in the queue, counts what waits (for 429), removes payloads once their run has
+ * finished and the listener's retention has passed, and Idempotency-Keys once their window has.
  */
 export class PayloadQueue {
   private queuedAtRefresh = 0;
@@ -20,6 +21,7 @@ export class PayloadQueue {
     private readonly store: Store,
     private readonly router: ListenerRouter,
     private readonly logger: Logger,
+    private readonly keys: IdempotencyKeys,
   ) {}
 
   start(): void {
@@ -89,7 +91,10 @@ export class PayloadQueue {
       this.queuedAtRefresh = Number(row?.n ?? 0);
       this.acceptedSinceRefresh -= accepted;
       this.startedSinceRefresh -= started;
-      if (++this.sweeps % 20 === 0) await this.sweep();
+      if (++this.sweeps % 20 === 0) {
+        await this.sweep();
+        await this.keys.sweep();
+      }
     } catch (err) {
       this.logger.warn({ err }, 'listener queue refresh failed');
     }

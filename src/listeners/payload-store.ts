@@ -8,6 +8,7 @@ import type { RunService } from '../runs/run-service.js';
 import type { RunRequest } from '../runs/run-types.js';
 import type { Store } from '../store/database.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
+import type { IdempotencyKeys } from './idempotency-keys.js';
 import { type BodyFormat, parseBodyFormat } from './request-body.js';
 
 const PAYLOAD_COLUMNS = [
@@ -52,14 +53,15 @@ export interface Payload {
  * Durable intake of async listener payloads. `accept()` resolves only after the payload, its queued run
  * and the call's audit event are committed together, so a 202 never promises what a crash could lose.
  * They ride the audit trail's group commit: payloads that arrive while a write is in flight go into the
- * next one (one statement per burst on PostgreSQL). A repeated Idempotency-Key returns the first call's
- * receipt and stores nothing.
+ * next one (one statement per burst on PostgreSQL). A repeated Idempotency-Key (within the window the
+ * keys are kept, see IdempotencyKeys) returns the first call's receipt and stores nothing.
  */
 export class PayloadStore {
   constructor(
     private readonly store: Store,
     private readonly runs: RunService,
     private readonly audit: AuditLog,
+    private readonly keys: IdempotencyKeys,
   ) {}
 
   /**
@@ -75,21 +77,21 @@ export class PayloadStore {
     }
     const run = newRun(payload.run, 'queued');
     const receipt: Receipt = { status: 'received', messageId: randomUUID(), runId: run.id };
-    const work = this.runs.store
-      .addInsert(new UnitOfWork(), run)
-      .insert('listener_payloads', PAYLOAD_COLUMNS, {
-        message_id: receipt.messageId,
-        listener: payload.listener,
-        run_id: run.id,
-        idempotency_key: key ?? null,
-        format: JSON.stringify(payload.format),
-        body: payload.body,
-        received_at: run.createdAt,
-      });
+    const work = this.runs.store.addInsert(new UnitOfWork(), run);
+    if (key !== undefined) this.keys.addTo(work, payload.listener, key, receipt, run.createdAt);
+    work.insert('listener_payloads', PAYLOAD_COLUMNS, {
+      message_id: receipt.messageId,
+      listener: payload.listener,
+      run_id: run.id,
+      idempotency_key: key ?? null,
+      format: JSON.stringify(payload.format),
+      body: payload.body,
+      received_at: run.createdAt,
+    });
     try {
       await this.audit.recordWith(event(receipt), work);
     } catch (err) {
-      // The key is unique per listener: a call with the same key committed first.
+      // The key is the primary key per listener: a call with the same key committed first.
       const seen = key === undefined ? undefined : await this.findKey(payload.listener, key);
       if (seen) return seen;
       throw err;
@@ -98,15 +100,12 @@ export class PayloadStore {
     return receipt;
   }
 
-  /** The receipt of the payload a listener accepted with this Idempotency-Key, if any. */
+  /** The receipt of the call a listener accepted with this Idempotency-Key within the window, if any. */
   private async findKey(listener: string, key: string): Promise<Receipt | undefined> {
-    const found = await this.store.db
-      .selectFrom('listener_payloads')
-      .select(['message_id', 'run_id'])
-      .where('listener', '=', listener)
-      .where('idempotency_key', '=', key)
-      .executeTakeFirst();
-    return found && { status: 'received', messageId: found.message_id, runId: found.run_id, duplicate: true };
+    const seen = await this.keys.find(listener, key);
+    return seen?.messageId
+      ? { status: 'received', messageId: seen.messageId, runId: seen.runId, duplicate: true }
+      : undefined;
   }
 
   /** The payloads a listener still keeps (see retainPayloadDays), newest first, without their bodies. */

@@ -79,6 +79,42 @@ export class RunService {
     });
   }
 
+  /**
+   * Runs a sync call that may be sent again (it carries an Idempotency-Key), under the run id the key
+   * holds: its destinations record their commits, so a later execution of the same run writes no step
+   * twice. `previous`: the stored record of an earlier execution that did not succeed (failed, or
+   * interrupted and failed by crash recovery), executed again as its next attempt; CONFLICT when
+   * another call took it first. `recheck`: an earlier execution may have committed without leaving a
+   * record (its process was killed), so the destinations are asked first.
+   */
+  async runSyncAs(
+    req: RunRequest,
+    io: RunIo,
+    as: { id: string; previous?: Run | undefined; recheck: boolean },
+  ): Promise<Run> {
+    const spec = await this.engine.load(req.flow);
+    const run: Run = { ...newRun(req, 'running'), id: as.id };
+    const previous = as.previous;
+    if (previous) {
+      run.attempt = previous.attempt + 1;
+      run.createdAt = previous.createdAt;
+      const now = new Date().toISOString();
+      const taken = await this.runs.setStatus(run.id, 'running', [previous.status], {
+        attempt: run.attempt,
+        started_at: now,
+        heartbeat_at: now,
+        finished_at: null,
+        error: null,
+        worker: null,
+      });
+      if (!taken) throw new AppError('CONFLICT', `Run '${run.id}' is being executed by another call`);
+    }
+    return this.execute(run, spec, io, undefined, req.clientIp ?? null, undefined, {
+      stored: previous !== undefined,
+      commit: { recheck: as.recheck || previous !== undefined },
+    });
+  }
+
   /** Records a queued run; a worker executes it. Throws NOT_FOUND for an unknown flow. */
   async enqueue(req: RunRequest): Promise<Run> {
     await this.engine.load(req.flow);
@@ -116,7 +152,11 @@ export class RunService {
    * while the flow's `retry.attempts` allow; the returned run is then `queued` with the next attempt.
    */
   executeQueued(run: Run): Promise<Run> {
-    return this.execute(run, undefined, undefined, undefined, null, undefined, { retry: true });
+    // A later attempt may follow one that committed before its process died: its destinations say so.
+    return this.execute(run, undefined, undefined, undefined, null, undefined, {
+      retry: true,
+      commit: { recheck: run.attempt > 1 },
+    });
   }
 
   /**
@@ -130,7 +170,7 @@ export class RunService {
     parentSignal?: AbortSignal,
     clientIp: string | null = null,
     onProgress?: (run: Run) => void,
-    options: { retry?: boolean; stored?: boolean; depth?: number } = {},
+    options: { retry?: boolean; stored?: boolean; depth?: number; commit?: { recheck: boolean } } = {},
   ): Promise<Run> {
     const controller = new AbortController();
     const onParentAbort = () => controller.abort();
@@ -159,6 +199,7 @@ export class RunService {
         params: run.params,
         signal: controller.signal,
         io,
+        commit: options.commit && { runId: run.id, attempt: run.attempt, recheck: options.commit.recheck },
         log: (line) => this.appendLog(entry, line),
         progress: (steps) => {
           run.steps = steps;

@@ -7,6 +7,7 @@ import * as m003 from './migrations/003-listeners.js';
 import * as m004 from './migrations/004-schedules-queue.js';
 import * as m005 from './migrations/005-audit-chain.js';
 import * as m006 from './migrations/006-definition-approval.js';
+import * as m007 from './migrations/007-idempotency-keys.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Step> = {
   '004-schedules-queue': m004,
   '005-audit-chain': m005,
   '006-definition-approval': m006,
+  '007-idempotency-keys': m007,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -109,6 +109,19 @@ export interface ListenerPayloadsTable {
   received_at: string;
 }
 
+/**
+ * An Idempotency-Key a listener has seen, kept for INTEGRATOR_IDEMPOTENCY_WINDOW from `created_at`,
+ * whatever becomes of the payload; see migrations/007-idempotency-keys.ts.
+ */
+export interface IdempotencyKeysTable {
+  listener: string;
+  key: string;
+  run_id: string;
+  /** The async call's message; null for a sync call. */
+  message_id: string | null;
+  created_at: string;
+}
+
 /** The head of the audit hash chain: one row, id 1; see migrations/005-audit-chain.ts. */
 export interface AuditChainTable {
   id: number;
@@ -123,5 +136,6 @@ export interface Database {
   definitions: DefinitionsTable;
   runs: RunsTable;
   listener_payloads: ListenerPayloadsTable;
+  idempotency_keys: IdempotencyKeysTable;
   schedule_fires: ScheduleFiresTable;
 }

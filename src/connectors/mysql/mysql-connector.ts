@@ -5,6 +5,7 @@ import type mysql from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
 import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
+import { LedgerState } from '../commit-ledger.js';
 import type { Connector } from '../connector.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
@@ -14,6 +15,7 @@ import { listTables } from './mysql-catalog.js';
 import { type MysqlConfig, mysqlPoolOptions } from './mysql-config.js';
 import { mysqlCopyIn } from './mysql-copy.js';
 import { mysqlError } from './mysql-errors.js';
+import { mysqlLedger } from './mysql-ledger.js';
 import { mysqlRead, mysqlSession } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 import { openMysqlWriter } from './mysql-writer.js';
@@ -38,6 +40,7 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
     conn.on('error', () => undefined);
   });
   const pool = core.promise();
+  const ledger = new LedgerState('mysql');
   return {
     type: 'mysql',
     pool,
@@ -59,10 +62,11 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
         throw mysqlError(e, 'listing tables');
       }),
     read: (spec, signal) => mysqlRead(core, pool, spec, signal),
-    writer: (spec, signal) => openMysqlWriter(pool, spec, signal),
+    writer: (spec, signal) => openMysqlWriter(pool, spec, signal, ledger),
+    commits: mysqlLedger(pool),
     copyIn: {
       dialect: () => LOAD_DATA_CSV,
-      write: (spec, csv, dialect, signal) => mysqlCopyIn(pool, spec, csv, dialect, signal),
+      write: (spec, csv, dialect, signal) => mysqlCopyIn(pool, spec, csv, dialect, signal, ledger),
     },
     async execute(sql, params, signal) {
       throwIfAborted(signal);

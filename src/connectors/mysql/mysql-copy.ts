@@ -12,11 +12,13 @@ import { AppError } from '../../core/errors.js';
 import type { ByteSource } from '../../formats/format.js';
 import { throwIfAborted } from '../abort.js';
 import { requireTable, upsertKeys } from '../columns.js';
+import type { LedgerState } from '../commit-ledger.js';
 import type { CsvCopyOptions, DestinationSpec } from '../connector.js';
 import { csvLayout } from '../csv-header.js';
 import { onConnection } from '../session.js';
 import { quoteMysqlColumn, quoteMysqlIdent } from '../sql-ident.js';
 import { LoadDataBytes } from './load-data-bytes.js';
+import { ensureMysqlLedger, recordMysqlCommit } from './mysql-ledger.js';
 import { mysqlSession } from './mysql-read.js';
 import { dropCreatedTable, ensureTable, upsertClause } from './mysql-writer.js';
 
@@ -46,6 +48,7 @@ export async function mysqlCopyIn(
   csv: ByteSource,
   options: CsvCopyOptions,
   signal: AbortSignal | undefined,
+  ledger?: LedgerState,
 ): Promise<{ rowsWritten: number }> {
   throwIfAborted(signal);
   const table = requireTable(spec);
@@ -61,6 +64,7 @@ export async function mysqlCopyIn(
     `loading CSV into '${table}'`,
     async (conn) => {
       created = await ensureTable(conn, spec, columns, keys);
+      if (spec.commit && ledger) await ensureMysqlLedger(conn, ledger);
       await conn.query('START TRANSACTION');
       if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
       let into = quoteMysqlIdent(table);
@@ -123,6 +127,7 @@ export async function mysqlCopyIn(
         );
         await conn.query(`DROP TEMPORARY TABLE ${STAGE}`);
       }
+      if (spec.commit && ledger) await recordMysqlCommit(conn, ledger, spec.commit, rows);
       await conn.query('COMMIT');
       return { rowsWritten: rows };
     },

@@ -11,10 +11,12 @@ import { AppError } from '../../core/errors.js';
 import { type Column, fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
 import { createdTypeGuard, requireTable, upsertKeys, writeColumns } from '../columns.js';
+import type { LedgerState } from '../commit-ledger.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './mysql-catalog.js';
 import { mysqlError } from './mysql-errors.js';
+import { ensureMysqlLedger, recordMysqlCommit } from './mysql-ledger.js';
 import { killQuery } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 
@@ -97,6 +99,7 @@ export async function openMysqlWriter(
   pool: Pool,
   spec: DestinationSpec,
   signal: AbortSignal | undefined,
+  ledger?: LedgerState,
 ): Promise<Writer> {
   throwIfAborted(signal);
   const table = requireTable(spec);
@@ -138,6 +141,7 @@ export async function openMysqlWriter(
     tail = spec.mode === 'upsert' ? upsertClause(names, keys) : '';
     created = await ensureTable(conn, spec, columns, keys);
     if (created && spec.columnsInferred) guard = createdTypeGuard(columns);
+    if (spec.commit && ledger) await ensureMysqlLedger(conn, ledger);
     await conn.query('START TRANSACTION');
     state = 'open';
     if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
@@ -190,6 +194,14 @@ export async function openMysqlWriter(
       if (state === 'done') throw closed();
       try {
         if (state === 'new' && spec.columns.length > 0) await start([]);
+        if (spec.commit && ledger) {
+          if (state === 'new') {
+            await ensureMysqlLedger(conn, ledger);
+            await conn.query('START TRANSACTION');
+            state = 'open';
+          }
+          await recordMysqlCommit(conn, ledger, spec.commit, rows);
+        }
         if (state === 'open') await conn.query('COMMIT');
         state = 'done';
         unhook();

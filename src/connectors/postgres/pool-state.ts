@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { LedgerState } from '../commit-ledger.js';
 import type { InsertBatcher } from './insert-batcher.js';
 import type { PointReader } from './point-reads.js';
 import type { SmallWriteShapes } from './small-write-shapes.js';
@@ -17,4 +18,6 @@ export interface PgPoolState {
   readonly pointReads: PointReader;
   /** Small-write statements by shape, and the names they are prepared under. */
   readonly smallWrites: SmallWriteShapes;
+  /** The commit ledger's table and pruning (see commit-ledger.ts). */
+  readonly ledger: LedgerState;
 }

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import { containPoolErrors } from '../../core/pg-pool-errors.js';
 import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
+import { LedgerState } from '../commit-ledger.js';
 import type {
   Connector,
   CopyIn,
@@ -27,6 +28,7 @@ import type { PgPoolState } from './pool-state.js';
 import { listTables } from './postgres-catalog.js';
 import { type PostgresConfig, poolConfig } from './postgres-config.js';
 import { pgCopyIn, pgCopyOut } from './postgres-copy.js';
+import { pgLedger } from './postgres-ledger.js';
 import { pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
 import { openPgWriter } from './postgres-writer.js';
@@ -52,6 +54,8 @@ class PostgresConnector implements Connector, PgPoolState {
   readonly smallWrites = new SmallWriteShapes();
   readonly inserts: InsertBatcher;
   readonly pointReads: PointReader;
+  readonly ledger = new LedgerState('postgres');
+  readonly commits;
 
   constructor(config: PostgresConfig) {
     this.pool = new pg.Pool({ ...poolConfig(config), types: pgTypeParsers });
@@ -59,6 +63,7 @@ class PostgresConnector implements Connector, PgPoolState {
     containPoolErrors(this.pool);
     this.inserts = new InsertBatcher(this.pool);
     this.pointReads = new PointReader(this.pool, (client) => cancelBackend(this.pool, client));
+    this.commits = pgLedger(this.pool);
   }
 
   async check(): Promise<void> {
@@ -91,7 +96,7 @@ class PostgresConnector implements Connector, PgPoolState {
 
   readonly copyIn: CopyIn = {
     dialect: () => COPY_IN_CSV,
-    write: (spec, csv, dialect, signal) => pgCopyIn(this.pool, spec, csv, dialect, signal),
+    write: (spec, csv, dialect, signal) => pgCopyIn(this, spec, csv, dialect, signal),
   };
 
   readonly copyOut: CopyOut = {

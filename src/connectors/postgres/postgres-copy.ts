@@ -5,7 +5,6 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { AppError } from '../../core/errors.js';
 import { type Column, fieldOf } from '../../core/records.js';
@@ -20,6 +19,7 @@ import { quotePgColumn, quotePgIdent } from '../sql-ident.js';
 import { pgError } from './pg-errors.js';
 import type { PgPoolState } from './pool-state.js';
 import { tableColumns } from './postgres-catalog.js';
+import { ensurePgLedger, recordPgCommit } from './postgres-ledger.js';
 import { connectCancellable, fieldsToColumns, pgSession, readCursor, sourceQuery } from './postgres-read.js';
 import { mergeStage, prepareTarget } from './postgres-target.js';
 
@@ -37,7 +37,7 @@ function csvOptionsSql(o: CsvCopyOptions, header: boolean): string {
 }
 
 export async function pgCopyIn(
-  pool: pg.Pool,
+  state: PgPoolState,
   spec: DestinationSpec,
   csv: ByteSource,
   options: CsvCopyOptions,
@@ -48,10 +48,11 @@ export async function pgCopyIn(
   const header = options.header !== false;
   const { names, columns, bytes } = await csvLayout(spec, csv, options);
   return onConnection(
-    pgSession(pool),
+    pgSession(state.pool),
     signal,
     `loading CSV into '${table}'`,
     async (client) => {
+      if (spec.commit) await ensurePgLedger(client, state.ledger);
       await client.query('begin');
       const { into, keys } = await prepareTarget(client, spec, columns);
       const copy = client.query(
@@ -62,6 +63,7 @@ export async function pgCopyIn(
       await pipeline(Readable.from(bytes), copy);
       let rows = copy.rowCount;
       if (spec.mode === 'upsert') rows = await mergeStage(client, table, names, keys);
+      if (spec.commit) await recordPgCommit(client, state.ledger, spec.commit, rows);
       await client.query('commit');
       return { rowsWritten: rows };
     },

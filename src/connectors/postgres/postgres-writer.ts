@@ -18,6 +18,7 @@ import { cancelBackend } from './cancel-backend.js';
 import { copyTextBatch } from './copy-text.js';
 import { pgError } from './pg-errors.js';
 import type { PgPoolState } from './pool-state.js';
+import { ensurePgLedger, recordPgCommit } from './postgres-ledger.js';
 import { mergeStage, prepareTarget } from './postgres-target.js';
 import { smallLimit, writeSmall } from './small-write.js';
 
@@ -80,6 +81,7 @@ export async function openPgWriter(
     const columns = writeColumns(spec, batch);
     names = columns.map((c) => c.name);
     const client = await connect();
+    if (spec.commit) await ensurePgLedger(client, shared.ledger);
     await client.query('begin');
     const target = await prepareTarget(client, spec, columns);
     keys = target.keys;
@@ -171,7 +173,15 @@ export async function openPgWriter(
         let written = await endCopy();
         if (stream && client) {
           if (spec.mode === 'upsert') written = await mergeStage(client, table, names, keys);
+          if (spec.commit) await recordPgCommit(client, shared.ledger, spec.commit, written);
           await client.query('commit');
+        } else if (spec.commit) {
+          // Nothing to write, and no table to create: the run's record is the whole transaction.
+          const c = await connect();
+          await ensurePgLedger(c, shared.ledger);
+          await c.query('begin');
+          await recordPgCommit(c, shared.ledger, spec.commit, 0);
+          await c.query('commit');
         }
         done();
         return { rowsWritten: written };

@@ -8,8 +8,10 @@ import { Decimal } from '../../core/decimal.js';
 import { fieldOf, type Row } from '../../core/records.js';
 import { stringifyJson } from '../../formats/json-exact.js';
 import { requireTable, upsertKeys, writeColumns } from '../columns.js';
+import { COMMITS_TABLE, type CommitMark } from '../commit-ledger.js';
 import type { DestinationSpec } from '../connector.js';
 import type { PgPoolState } from './pool-state.js';
+import { ensurePgLedger, recordPgCommit } from './postgres-ledger.js';
 import { prepareTarget } from './postgres-target.js';
 import type { SmallWriteShape } from './small-write-shapes.js';
 
@@ -59,14 +61,24 @@ export async function writeSmall(
   const known = state.knownTables;
   try {
     if (known.has(table) && spec.mode !== 'replace') {
+      if (spec.commit) {
+        // The rows and the run's commit record (see commit-ledger.ts) in one statement of their own.
+        const client = await connect();
+        await ensurePgLedger(client, state.ledger);
+        const prune = state.ledger.prune();
+        if (prune) await client.query(prune.text, prune.values);
+        return await insertRecorded(client, shape.sql(values.length), params, spec.commit);
+      }
       if (shape.sharable) return await state.inserts.write(shape, params, signal);
       const client = await connect();
       return (await client.query(statement(shape, values.length, params))).rowCount ?? 0;
     }
     const client = await connect();
+    if (spec.commit) await ensurePgLedger(client, state.ledger);
     await client.query('begin');
     await prepareTarget(client, spec, columns, false);
     const res = await client.query(statement(shape, values.length, params));
+    if (spec.commit) await recordPgCommit(client, state.ledger, spec.commit, res.rowCount ?? 0);
     await client.query('commit');
     known.add(table);
     return res.rowCount ?? 0;
@@ -77,6 +89,28 @@ export async function writeSmall(
     state.smallWrites.forget(shape);
     throw e;
   }
+}
+
+/** One INSERT and the ledger record of the rows it wrote, atomic as one statement. */
+async function insertRecorded(
+  client: pg.PoolClient,
+  insert: string,
+  params: unknown[],
+  mark: CommitMark,
+): Promise<number> {
+  const n = params.length;
+  const text =
+    `with w as (${insert} returning 1), c as (insert into ${COMMITS_TABLE} ` +
+    `(run_id, step, attempt, rows_written, committed_at) select $${n + 1}, $${n + 2}, $${n + 3}, count(*), $${n + 4} from w) ` +
+    'select count(*)::int as n from w';
+  const res = await client.query<{ n: number }>(text, [
+    ...params,
+    mark.runId,
+    mark.step,
+    mark.attempt,
+    new Date().toISOString(),
+  ]);
+  return res.rows[0]?.n ?? 0;
 }
 
 function statement(shape: SmallWriteShape, rows: number, values: unknown[]): pg.QueryConfig {

@@ -9,6 +9,7 @@ import { lstatSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import { type Column, DEFAULT_BATCH_SIZE, type Row, setField } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
+import { COMMITS_TABLE, findSql, LedgerState, toRecorded } from '../commit-ledger.js';
 import type { Connector, ConnectorType, SourceSpec } from '../connector.js';
 import type { FileAccess } from '../file-access.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
@@ -54,6 +55,7 @@ export function createSqliteConnector(file: string, access: FileAccess): Connect
     }
     return real;
   };
+  const ledger = new LedgerState('sqlite');
   const keepOpen = (real: string) => {
     if (keeper) return;
     try {
@@ -134,7 +136,26 @@ export function createSqliteConnector(file: string, access: FileAccess): Connect
     async writer(spec, signal) {
       const real = allowed();
       keepOpen(real);
-      return openSqliteWriter(real, spec, signal);
+      return openSqliteWriter(real, spec, signal, ledger);
+    },
+    commits: {
+      async find(runId, step) {
+        const real = await allowed();
+        keepOpen(real);
+        const db = openSqlite(real);
+        try {
+          const exists = db
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .get(COMMITS_TABLE);
+          if (!exists) return undefined;
+          const q = findSql('sqlite', runId, step);
+          return toRecorded(db.prepare(q.text).get(...q.values) as Record<string, unknown> | undefined);
+        } catch (e) {
+          throw sqliteError(e, 'reading the commit ledger');
+        } finally {
+          db.close();
+        }
+      },
     },
     async execute(sql, params, signal) {
       throwIfAborted(signal);

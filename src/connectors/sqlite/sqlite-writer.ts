@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.js';
 import { fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, throwIfAborted } from '../abort.js';
 import { createdTypeGuard, requireKnownFields, requireTable, upsertKeys, writeColumns } from '../columns.js';
+import { type LedgerState, ledgerDdl, recordSql } from '../commit-ledger.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './sqlite-catalog.js';
@@ -63,6 +64,7 @@ export function openSqliteWriter(
   file: string,
   spec: DestinationSpec,
   signal: AbortSignal | undefined,
+  ledger?: LedgerState,
 ): Writer {
   throwIfAborted(signal);
   const table = requireTable(spec);
@@ -150,6 +152,19 @@ export function openSqliteWriter(
       if (state === 'done') throw closed();
       try {
         if (state === 'new' && spec.columns.length > 0) await start([]);
+        const mark = spec.commit;
+        if (mark && ledger) {
+          // The run's record commits with its rows (DDL is transactional here, like the rows).
+          if (state === 'new') {
+            await beginImmediate(db, signal);
+            state = 'open';
+          }
+          db.exec(ledgerDdl('sqlite'));
+          const prune = ledger.prune();
+          if (prune) db.prepare(prune.text).run(...prune.values);
+          const rec = recordSql('sqlite', mark, rows);
+          db.prepare(rec.text).run(...rec.values);
+        }
         if (state === 'open') db.exec('COMMIT');
         state = 'done';
         db.close();

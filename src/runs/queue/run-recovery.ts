@@ -22,7 +22,8 @@ export type RecoveryPolicy = (run: Run) => 'retry' | 'fail' | undefined;
 
 /**
  * Crash recovery: a run marked `running` whose process stopped sending heartbeats (SIGKILL, power loss,
- * a lost network) is never left running. It is queued again when its flow's `retry.attempts` allow
+ * a lost network) is never left running. When its destinations recorded the commit of every step
+ * (commit-ledger.ts) it is marked succeeded with the rows they recorded. Otherwise it is queued again when its flow's `retry.attempts` allow
  * (with the flow's backoff) or when the recovery policy says so, and failed with the reason
  * otherwise. Every process sweeps; the guarded update lets exactly one of them act on each run.
  */
@@ -79,7 +80,15 @@ export class RunRecovery {
     const run = toRun(row);
     const who = row.worker ? `worker ${row.worker}` : 'the process running it';
     const reason = `Interrupted: ${who} stopped while the run was in progress (attempt ${run.attempt})`;
-    const delayMs = await this.retryDelay(run, row.worker);
+    const flow = await this.engine.load(run.flow).catch(() => undefined);
+    // The destination may have committed just before the process stopped: then the run is done.
+    const recorded = flow
+      ? await this.engine.recorded(flow, run.id).catch((err: unknown) => {
+          this.logger.warn({ err, runId: run.id }, 'asking the destination about an interrupted run failed');
+          return undefined;
+        })
+      : undefined;
+    const delayMs = recorded ? undefined : await this.retryDelay(run, row.worker);
     const now = new Date();
     let q = this.store.db
       .updateTable('runs')
@@ -102,6 +111,30 @@ export class RunRecovery {
     }
     const finishedAt = now.toISOString();
     const durationMs = run.startedAt ? now.getTime() - Date.parse(run.startedAt) : null;
+    if (recorded) {
+      const res = await q
+        .set({
+          status: 'succeeded',
+          finished_at: finishedAt,
+          duration_ms: durationMs,
+          error: null,
+          rows_read: recorded.rowsRead,
+          rows_written: recorded.rowsWritten,
+          steps: JSON.stringify(recorded.steps),
+        })
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return false;
+      this.logger.warn({ runId: run.id }, 'an interrupted run had committed: marked succeeded');
+      await this.runs.recordFinished({
+        ...run,
+        ...recorded,
+        status: 'succeeded',
+        finishedAt,
+        durationMs,
+        error: null,
+      });
+      return true;
+    }
     const res = await q
       .set({ status: 'failed', finished_at: finishedAt, error: reason, duration_ms: durationMs })
       .executeTakeFirst();
