@@ -55,7 +55,8 @@ export interface Settings {
   fileRoots: string[];
   /**
    * Seconds a listener remembers an Idempotency-Key: a repeated key within it answers the first call's
-   * outcome, whatever the payload retention.
+   * outcome, whatever the payload retention. At most 7 days: destinations keep their commit records
+   * (connectors/commit-ledger.ts) that long.
    */
   idempotencyWindowSeconds: number;
 }
@@ -155,6 +156,6 @@ export function loadSettings(env: Env = process.env): Settings {
     keepAliveTimeoutSeconds: int(env, 'INTEGRATOR_KEEP_ALIVE_TIMEOUT', 72, 1),
     maxConnections: int(env, 'INTEGRATOR_MAX_CONNECTIONS', 1000, 1),
     fileRoots: parseFileRoots(env['INTEGRATOR_FILE_ROOTS'], dataDir),
-    idempotencyWindowSeconds: int(env, 'INTEGRATOR_IDEMPOTENCY_WINDOW', 86_400, 1),
+    idempotencyWindowSeconds: int(env, 'INTEGRATOR_IDEMPOTENCY_WINDOW', 86_400, 1, 604_800),
   };
 }

@@ -62,15 +62,22 @@ export async function startProcess(
   const exited = new Promise<void>((done) => proc.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  // A process that fails to start is not left behind: it is killed (and its own data directory removed).
+  const abandon = async (message: string): Promise<never> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await exited;
+    if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${message}:\n${out}`);
+  };
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${role} process exited at start:\n${out}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) await abandon(`${role} process exited at start`);
     const ok = await fetch(`${url}/readyz`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`${role} process did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline) await abandon(`${role} process did not start`);
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     role,
