@@ -136,7 +136,7 @@ describe('async listener durability', () => {
       .get() as { n: number };
     store.close();
     expect(failed.n).toBe(0);
-    const demo = new SQLite(join(dataDir, 'demo.db'), { readonly: true });
+    const demo = new SQLite(join(dataDir, 'files', 'demo.db'), { readonly: true });
     const rows = demo.prepare('select patientid, count(*) as n from patient group by patientid').all() as {
       patientid: number;
       n: number;
