@@ -76,7 +76,7 @@ describe('mysql connector specifics', () => {
         csv('id,name\n5,x\nnotanumber,y\n'),
         {},
       ),
-    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    ).rejects.toMatchObject({ code: 'INVALID_VALUE' });
     expect((await readRows(connector, { table: 'people' })).length).toBe(4);
   });
 });

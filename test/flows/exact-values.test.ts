@@ -287,4 +287,30 @@ describe('exact values across paths', () => {
     const [left] = await my.query<mysql.RowDataPacket[]>("show tables like 'late'");
     expect(left).toEqual([]);
   });
+
+  it('fails a decimal MariaDB cannot hold exactly (31 fraction digits) on both paths, leaving no table', async () => {
+    await pa.query(`create table too_fine (id integer, n numeric)`);
+    await pa.query(`insert into too_fine values (1, 0.1234567890123456789012345678901)`);
+    for (const [name, transforms] of [
+      ['too-fine-copy', []],
+      ['too-fine-rows', [{ type: 'filter', where: 'id = 1' }]],
+    ] as const) {
+      await flow(name, {
+        type: 'transfer',
+        steps: [
+          {
+            from: { connection: 'a', table: 'too_fine' },
+            transforms,
+            to: { connection: 'm', table: name.replaceAll('-', '_') },
+          },
+        ],
+      });
+      const r = await run(name);
+      expect(r.status, name).toBe('failed');
+      expect(r.errorCode, `${name}: ${r.error}`).toBe('INVALID_VALUE');
+      expect(r.steps[0]).toMatchObject({ rowsWritten: 0 });
+      const [left] = await my.query<mysql.RowDataPacket[]>(`show tables like '${name.replaceAll('-', '_')}'`);
+      expect(left).toEqual([]);
+    }
+  });
 });

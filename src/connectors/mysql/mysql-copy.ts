@@ -109,8 +109,9 @@ export async function mysqlCopyIn(
       if (res.warningStatus > 0) {
         const [w] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
         const first = w[0];
+        // A value LOAD DATA would truncate, round or refuse: the data's fault, as on the row path.
         throw new AppError(
-          'BAD_REQUEST',
+          'INVALID_VALUE',
           `loading CSV into '${table}' failed: ${first ? String(first.Message) : 'the server reported warnings'}`,
         );
       }
