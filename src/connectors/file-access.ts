@@ -29,6 +29,8 @@ export class FileRoots {
    * of them; every other root must be an existing folder (INVALID_SETTING naming it otherwise).
    */
   static open(settings: { dataDir: string; fileRoots: readonly string[] }): FileRoots {
+    // With a PostgreSQL store and INTEGRATOR_SECRET nothing else may have created the data directory yet.
+    mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
     const dataDir = realpathSync(settings.dataDir);
     const defaultRoot = path.join(settings.dataDir, 'files');
     const roots: string[] = [];
