@@ -69,6 +69,8 @@ export function connectionRoutes(app: App, ctx: Context): void {
                   name: Type.String(),
                   type: Type.String(),
                   nullable: Type.Optional(Type.Boolean()),
+                  precision: Type.Optional(Type.Integer({ description: 'decimal: total digits' })),
+                  scale: Type.Optional(Type.Integer({ description: 'decimal: fraction digits' })),
                 }),
               ),
             }),

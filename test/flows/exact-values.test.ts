@@ -313,4 +313,17 @@ describe('exact values across paths', () => {
       expect(left).toEqual([]);
     }
   });
+
+  it('lists decimal columns with their precision and scale', async () => {
+    const admin = await s.login('admin', 'admin-password-1');
+    const res = await s.app.inject({ method: 'GET', url: '/rest/v1/connections/a/tables', headers: admin });
+    expect(res.statusCode, res.body).toBe(200);
+    const vals = (res.json() as { name: string; columns: { name: string }[] }[]).find(
+      (t) => t.name === 'vals',
+    );
+    expect(vals?.columns.filter((c) => c.name === 'n' || c.name === 'f')).toEqual([
+      { name: 'n', type: 'decimal', nullable: true },
+      { name: 'f', type: 'decimal', nullable: true, precision: 40, scale: 30 },
+    ]);
+  });
 });

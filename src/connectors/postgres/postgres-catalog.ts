@@ -9,6 +9,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const COLUMNS_SQL = `
 select c.table_schema, c.table_name, c.column_name, c.data_type, c.is_nullable,
+       c.numeric_precision, c.numeric_scale,
        exists (select 1 from information_schema.table_constraints tc
                join information_schema.key_column_usage k
                  on k.constraint_name = tc.constraint_name and k.table_schema = tc.table_schema
@@ -27,6 +28,8 @@ interface ColumnRow {
   column_name: string;
   data_type: string;
   is_nullable: string;
+  numeric_precision: number | null;
+  numeric_scale: number | null;
   pk: boolean;
 }
 
@@ -40,9 +43,16 @@ export async function listTables(db: Queryable, schema?: string, table?: string)
       info = { schema: r.table_schema, name: r.table_name, columns: [] };
       byTable.set(key, info);
     }
+    const type = columnTypeOfDataType(r.data_type);
+    // numeric(p,s) reports both; an unbounded numeric reports neither.
+    const exact =
+      type === 'decimal' && r.numeric_precision !== null
+        ? { precision: r.numeric_precision, scale: r.numeric_scale ?? 0 }
+        : {};
     info.columns.push({
       name: r.column_name,
-      type: columnTypeOfDataType(r.data_type),
+      type,
+      ...exact,
       nullable: r.is_nullable === 'YES',
       ...(r.pk ? { primaryKey: true } : {}),
     });
