@@ -12,7 +12,8 @@ import type { TextCursor } from './text-cursor.js';
 export interface XmlEvents {
   /** `attrs` is flat (name, value, name, value…) or undefined when the element has none. */
   open(name: string, attrs: string[] | undefined): void;
-  text(text: string): void;
+  /** Text of the open element; `cdata` when it came from a CDATA section (so it is text even if empty). */
+  text(text: string, cdata?: boolean): void;
   close(name: string): void;
   /** Returns why the DOCTYPE is refused, or undefined to accept it. */
   doctype(body: string): string | undefined;
@@ -231,7 +232,7 @@ export class XmlScanner {
       const end = buf.indexOf(']]>', pos + 9);
       if (end === -1) return this.incomplete(pos, 'CDATA section');
       if (this.stack.length === 0) throw new XmlSyntaxError('CDATA outside the root element', pos);
-      this.on.text(normalizeNewlines(buf.slice(pos + 9, end)));
+      this.on.text(normalizeNewlines(buf.slice(pos + 9, end)), true);
       return end + 3;
     }
     if (buf.length - pos < 9) return this.incomplete(pos, 'declaration');

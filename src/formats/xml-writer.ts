@@ -25,9 +25,16 @@ function escaper(encoding: string): (text: string) => string {
     let out = text.replace(INVALID, '');
     if (/[&<>"]/.test(out))
       out = out.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    // A reader turns a raw CR (and CRLF) into LF, as XML requires; a reference keeps it.
+    if (out.includes('\r')) out = out.replace(/\r/g, '&#13;');
     if (outside) out = out.replace(outside, (ch) => `&#x${ch.codePointAt(0)!.toString(16)};`);
     return out;
   };
+}
+
+/** Attribute values lose raw tabs and line feeds to spaces when read; references keep them. */
+function attribute(escaped: string): string {
+  return /[\t\n]/.test(escaped) ? escaped.replace(/\t/g, '&#9;').replace(/\n/g, '&#10;') : escaped;
 }
 
 /** Column names are not always XML names (spaces, leading digits); unusable characters become '_'. */
@@ -63,7 +70,10 @@ export async function* writeXml(
     ) {
       return open(name, Object.entries(value));
     }
-    return `<${name}>${esc(textOf(value))}</${name}>`;
+    const text = textOf(value);
+    // An empty element reads as null (emptyAsNull); an empty CDATA section says it is empty text.
+    if (text === '') return `<${name}><![CDATA[]]></${name}>`;
+    return `<${name}>${esc(text)}</${name}>`;
   };
   const open = (name: string, entries: [string, unknown][]): string => {
     let attrs = '';
@@ -71,7 +81,7 @@ export async function* writeXml(
     for (const [key, v] of entries) {
       if (prefix !== '' && key.startsWith(prefix) && key.length > prefix.length) {
         if (v !== null && v !== undefined)
-          attrs += ` ${elementName(key.slice(prefix.length))}="${esc(textOf(v))}"`;
+          attrs += ` ${elementName(key.slice(prefix.length))}="${attribute(esc(textOf(v)))}"`;
       } else if (key === o.textKey) body += esc(textOf(v));
       else body += element(elementName(key), v);
     }

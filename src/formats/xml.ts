@@ -15,6 +15,8 @@ interface Frame {
   fields: Row | undefined;
   text: string;
   nil: boolean;
+  /** It held a CDATA section: text, even when empty. */
+  cdata: boolean;
 }
 
 function addField(target: Row, key: string, value: unknown): void {
@@ -105,12 +107,17 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
         frame.fields = fields;
         frame.text = '';
         frame.nil = nil;
-      } else frames.push({ name, fields, text: '', nil });
+        frame.cdata = false;
+      } else frames.push({ name, fields, text: '', nil, cdata: false });
       open++;
     },
-    text(text) {
+    text(text, cdata) {
       // Text between the records of a list is layout; keeping it would grow with the document.
-      if (open > 1 || (open === 1 && rootIsRecord !== false)) frames[open - 1]!.text += text;
+      if (open > 1 || (open === 1 && rootIsRecord !== false)) {
+        const frame = frames[open - 1]!;
+        frame.text += text;
+        if (cdata) frame.cdata = true;
+      }
     },
     close() {
       if (open === 0) return;
@@ -141,7 +148,7 @@ async function* readXml(input: ByteSource, o: XmlOptions, ctx: ReadContext): Row
         // Whitespace between child elements is layout, not data; real mixed text is kept under textKey.
         if (frame.text.trim() !== '') setField(frame.fields, textKey, frame.text);
         value = frame.fields;
-      } else value = frame.text === '' && emptyAsNull ? null : frame.text;
+      } else value = frame.text === '' && emptyAsNull && !frame.cdata ? null : frame.text;
       parent.fields ??= {};
       addField(parent.fields, frame.name, value);
     },
