@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAll } from '../formats/helpers.js';
-import { createTestServer, type TestServer } from '../helpers/server.js';
+import { createTestServer, putDefinition, type TestServer } from '../helpers/server.js';
 import { createMariaDatabase, createPgDatabase } from '../services.js';
 
 const spectrumDir = dirname(createRequire(import.meta.url).resolve('csv-spectrum/package.json'));
@@ -80,15 +80,7 @@ describe('CSV lands the same on every path', () => {
   let maria: mysql.Connection;
   const outcomes = new Map<string, Outcome>();
 
-  const put = async (kind: string, name: string, spec: object) => {
-    const res = await s.app.inject({
-      method: 'PUT',
-      url: `/rest/v1/${kind}/${name}`,
-      headers: admin,
-      payload: spec,
-    });
-    expect(res.statusCode, res.body).toBeLessThan(300);
-  };
+  const put = (kind: string, name: string, spec: object) => putDefinition(s, admin, kind, name, spec);
   const read = async (
     dest: (typeof destinations)[number],
     table: string,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, type TestServer } from '../helpers/server.js';
+import { createTestServer, putDefinition, type TestServer } from '../helpers/server.js';
 
 /** A file name built from a caller's value: a bad value is the caller's 400, a missing file their 404. */
 describe('file names from parameters', () => {
@@ -15,15 +15,7 @@ describe('file names from parameters', () => {
     admin = await s.login('admin', 'admin-password-1');
     await mkdir(join(s.dataDir, 'files', 'reports'), { recursive: true });
     await writeFile(join(s.dataDir, 'files', 'reports', 'q1.csv'), 'id,total\n1,10\n');
-    const put = async (kind: string, name: string, spec: object) => {
-      const res = await s.app.inject({
-        method: 'PUT',
-        url: `/rest/v1/${kind}/${name}`,
-        headers: admin,
-        payload: spec,
-      });
-      expect(res.statusCode, res.body).toBeLessThan(300);
-    };
+    const put = (kind: string, name: string, spec: object) => putDefinition(s, admin, kind, name, spec);
     await put('connections', 'reports', { type: 'files', root: 'files/reports' });
     await put('flows', 'report', {
       type: 'transfer',

@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAll, writeBytes } from '../formats/helpers.js';
-import { createTestServer, type TestServer } from '../helpers/server.js';
+import { createTestServer, putDefinition, type TestServer } from '../helpers/server.js';
 import { createMariaDatabase, createPgDatabase } from '../services.js';
 
 /** Texts that paths have been known to change: each must arrive as it left. */
@@ -59,15 +59,7 @@ describe('value matrix: every source kind to every destination kind, both paths'
   const landed = new Map<string, { rows?: { id: string; v: unknown }[]; error?: string; path?: string }>();
   const dir = () => join(s.dataDir, 'files', 'matrix');
 
-  const put = async (kind: string, name: string, spec: object) => {
-    const res = await s.app.inject({
-      method: 'PUT',
-      url: `/rest/v1/${kind}/${name}`,
-      headers: admin,
-      payload: spec,
-    });
-    expect(res.statusCode, res.body).toBeLessThan(300);
-  };
+  const put = (kind: string, name: string, spec: object) => putDefinition(s, admin, kind, name, spec);
   const readTarget = async (target: Target, name: string): Promise<{ id: string; v: unknown }[]> => {
     let rows: Record<string, unknown>[];
     if (target === 'pg') rows = (await pool.query(`select * from ${name}`)).rows;

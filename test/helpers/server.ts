@@ -27,6 +27,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Saves a definition (`PUT /rest/v1/{kind}/{name}`) with the caller's headers; throws with the answer
+ * when it is refused, so a test's setup fails at the definition that was wrong.
+ */
+export async function putDefinition(
+  s: Pick<TestServer, 'app'>,
+  headers: { authorization: string },
+  kind: string,
+  name: string,
+  spec: object,
+): Promise<void> {
+  const res = await s.app.inject({ method: 'PUT', url: `/rest/v1/${kind}/${name}`, headers, payload: spec });
+  if (res.statusCode >= 300) throw new Error(`PUT ${kind}/${name}: ${res.statusCode} ${res.body}`);
+}
+
 export async function createTestServer(
   options: { store?: 'sqlite' | 'postgres'; env?: Record<string, string>; extensions?: Extensions } = {},
 ): Promise<TestServer> {
