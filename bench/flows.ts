@@ -522,7 +522,7 @@ async function main(): Promise<void> {
             name: 'CSV file -> PostgreSQL, mapping (2 renames, 1 computed, 1 filter)',
             rows: ROWS,
             baselineName: 'psql \\copy t from file csv header',
-            target: { kind: 'ratio', max: 3 },
+            target: { kind: 'ratio', max: 2.5 },
             reset: () => psqlA('truncate t_csv, t_map'),
             baseline: async () => (await psqlIn('t_csv', 'data.csv')).seconds,
             flow: transfer(
