@@ -176,6 +176,25 @@ export function integerFromText(text: string): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(text);
 }
 
+/**
+ * The value number text stands for (a JSON number token, an expression's number literal). Integer tokens follow the integer rule (a number when
+ * safe, a bigint beyond: a double beyond 2^53 may print as the token and still be another integer).
+ * Other tokens are numbers when the double prints back as the same value ("1.10", "1e2"), else a
+ * Decimal. A token whose exponent is beyond what a Decimal holds is a RangeError.
+ */
+export function numberOfText(token: string): number | bigint | Decimal {
+  if (INTEGER_TOKEN.test(token)) return integerFromText(token);
+  const n = Number(token);
+  const shortest = String(n);
+  if (shortest === token) return n;
+  const exact = Decimal.parse(token);
+  if (!exact) throw new RangeError(`the number ${token.slice(0, 40)} is out of range`);
+  if (Number.isFinite(n) && Decimal.of(shortest).equals(exact)) return n;
+  return exact;
+}
+
+const INTEGER_TOKEN = /^-?\d+$/;
+
 export function isDecimal(value: unknown): value is Decimal {
   return value instanceof Decimal;
 }

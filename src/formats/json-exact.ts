@@ -7,7 +7,7 @@
  * the double holds their value. Writing: Decimal and bigint are printed as JSON numbers with every digit.
  */
 import { randomUUID } from 'node:crypto';
-import { Decimal, integerFromText } from '../core/decimal.js';
+import { Decimal, numberOfText } from '../core/decimal.js';
 import { setField } from '../core/records.js';
 
 /**
@@ -28,25 +28,6 @@ export function parseJson(text: string): unknown {
   const value: unknown = JSON.parse(text);
   return mayHoldInexactNumber(text) ? parseExact(text) : value;
 }
-
-/**
- * The value a JSON number token stands for. Integer tokens follow the integer rule (a number when
- * safe, a bigint beyond: a double beyond 2^53 may print as the token and still be another integer).
- * Other tokens are numbers when the double prints back as the same value ("1.10", "1e2"), else a
- * Decimal. A token whose exponent is beyond what a Decimal holds is a RangeError.
- */
-export function numberOfToken(token: string): number | bigint | Decimal {
-  if (INTEGER_TOKEN.test(token)) return integerFromText(token);
-  const n = Number(token);
-  const shortest = String(n);
-  if (shortest === token) return n;
-  const exact = Decimal.parse(token);
-  if (!exact) throw new RangeError(`the number ${token.slice(0, 40)} is out of range`);
-  if (Number.isFinite(n) && Decimal.of(shortest).equals(exact)) return n;
-  return exact;
-}
-
-const INTEGER_TOKEN = /^-?\d+$/;
 
 const NUMBER_TOKEN = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
@@ -127,7 +108,7 @@ function parseExact(text: string): unknown {
     const m = NUMBER_TOKEN.exec(text);
     if (!m) throw new SyntaxError(`unexpected character at position ${i}`);
     i += m[0].length;
-    return numberOfToken(m[0]);
+    return numberOfText(m[0]);
   };
   return value();
 }

@@ -3,6 +3,7 @@
  * produces the token kinds below, so nothing else (member access with `.`, calls on values, template
  * strings, regex literals) can ever reach the parser.
  */
+import { type Decimal, numberOfText } from '../core/decimal.js';
 import { ExpressionSyntaxError } from './expression-error.js';
 
 export type TokenKind = 'number' | 'string' | 'ident' | 'quoted' | 'param' | 'op' | 'eof';
@@ -11,8 +12,11 @@ export interface Token {
   kind: TokenKind;
   /** Identifier/keyword text, operator text, the decoded string, or the parameter name. */
   text: string;
-  /** Numeric value for `number` tokens. */
-  value: number;
+  /**
+   * Value of a `number` token, by the JSON number rule (docs/values.md): `0.1` is a double, an integer
+   * beyond 2^53 a bigint, a literal no double holds exactly (`12345678901234567890.5`) a decimal.
+   */
+  value: number | bigint | Decimal;
   /** 1-based column in the source, for error messages. */
   pos: number;
 }
@@ -51,7 +55,7 @@ export function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = source.length;
-  const push = (kind: TokenKind, text: string, pos: number, value = 0) =>
+  const push = (kind: TokenKind, text: string, pos: number, value: Token['value'] = 0) =>
     tokens.push({ kind, text, value, pos: pos + 1 });
 
   while (i < n) {
@@ -79,7 +83,13 @@ export function tokenize(source: string): Token[] {
         throw new ExpressionSyntaxError(start + 1, `invalid number '${source.slice(start, i + 1)}'`);
       }
       const text = source.slice(start, i);
-      push('number', text, start, Number(text));
+      let value: Token['value'];
+      try {
+        value = numberOfText(text);
+      } catch {
+        throw new ExpressionSyntaxError(start + 1, `the number ${text.slice(0, 40)} is out of range`);
+      }
+      push('number', text, start, value);
       continue;
     }
     if (isIdentStart(c)) {

@@ -7,6 +7,7 @@
  * Precedence, lowest first: `? :`, `or`, `and`, `not`, comparisons / `in` / `is null`, `&`, `+ -`,
  * `* / %`, unary `- +`.
  */
+import type { Decimal } from '../core/decimal.js';
 import { ExpressionSyntaxError } from './expression-error.js';
 import { type Token, tokenize } from './expression-lexer.js';
 
@@ -27,7 +28,7 @@ export type BinaryOp =
   | 'or';
 
 export type Node =
-  | { kind: 'literal'; value: string | number | boolean | null; pos: number }
+  | { kind: 'literal'; value: string | number | bigint | Decimal | boolean | null; pos: number }
   | { kind: 'column'; name: string; pos: number }
   | { kind: 'param'; name: string; pos: number }
   | { kind: 'neg' | 'plus' | 'not'; arg: Node; pos: number }

@@ -3,6 +3,7 @@
  * its result (so a destination can create a computed column with a sensible type) and the columns it
  * reads (so a typo in a column name fails when the flow is checked, not after a million rows).
  */
+import { isDecimal } from '../core/decimal.js';
 import type { ColumnType } from '../core/records.js';
 import { FUNCTIONS } from './expression-functions.js';
 import type { Node } from './expression-parser.js';
@@ -12,6 +13,8 @@ export function inferType(node: Node, columnType: (name: string) => ColumnType |
   switch (node.kind) {
     case 'literal':
       if (typeof node.value === 'number') return Number.isInteger(node.value) ? 'integer' : 'number';
+      if (typeof node.value === 'bigint') return 'bigint';
+      if (isDecimal(node.value)) return 'decimal';
       if (typeof node.value === 'boolean') return 'boolean';
       return 'text';
     case 'column':

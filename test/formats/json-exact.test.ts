@@ -1,8 +1,8 @@
 /** JSON reading and writing keeps Decimal and bigint values exact; no number text crashes the reader. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Decimal } from '../../src/core/decimal.js';
-import { numberOfToken, parseJson, stringifyJson } from '../../src/formats/json-exact.js';
+import { Decimal, numberOfText } from '../../src/core/decimal.js';
+import { parseJson, stringifyJson } from '../../src/formats/json-exact.js';
 import { readAll, writeAll } from './helpers.js';
 
 const decimalText = fc
@@ -18,7 +18,7 @@ const decimalText = fc
 
 /** What a value reads back as: numbers when a double holds them, else Decimal or bigint. */
 function expected(text: string): unknown {
-  return numberOfToken(text);
+  return numberOfText(text);
 }
 
 function same(a: unknown, b: unknown): boolean {

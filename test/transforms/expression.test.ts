@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../src/core/decimal.js';
 import { AppError } from '../../src/core/errors.js';
 import { analyzeExpression, compileExpression } from '../../src/transforms/expression.js';
 
@@ -212,5 +213,44 @@ describe('expression safety and compile errors', () => {
 
   it('evaluates a long flat chain', () => {
     expect(run(`${'x + '.repeat(900)}x`, { x: 1 })).toBe(901);
+  });
+});
+
+describe('number literals keep their value (the JSON number rule)', () => {
+  const digits = (v: unknown) => (v instanceof Decimal ? v.toString() : v);
+
+  it.each([
+    ['0.1', 0.1],
+    ['1.10', 1.1],
+    ['.5', 0.5],
+    ['1e2', 100],
+    ['9007199254740993', 9007199254740993n],
+    ['12345678901234567890.123456789', '12345678901234567890.123456789'],
+    ['0.123456789012345678901234567890', '0.123456789012345678901234567890'],
+    ['-12345678901234567890.5', '-12345678901234567890.5'],
+  ])('%s', (source, expected) => {
+    expect(digits(run(source))).toEqual(expected);
+  });
+
+  it('computes exactly with a literal no double holds', () => {
+    expect(digits(run('x + 0.000000000000000000001', { x: new Decimal('1') }))).toBe(
+      '1.000000000000000000001',
+    );
+    expect(digits(run('x * 10000000000000000001', { x: 3 }))).toBe(30000000000000000003n);
+    expect(run('x = 9007199254740993', { x: 9007199254740993n })).toBe(true);
+    expect(run('x = 9007199254740993', { x: 9007199254740992 })).toBe(false);
+  });
+
+  it('types a computed column from its literal', () => {
+    const typeOf = (source: string) => analyzeExpression(source, 'expr').type(() => undefined);
+    expect(typeOf('12345678901234567890.5')).toBe('decimal');
+    expect(typeOf('9007199254740993')).toBe('bigint');
+    expect(typeOf('1.5')).toBe('number');
+  });
+
+  it('refuses a literal beyond what a decimal holds, naming where', () => {
+    expect(compileError('1 + 1e999999999').message).toMatch(
+      /column 5: the number 1e999999999 is out of range/,
+    );
   });
 });
