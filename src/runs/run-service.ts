@@ -243,6 +243,7 @@ export class RunService {
       // A timeout that struck after the last step still fails the run: its time was up. Otherwise the
       // run has no error, whatever an earlier attempt of it failed with.
       run.error = timedOut ? `Run timed out after ${loaded.timeout} seconds` : null;
+      run.errorCode = timedOut ? 'RUN_CANCELLED' : null;
     } catch (err) {
       // A timeout is a failure (and may be retried); a cancel is not.
       run.status = controller.signal.aborted && !timedOut ? 'cancelled' : 'failed';

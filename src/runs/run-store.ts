@@ -27,6 +27,7 @@ export function toRun(r: RunsTable): Run {
     rowsRead: Number(r.rows_read),
     rowsWritten: Number(r.rows_written),
     error: r.error,
+    errorCode: r.error_code ?? null,
     steps: parseJson<StepStats[]>(r.steps, []),
     log: parseJson<LogLine[]>(r.log, []),
     schedule: r.schedule ?? null,
@@ -52,6 +53,7 @@ const RUN_COLUMNS = [
   'rows_read',
   'rows_written',
   'error',
+  'error_code',
   'steps',
   'log',
   'worker',
@@ -61,7 +63,7 @@ const RUN_COLUMNS = [
 ] as const satisfies readonly (keyof RunsTable)[];
 
 /** Bound values per run in the statement that writes the ends of stored runs. */
-const END_WIDTH = 11;
+const END_WIDTH = 12;
 
 /** Run records in the metadata store. */
 export class RunStore {
@@ -122,6 +124,7 @@ export class RunStore {
         run.rowsRead,
         run.rowsWritten,
         run.error,
+        run.errorCode ?? null,
         JSON.stringify(run.steps),
         JSON.stringify(run.log),
       ];
@@ -136,9 +139,10 @@ export class RunStore {
       text:
         'update runs as r set status = v.status, started_at = v.started_at, finished_at = v.finished_at, ' +
         'duration_ms = v.duration_ms::integer, rows_read = v.rows_read::integer, ' +
-        'rows_written = v.rows_written::integer, error = v.error, steps = v.steps, log = v.log ' +
+        'rows_written = v.rows_written::integer, error = v.error, error_code = v.error_code, steps = v.steps, ' +
+        'log = v.log ' +
         `from (values ${tuples.join(', ')}) as v(id, attempt, status, started_at, finished_at, duration_ms, ` +
-        'rows_read, rows_written, error, steps, log) ' +
+        'rows_read, rows_written, error, error_code, steps, log) ' +
         "where r.id = v.id and r.attempt = v.attempt::integer and r.status in ('running', 'cancelled')",
       values,
     };
@@ -243,6 +247,7 @@ export class RunStore {
       rows_read: run.rowsRead,
       rows_written: run.rowsWritten,
       error: run.error,
+      error_code: run.errorCode ?? null,
       steps: JSON.stringify(run.steps),
       log: JSON.stringify(run.log),
       worker: worker ?? null,

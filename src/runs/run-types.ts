@@ -38,10 +38,7 @@ export const RunSchema = Type.Object(
     rowsWritten: Type.Integer(),
     error: nullable(Type.String()),
     errorCode: Type.Optional(
-      nullable(
-        Type.String(),
-        'The error catalog code of the failure (e.g. CONSTRAINT_VIOLATION), on the answer of the call that ran it',
-      ),
+      nullable(Type.String(), 'The error catalog code of the failure (e.g. CONSTRAINT_VIOLATION)'),
     ),
     steps: Type.Array(StepStatsSchema),
     log: Type.Array(LogLineSchema),

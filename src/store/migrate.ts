@@ -8,6 +8,7 @@ import * as m004 from './migrations/004-schedules-queue.js';
 import * as m005 from './migrations/005-audit-chain.js';
 import * as m006 from './migrations/006-definition-approval.js';
 import * as m007 from './migrations/007-idempotency-keys.js';
+import * as m008 from './migrations/008-run-error-code.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Step> = {
   '005-audit-chain': m005,
   '006-definition-approval': m006,
   '007-idempotency-keys': m007,
+  '008-run-error-code': m008,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -73,6 +73,8 @@ export interface RunsTable {
   rows_read: number;
   rows_written: number;
   error: string | null;
+  /** The error catalog code of the failure. */
+  error_code?: string | null;
   steps: string | null;
   log: string | null;
   worker: string | null;

@@ -270,6 +270,7 @@ describe('exact values across paths', () => {
   it('fails a later record a created column cannot take, naming it, and reports nothing written', async () => {
     const records = Array.from({ length: 2500 }, (_, i) => `{"id": ${i + 1}, "a": ${i}}`);
     records[2200] = '{"id": 2201, "a": "not a number at all, and rather long text"}';
+    const admin = await s.login('admin', 'admin-password-1');
     writeFileSync(join(s.dataDir, 'files', 'late.json'), `[${records.join(',\n')}]`);
     for (const to of ['b', 'm', 'lite']) {
       await flow(`late-${to}`, {
@@ -282,6 +283,9 @@ describe('exact values across paths', () => {
       expect(r.error).toContain("record 2201, field 'a'");
       expect(r.error).toContain('"not a number at all, and rather long te…');
       expect(r.steps[0]).toMatchObject({ status: 'failed', rowsWritten: 0 });
+      // The runs API answers the code later too: it is kept with the run.
+      const stored = await s.app.inject({ method: 'GET', url: `/rest/v1/runs/${r.id}`, headers: admin });
+      expect(stored.json()).toMatchObject({ status: 'failed', errorCode: 'INVALID_VALUE' });
     }
     expect((await pb.query("select to_regclass('late') t")).rows[0]).toEqual({ t: null });
     const [left] = await my.query<mysql.RowDataPacket[]>("show tables like 'late'");

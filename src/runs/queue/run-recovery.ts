@@ -118,6 +118,7 @@ export class RunRecovery {
           finished_at: finishedAt,
           duration_ms: durationMs,
           error: null,
+          error_code: null,
           rows_read: recorded.rowsRead,
           rows_written: recorded.rowsWritten,
           steps: JSON.stringify(recorded.steps),
@@ -132,14 +133,28 @@ export class RunRecovery {
         finishedAt,
         durationMs,
         error: null,
+        errorCode: null,
       });
       return true;
     }
     const res = await q
-      .set({ status: 'failed', finished_at: finishedAt, error: reason, duration_ms: durationMs })
+      .set({
+        status: 'failed',
+        finished_at: finishedAt,
+        error: reason,
+        error_code: 'INTERNAL',
+        duration_ms: durationMs,
+      })
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) return false;
-    await this.runs.recordFinished({ ...run, status: 'failed', finishedAt, durationMs, error: reason });
+    await this.runs.recordFinished({
+      ...run,
+      status: 'failed',
+      finishedAt,
+      durationMs,
+      error: reason,
+      errorCode: 'INTERNAL',
+    });
     return true;
   }
 
