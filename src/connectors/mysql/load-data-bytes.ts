@@ -30,6 +30,8 @@ export class LoadDataBytes {
   private readonly nullText: Buffer;
   /** `NULL` that is text, quoted so that LOAD DATA does not read it as null. */
   private readonly quotedNull: Buffer;
+  /** What an empty unquoted field becomes: `\N` when the empty text is the null text. */
+  private readonly emptyField: Buffer;
   private at = At.FieldStart;
   /** The start of an unquoted field the last chunk ended in, read again with the next chunk. */
   private carry: Buffer | undefined;
@@ -42,6 +44,7 @@ export class LoadDataBytes {
     this.backslashEscapes = o.escape === '\\' && o.quote !== '\\';
     this.nullText = Buffer.from(o.nullValue);
     this.quotedNull = Buffer.from([this.q, ...NULL_TEXT, this.q]);
+    this.emptyField = o.nullValue === '' ? Buffer.from('\\N') : Buffer.alloc(0);
   }
 
   /** Whether LoadDataBytes can carry a dialect with this escape character. */
@@ -64,10 +67,8 @@ export class LoadDataBytes {
     this.carry = undefined;
     const out = this.scan(rest, true);
     // The input ends in a delimiter: its last field is empty (scan saw no byte of it).
-    if (this.at === At.FieldStart && rest.length === 0 && this.endsWithDelimiter) {
-      const tail = Buffer.allocUnsafe(8);
-      return Buffer.concat([out, tail.subarray(0, this.writeField(tail, 0, 0, false, tail, 0))]);
-    }
+    if (this.at === At.FieldStart && rest.length === 0 && this.endsWithDelimiter)
+      return Buffer.concat([out, this.emptyField]);
     return out;
   }
 
