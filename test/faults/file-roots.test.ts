@@ -276,6 +276,64 @@ describe('connections reach only what the administrator allows', { timeout: 60_0
     expect((await run(admin, 'admin-attach')).status).toBe(1);
     expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
   });
+
+  it('checks the files a PostgreSQL URL names (sslrootcert, sslcert, sslkey) like any other path', async () => {
+    const pgUrl = (query: string) => `postgres://postgres@127.0.0.1:5432/test?application_name=x&${query}`;
+    for (const as of [editor, admin]) {
+      for (const query of [
+        `sslrootcert=${join(dataDir, 'secret.key')}`,
+        `sslmode=require&sslkey=${encodeURIComponent(join(dataDir, 'integrator.db'))}`,
+        'sslcert=secret.key',
+      ]) {
+        const res = await as<ErrorBody>('PUT', '/rest/v1/connections/tls', {
+          type: 'postgres',
+          url: pgUrl(query),
+        });
+        expect(res.status, query).toBe(422);
+        expect(res.body.error.code).toBe('PATH_NOT_ALLOWED');
+        expect(res.body.error.details?.[0]?.path).toBe('/url');
+      }
+    }
+    const outside = await editor<ErrorBody>('PUT', '/rest/v1/connections/tls', {
+      type: 'postgres',
+      url: pgUrl('sslrootcert=/etc/hostname'),
+    });
+    expect(outside.status).toBe(422);
+    expect(outside.body.error.message).toContain('outside the file roots');
+
+    // A CA inside the roots is read by the connector: the TLS request reaches the server, which has
+    // TLS off here. Swapped for a link to the server's secret after saving, it is refused at use.
+    writeFileSync(join(files, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(
+      (
+        await editor('PUT', '/rest/v1/connections/tls', {
+          type: 'postgres',
+          url: pgUrl('sslrootcert=files/ca.pem'),
+        })
+      ).status,
+    ).toBe(201);
+    const tried = await editor<{ ok: boolean; message: string }>('POST', '/rest/v1/connections/tls/test');
+    expect(tried.body.ok).toBe(false);
+    expect(tried.body.message).not.toMatch(/file roots|own files/);
+    // Pointing at a link to the server's secret is refused when saved; a file swapped for one after
+    // saving is refused when the connection opens.
+    symlinkSync(join(dataDir, 'secret.key'), join(files, 'key.pem'));
+    const linked = await admin<ErrorBody>('PUT', '/rest/v1/connections/tls', {
+      type: 'postgres',
+      url: pgUrl('sslrootcert=files/key.pem'),
+    });
+    expect(linked.status).toBe(422);
+    expect(linked.body.error.message).toContain("data directory's own files");
+    writeFileSync(join(files, 'ca2.pem'), readFileSync(join(files, 'ca.pem')));
+    const url = pgUrl('sslrootcert=files/ca2.pem');
+    expect((await editor('PUT', '/rest/v1/connections/tls2', { type: 'postgres', url })).status).toBe(201);
+    rmSync(join(files, 'ca2.pem'));
+    symlinkSync(join(dataDir, 'secret.key'), join(files, 'ca2.pem'));
+    const swapped = await editor<{ ok: boolean; message: string }>('POST', '/rest/v1/connections/tls2/test');
+    expect(swapped.body).toMatchObject({ ok: false });
+    expect(swapped.body.message).toContain("data directory's own files");
+    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
+  });
 });
 
 async function editorHeader(): Promise<{ authorization: string }> {

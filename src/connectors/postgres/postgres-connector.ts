@@ -26,9 +26,10 @@ import { pgError } from './pg-errors.js';
 import { PointReader } from './point-reads.js';
 import type { PgPoolState } from './pool-state.js';
 import { listTables } from './postgres-catalog.js';
-import { type PostgresConfig, poolConfig } from './postgres-config.js';
+import type { PostgresConfig } from './postgres-config.js';
 import { pgCopyIn, pgCopyOut } from './postgres-copy.js';
 import { pgLedger } from './postgres-ledger.js';
+import { type ConnectionFileReader, poolConfig } from './postgres-pool-config.js';
 import { pgSession, readCursor } from './postgres-read.js';
 import { pgTypeParsers } from './postgres-types.js';
 import { openPgWriter } from './postgres-writer.js';
@@ -57,8 +58,8 @@ class PostgresConnector implements Connector, PgPoolState {
   readonly ledger = new LedgerState('postgres');
   readonly commits;
 
-  constructor(config: PostgresConfig) {
-    this.pool = new pg.Pool({ ...poolConfig(config), types: pgTypeParsers });
+  constructor(config: PostgresConfig, readFile?: ConnectionFileReader) {
+    this.pool = new pg.Pool({ ...poolConfig(config, readFile), types: pgTypeParsers });
     // A connection that dies (server restart, terminated backend) fails only the run using it.
     containPoolErrors(this.pool);
     this.inserts = new InsertBatcher(this.pool);
@@ -135,6 +136,9 @@ class PostgresConnector implements Connector, PgPoolState {
   }
 }
 
-export function createPostgresConnector(config: PostgresConfig): Connector & { readonly pool: pg.Pool } {
-  return new PostgresConnector(config);
+export function createPostgresConnector(
+  config: PostgresConfig,
+  readFile?: ConnectionFileReader,
+): Connector & { readonly pool: pg.Pool } {
+  return new PostgresConnector(config, readFile);
 }

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AppError } from '../../core/errors.js';
 import type { ConnectorType } from '../connector.js';
-import { PostgresConfigSchema, parsePostgresConfig } from './postgres-config.js';
+import { PostgresConfigSchema, parsePostgresConfig, urlFilePaths } from './postgres-config.js';
 
 /** The PostgreSQL connection type. Its driver (pg) loads when the first PostgreSQL connection opens. */
 export const postgresConnectorType: ConnectorType = {
@@ -7,9 +10,18 @@ export const postgresConnectorType: ConnectorType = {
   title: 'PostgreSQL',
   configSchema: PostgresConfigSchema,
   secretFields: ['password', 'url'],
-  async create(config) {
+  localPaths: urlFilePaths,
+  async create(config, ctx) {
     const parsed = parsePostgresConfig(config);
     const { createPostgresConnector } = await import('./postgres-connector.js');
-    return createPostgresConnector(parsed);
+    return createPostgresConnector(parsed, (path, name) => {
+      const real = ctx.files.requireSync(resolve(ctx.dataDir, path), `${name} '${path}'`);
+      try {
+        return readFileSync(real, 'utf8');
+      } catch (err) {
+        const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
+        throw new AppError('VALIDATION_FAILED', `url: ${name} '${path}' cannot be read (${reason})`);
+      }
+    });
   },
 };
