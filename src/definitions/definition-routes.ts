@@ -94,7 +94,7 @@ export function definitionRoutes(
         tags,
         summary: `Create a ${kind.kind}`,
         body: Body,
-        response: { 201: Item, ...authErrors, ...errorResponses(409, 413) },
+        response: { 201: Item, ...authErrors, ...errorResponses(409, 413, 422) },
       },
     },
     async (request, reply) => {
@@ -118,7 +118,7 @@ export function definitionRoutes(
         summary: `Create or replace a ${kind.kind}`,
         params: NameParams,
         body: kind.schema,
-        response: { 200: Item, 201: Item, ...authErrors, ...errorResponses(409, 413) },
+        response: { 200: Item, 201: Item, ...authErrors, ...errorResponses(409, 413, 422) },
       },
     },
     async (request, reply) => {
@@ -135,7 +135,7 @@ export function definitionRoutes(
         tags,
         summary: `Delete a ${kind.kind}`,
         params: NameParams,
-        response: { 204: Type.Null(), ...authErrors, ...errorResponses(404) },
+        response: { 204: Type.Null(), ...authErrors, ...errorResponses(404, 409) },
       },
     },
     async (request, reply) => {

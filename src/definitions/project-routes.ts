@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { AppError } from '../core/errors.js';
 import { actorOf, principalOf } from '../server/access.js';
 import type { App } from '../server/app-types.js';
-import { authErrors } from '../server/schemas.js';
+import { authErrors, errorResponses } from '../server/schemas.js';
 import {
   applyDocuments,
   exportProject,
@@ -67,6 +67,7 @@ export function projectRoutes(app: App, ctx: Context): void {
               }),
             ),
             ...authErrors,
+            ...errorResponses(413, 422),
           },
         },
       },

@@ -59,6 +59,16 @@ describe('HTTP server basics', () => {
     ]) {
       expect(Object.keys(doc.paths)).toContain(seed);
     }
+    // What a definition save or delete can answer besides success: a definition that does not fit
+    // (unknown references, cycles) is 422, deleting one still referenced 409.
+    const codes = (path: string, method: string) =>
+      Object.keys((doc.paths[path]?.[method] as { responses?: object } | undefined)?.responses ?? {});
+    expect(codes('/rest/v1/flows/{name}', 'put')).toEqual(
+      expect.arrayContaining(['200', '201', '409', '422']),
+    );
+    expect(codes('/rest/v1/flows', 'post')).toContain('422');
+    expect(codes('/rest/v1/connections/{name}', 'delete')).toContain('409');
+    expect(codes('/rest/v1/apply', 'post')).toContain('422');
     expect((await s.app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 
