@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyTextBatch, copyTextField } from '../../src/connectors/postgres/copy-text.js';
+import { copyTextBatch, copyTextField, refuseNul } from '../../src/connectors/postgres/copy-text.js';
 
 describe('PostgreSQL COPY text encoding', () => {
   it('passes plain text through and escapes what COPY text reads specially', () => {
@@ -8,9 +8,16 @@ describe('PostgreSQL COPY text encoding', () => {
     expect(copyTextField('\\N')).toBe('\\\\N');
   });
 
-  it('drops NUL characters, which PostgreSQL text cannot hold, and still escapes the rest', () => {
-    expect(copyTextField('a\0b')).toBe('ab');
-    expect(copyTextField('\0a\tb\0')).toBe('a\\tb');
+  it('refuses text holding NUL, which PostgreSQL text cannot store, naming the record and field', () => {
+    const rows = [
+      { a: 'fine', b: 'x' },
+      { a: 'also\tfine', b: 'bad\0byte' },
+    ];
+    expect(() => copyTextBatch(rows, ['a', 'b'], 41)).toThrow(
+      /record 42, field 'b': the text "bad\\u0000byte" holds a NUL character/,
+    );
+    expect(() => refuseNul([{ a: 1 }, { a: '\0' }])).toThrow(/record 2, field 'a'/);
+    expect(() => refuseNul([{ a: 'x', j: { s: '\0' } }])).not.toThrow();
   });
 
   it('writes nulls, numbers, booleans, dates, bytes and objects', () => {

@@ -292,6 +292,34 @@ describe('exact values across paths', () => {
     expect(left).toEqual([]);
   });
 
+  it('refuses text with NUL on the way into PostgreSQL, naming the record, on the small and the COPY write', async () => {
+    for (const [name, count] of [
+      ['nul-small', 3],
+      ['nul-copy', 5000],
+    ] as const) {
+      const records = Array.from({ length: count }, (_, i) => ({ id: i + 1, t: `row ${i + 1}` }));
+      records[count - 2] = { id: count - 1, t: 'a\u0000b' };
+      writeFileSync(join(s.dataDir, 'files', `${name}.json`), JSON.stringify(records));
+      await flow(name, {
+        type: 'transfer',
+        steps: [
+          {
+            from: { connection: 'files', file: `${name}.json` },
+            to: { connection: 'b', table: name.replace('-', '_') },
+          },
+        ],
+      });
+      const r = await run(name);
+      expect(r.status, name).toBe('failed');
+      expect(r.errorCode, r.error ?? '').toBe('INVALID_VALUE');
+      expect(r.error).toContain(`record ${count - 1}, field 't'`);
+      expect(r.error).toContain('NUL character');
+      expect(r.steps[0]).toMatchObject({ rowsWritten: 0 });
+      const left = await pb.query(`select to_regclass('${name.replace('-', '_')}') t`);
+      expect(left.rows[0]).toEqual({ t: null });
+    }
+  });
+
   it('fails a decimal MariaDB cannot hold exactly (31 fraction digits) on both paths, leaving no table', async () => {
     await pa.query(`create table too_fine (id integer, n numeric)`);
     await pa.query(`insert into too_fine values (1, 0.1234567890123456789012345678901)`);

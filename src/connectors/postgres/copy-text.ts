@@ -3,6 +3,7 @@
  * server to parse and needs only backslash escaping: no quoting decisions per field.
  */
 import { Decimal } from '../../core/decimal.js';
+import { AppError } from '../../core/errors.js';
 import { fieldOf, type Row } from '../../core/records.js';
 import { stringifyJson } from '../../formats/json-exact.js';
 
@@ -11,11 +12,14 @@ const SPECIAL = /[\\\n\r\t\0]/;
 const ESCAPES = /[\\\n\r\t]/g;
 const REPLACE: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+/** Thrown by escapeText for text PostgreSQL cannot store; copyTextBatch names the record and field. */
+const NUL_IN_TEXT = new Error('NUL in text');
+
 function escapeText(s: string): string {
   if (!SPECIAL.test(s)) return s;
-  // NUL cannot be stored in PostgreSQL text; drop it rather than fail a whole load on a stray byte.
-  const clean = s.includes('\0') ? s.replaceAll('\0', '') : s;
-  return clean.replace(ESCAPES, (c) => REPLACE[c] ?? c);
+  // PostgreSQL text cannot hold NUL: the value is refused, never changed.
+  if (s.includes('\0')) throw NUL_IN_TEXT;
+  return s.replace(ESCAPES, (c) => REPLACE[c] ?? c);
 }
 
 export function copyTextField(v: unknown): string {
@@ -39,8 +43,40 @@ export function copyTextField(v: unknown): string {
   }
 }
 
-/** One batch as COPY text lines, in the order of `names`. */
-export function copyTextBatch(rows: readonly Row[], names: readonly string[]): string {
+/**
+ * One batch as COPY text lines, in the order of `names`; `firstRecord` is the number of its first row
+ * in the write, for the error that names a value PostgreSQL cannot store.
+ */
+export function copyTextBatch(rows: readonly Row[], names: readonly string[], firstRecord = 1): string {
+  try {
+    return copyTextLines(rows, names);
+  } catch (err) {
+    if (err === NUL_IN_TEXT) refuseNul(rows, names, firstRecord);
+    throw err;
+  }
+}
+
+/**
+ * Fails with INVALID_VALUE at the first text value holding NUL, naming its record and field; `names`
+ * are the columns written (every field of each row when not given).
+ */
+export function refuseNul(rows: readonly Row[], names?: readonly string[], firstRecord = 1): void {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    for (const name of names ?? Object.keys(row)) {
+      const v = fieldOf(row, name);
+      if (typeof v !== 'string' || !v.includes('\0')) continue;
+      const record = firstRecord + i;
+      const shown = JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+      const message = `the text ${shown} holds a NUL character (U+0000), which PostgreSQL text cannot store`;
+      throw new AppError('INVALID_VALUE', `record ${record}, field '${name}': ${message}`, {
+        details: [{ path: `record ${record}/${name}`, message }],
+      });
+    }
+  }
+}
+
+function copyTextLines(rows: readonly Row[], names: readonly string[]): string {
   let out = '';
   for (const row of rows) {
     let line = '';

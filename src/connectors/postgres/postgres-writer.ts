@@ -15,7 +15,7 @@ import { createdTypeGuard, requireTable, writeColumns } from '../columns.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quotePgColumn } from '../sql-ident.js';
 import { cancelBackend } from './cancel-backend.js';
-import { copyTextBatch } from './copy-text.js';
+import { copyTextBatch, refuseNul } from './copy-text.js';
 import { pgError } from './pg-errors.js';
 import type { PgPoolState } from './pool-state.js';
 import { ensurePgLedger, recordPgCommit } from './postgres-ledger.js';
@@ -142,13 +142,13 @@ export async function openPgWriter(
           await start(pending.length > 0 ? pending : batch);
           if (pending.length > 0) {
             guard?.(pending, 1);
-            await push(copyTextBatch(pending, names));
+            await push(copyTextBatch(pending, names, 1));
             rows += pending.length;
             pending = [];
           }
         }
         guard?.(batch, rows + 1);
-        await push(copyTextBatch(batch, names));
+        await push(copyTextBatch(batch, names, rows + 1));
         rows += batch.length;
       } catch (e) {
         const err = signal?.aborted ? cancelledError() : pgError(e, what);
@@ -161,6 +161,7 @@ export async function openPgWriter(
         throw signal?.aborted ? cancelledError() : new AppError('BAD_REQUEST', `${what}: writer is closed`);
       try {
         if (!stream && pending.length > 0) {
+          refuseNul(pending);
           const written = await writeSmall(shared, connect, spec, pending, signal);
           done();
           return { rowsWritten: written };
