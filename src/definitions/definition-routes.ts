@@ -127,6 +127,105 @@ export function definitionRoutes(
       return reply.code(d.created ? 201 : 200).send(view(d, kind));
     },
   );
+  const VersionParams = Type.Object({
+    name: NameParams.properties.name,
+    version: Type.Integer({ minimum: 1 }),
+  });
+  const VersionItem = Type.Object({
+    version: Type.Integer(),
+    savedAt: Type.String(),
+    savedBy: Type.Union([Type.String(), Type.Null()]),
+  });
+  app.get(
+    `${base}/:name/versions`,
+    {
+      config: { access: readRole },
+      schema: {
+        tags,
+        summary: `The saved versions of a ${kind.kind}, newest first (kept after it is deleted)`,
+        params: NameParams,
+        response: { 200: Type.Array(VersionItem), ...authErrors, ...errorResponses(404) },
+      },
+    },
+    async (request) => ctx.definitions.versions(kind.kind, request.params.name),
+  );
+  app.get(
+    `${base}/:name/versions/:version`,
+    {
+      config: { access: readRole },
+      schema: {
+        tags,
+        summary: `One saved version of a ${kind.kind}, secrets masked`,
+        params: VersionParams,
+        response: {
+          200: Type.Intersect([
+            VersionItem,
+            Type.Object({ spec: Type.Object({}, { additionalProperties: true }) }),
+          ]),
+          ...authErrors,
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (request) => ctx.definitions.version(kind.kind, request.params.name, request.params.version),
+  );
+  app.get(
+    `${base}/:name/diff`,
+    {
+      config: { access: readRole },
+      schema: {
+        tags,
+        summary: `What changed between two saved versions of a ${kind.kind}`,
+        description:
+          'One change per JSON Pointer path (`op` add, remove or replace, with the values before and after); a secret shows only that it changed.',
+        params: NameParams,
+        querystring: Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) }),
+        response: {
+          200: Type.Object({
+            from: Type.Integer(),
+            to: Type.Integer(),
+            changes: Type.Array(
+              Type.Object({
+                op: Type.Union([Type.Literal('add'), Type.Literal('remove'), Type.Literal('replace')]),
+                path: Type.String(),
+                from: Type.Optional(Type.Unknown()),
+                to: Type.Optional(Type.Unknown()),
+              }),
+            ),
+          }),
+          ...authErrors,
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (request) => {
+      const { from, to } = request.query;
+      return { from, to, changes: await ctx.definitions.diff(kind.kind, request.params.name, from, to) };
+    },
+  );
+  app.post(
+    `${base}/:name/versions/:version/revert`,
+    {
+      config: { access: 'editor' },
+      schema: {
+        tags,
+        summary: `Save an older version of a ${kind.kind} again, as its newest version (audited)`,
+        description:
+          'Checked like any save: the version must still be valid and its references must exist. A deleted definition is made again.',
+        params: VersionParams,
+        response: { 200: Item, 201: Item, ...authErrors, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const d = await ctx.definitions.revert(
+        kind.kind,
+        request.params.name,
+        request.params.version,
+        actorOf(request),
+      );
+      return reply.code(d.created ? 201 : 200).send(view(d, kind));
+    },
+  );
   app.delete(
     `${base}/:name`,
     {

@@ -3,7 +3,7 @@ import { type Actor, actsAsAdmin, audited } from '../audit/audited.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { isRecord } from '../core/validate.js';
 import type { Store } from '../store/database.js';
-import type { DefinitionsTable } from '../store/schema.js';
+import type { DefinitionsTable, DefinitionVersionsTable } from '../store/schema.js';
 import {
   type AdminOnlySetting,
   type DefinitionKind,
@@ -13,6 +13,7 @@ import {
 } from './definition-kind.js';
 import { referenceProblems, type SpecLookup } from './references.js';
 import type { SecretBox } from './secret-box.js';
+import { escapePointer, type SpecChange, specChanges } from './spec-diff.js';
 
 export interface Definition<Spec = Record<string, unknown>> {
   kind: KindName;
@@ -24,6 +25,13 @@ export interface Definition<Spec = Record<string, unknown>> {
   updatedBy: string | null;
   /** The admin whose save approved settings only an admin may choose; null when it has none. */
   approvedBy: string | null;
+}
+
+/** A saved version of a definition, as the versions API lists it. */
+export interface DefinitionVersion {
+  version: number;
+  savedAt: string;
+  savedBy: string | null;
 }
 
 const CACHE_MS = 1000;
@@ -206,25 +214,42 @@ export class DefinitionService {
       name,
       spec: JSON.stringify(specObj),
       secrets: Object.keys(secrets).length > 0 ? this.box.seal(secrets) : null,
-      version: (existing?.version ?? 0) + 1,
+      // After a delete the history stays, so a definition made again goes on from its last version.
+      version: (existing?.version ?? (await this.lastVersion(kindName, name))) + 1,
       created_at: existing?.created_at ?? now,
       updated_at: now,
       updated_by: by.name,
       approved_by: adminOnly.length > 0 ? by.name : null,
     };
+    const version: DefinitionVersionsTable = {
+      kind: kindName,
+      name,
+      version: row.version,
+      spec: row.spec,
+      secrets: row.secrets,
+      saved_at: now,
+      saved_by: by.name,
+      approved_by: row.approved_by,
+    };
     if (existing) {
-      const res = await this.store.db
-        .updateTable('definitions')
-        .set(row)
-        .where('kind', '=', kindName)
-        .where('name', '=', name)
-        .where('version', '=', existing.version)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0)
-        throw conflict(`${kind.title} '${name}' was changed concurrently; retry`);
+      await this.store.db.transaction().execute(async (trx) => {
+        const res = await trx
+          .updateTable('definitions')
+          .set(row)
+          .where('kind', '=', kindName)
+          .where('name', '=', name)
+          .where('version', '=', existing.version)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 0)
+          throw conflict(`${kind.title} '${name}' was changed concurrently; retry`);
+        await trx.insertInto('definition_versions').values(version).execute();
+      });
     } else {
       try {
-        await this.store.db.insertInto('definitions').values(row).execute();
+        await this.store.db.transaction().execute(async (trx) => {
+          await trx.insertInto('definitions').values(row).execute();
+          await trx.insertInto('definition_versions').values(version).execute();
+        });
       } catch (err) {
         if (await this.row(kindName, name)) throw conflict(`${kind.title} '${name}' already exists`);
         throw err;
@@ -232,6 +257,101 @@ export class DefinitionService {
     }
     this.announce(kindName, name, false);
     return { ...this.toDefinition(row, false), created: !existing };
+  }
+
+  /** The saved versions of a definition, newest first; kept after the definition is deleted. */
+  async versions(kind: KindName, name: string): Promise<DefinitionVersion[]> {
+    const rows = await this.store.db
+      .selectFrom('definition_versions')
+      .select(['version', 'saved_at', 'saved_by'])
+      .where('kind', '=', kind)
+      .where('name', '=', name)
+      .orderBy('version', 'desc')
+      .execute();
+    if (rows.length === 0) throw notFound(`${this.kind(kind).title} history`, name);
+    return rows.map((r) => ({ version: Number(r.version), savedAt: r.saved_at, savedBy: r.saved_by }));
+  }
+
+  /** One saved version, secrets masked. */
+  async version(
+    kind: KindName,
+    name: string,
+    version: number,
+  ): Promise<DefinitionVersion & { spec: Record<string, unknown> }> {
+    const r = await this.versionRow(kind, name, version);
+    return {
+      version: Number(r.version),
+      savedAt: r.saved_at,
+      savedBy: r.saved_by,
+      spec: this.specOf(r.spec, r.secrets, false),
+    };
+  }
+
+  /**
+   * What changed from version `from` to version `to`: one entry per JSON path that was added, removed
+   * or replaced. A secret shows only that it changed, never its value.
+   */
+  async diff(kind: KindName, name: string, from: number, to: number): Promise<SpecChange[]> {
+    const [a, b] = await Promise.all([this.versionRow(kind, name, from), this.versionRow(kind, name, to)]);
+    const secretsA = a.secrets ? this.box.open(a.secrets) : {};
+    const secretsB = b.secrets ? this.box.open(b.secrets) : {};
+    const changes = specChanges(parseObject(a.spec), parseObject(b.spec));
+    for (const field of new Set([...Object.keys(secretsA), ...Object.keys(secretsB)])) {
+      const inA = field in secretsA;
+      const inB = field in secretsB;
+      if (inA && inB && JSON.stringify(secretsA[field]) === JSON.stringify(secretsB[field])) continue;
+      const path = `/${escapePointer(field)}`;
+      if (!inA) changes.push({ op: 'add', path, to: MASK });
+      else if (!inB) changes.push({ op: 'remove', path, from: MASK });
+      else changes.push({ op: 'replace', path, from: MASK, to: MASK });
+    }
+    return changes.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  }
+
+  /**
+   * Saves version `version` again as the newest (secrets included), checked like any save: it must
+   * still be valid, its references must exist, and settings only an admin may choose need one.
+   * Works for a deleted definition too, which it makes again. Audited as `<kind>.reverted`.
+   */
+  revert(
+    kind: KindName,
+    name: string,
+    version: number,
+    by: Actor,
+  ): Promise<Definition & { created: boolean }> {
+    return audited(
+      this.audit,
+      by,
+      `${kind}.reverted`,
+      name,
+      async () => {
+        const r = await this.versionRow(kind, name, version);
+        return this.write(kind, name, this.specOf(r.spec, r.secrets, true), by, 'put');
+      },
+      (d) => ({ from: version, version: d.version }),
+    );
+  }
+
+  private async versionRow(kind: KindName, name: string, version: number): Promise<DefinitionVersionsTable> {
+    const r = await this.store.db
+      .selectFrom('definition_versions')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where('name', '=', name)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!r) throw notFound(`Version ${version} of ${this.kind(kind).title.toLowerCase()}`, name);
+    return r;
+  }
+
+  private async lastVersion(kind: KindName, name: string): Promise<number> {
+    const r = await this.store.db
+      .selectFrom('definition_versions')
+      .select((eb) => eb.fn.max('version').as('last'))
+      .where('kind', '=', kind)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(r?.last ?? 0);
   }
 
   /**
@@ -328,12 +448,17 @@ export class DefinitionService {
       .executeTakeFirst();
   }
 
-  private toDefinition(r: DefinitionsTable, withSecrets: boolean): Definition {
-    const spec = parseObject(r.spec);
-    if (r.secrets) {
-      const secrets = this.box.open(r.secrets);
+  private specOf(text: string, sealed: string | null, withSecrets: boolean): Record<string, unknown> {
+    const spec = parseObject(text);
+    if (sealed) {
+      const secrets = this.box.open(sealed);
       for (const [k, v] of Object.entries(secrets)) spec[k] = withSecrets ? v : MASK;
     }
+    return spec;
+  }
+
+  private toDefinition(r: DefinitionsTable, withSecrets: boolean): Definition {
+    const spec = this.specOf(r.spec, r.secrets, withSecrets);
     const kind = this.kinds.get(r.kind as KindName);
     return {
       kind: kind?.kind ?? 'flow',

@@ -9,6 +9,7 @@ import * as m005 from './migrations/005-audit-chain.js';
 import * as m006 from './migrations/006-definition-approval.js';
 import * as m007 from './migrations/007-idempotency-keys.js';
 import * as m008 from './migrations/008-run-error-code.js';
+import * as m009 from './migrations/009-definition-versions.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Step> = {
   '006-definition-approval': m006,
   '007-idempotency-keys': m007,
   '008-run-error-code': m008,
+  '009-definition-versions': m009,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -57,6 +57,18 @@ export interface DefinitionsTable {
   approved_by: string | null;
 }
 
+/** One saved version of a definition (see migrations/009-definition-versions.ts). */
+export interface DefinitionVersionsTable {
+  kind: string;
+  name: string;
+  version: number;
+  spec: string;
+  secrets: string | null;
+  saved_at: string;
+  saved_by: string | null;
+  approved_by: string | null;
+}
+
 export interface RunsTable {
   id: string;
   flow: string;
@@ -136,6 +148,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   definitions: DefinitionsTable;
+  definition_versions: DefinitionVersionsTable;
   runs: RunsTable;
   listener_payloads: ListenerPayloadsTable;
   idempotency_keys: IdempotencyKeysTable;
