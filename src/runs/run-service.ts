@@ -6,6 +6,7 @@ import type { FlowEngine } from '../flows/flow-engine.js';
 import type { FlowSpec } from '../flows/flow-schema.js';
 import type { RunQueue } from './queue/run-queue.js';
 import { retryDelayMs } from './retry-policy.js';
+import { RunEvents } from './run-events.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
 import { newRun, runEvent } from './run-records.js';
 import type { RunStore } from './run-store.js';
@@ -37,6 +38,8 @@ export const MAX_PIPELINE_DEPTH = 16;
 
 export class RunService {
   readonly workerId: string;
+  /** Runs queued, started, progressing, logging and finished in this process, for live views. */
+  readonly events = new RunEvents();
   private readonly journal: RunJournal;
   private readonly queue: Pick<RunQueue, 'submit'>;
   private readonly io: ((run: Run) => Promise<RunIo | undefined>) | undefined;
@@ -137,6 +140,7 @@ export class RunService {
    * stored, and the queue finds it again.
    */
   announce(run: Run, delayMs = 0): void {
+    this.events.emit('run.queued', run);
     this.queue
       .submit(run, delayMs)
       .catch((err: unknown) =>
@@ -176,6 +180,7 @@ export class RunService {
     const onParentAbort = () => controller.abort();
     parentSignal?.addEventListener('abort', onParentAbort, { once: true });
     const entry = this.journal.track(run, controller, options.stored ?? true, clientIp);
+    this.events.emit('run.started', run);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
@@ -207,6 +212,7 @@ export class RunService {
           run.rowsWritten = steps.reduce((n, s) => n + s.rowsWritten, 0);
           entry.dirty = true;
           onProgress?.(run);
+          this.events.emit('run.progress', run);
         },
         runChild: async (flow, params) => {
           // Saving refuses pipelines that reach themselves; this catches one that got into the store
@@ -321,6 +327,7 @@ export class RunService {
   }
 
   private notifyFinished(run: Run): void {
+    this.events.emit('run.finished', run);
     for (const listener of this.finishedListeners) {
       try {
         listener(run);
@@ -339,6 +346,7 @@ export class RunService {
 
   private appendLog(entry: ActiveRun, line: LogLine): void {
     entry.run.log.push(line);
+    this.events.log(entry.run, line);
     if (entry.run.log.length > MAX_LOG_LINES) entry.run.log.splice(0, entry.run.log.length - MAX_LOG_LINES);
     entry.dirty = true;
   }
@@ -382,7 +390,10 @@ export class RunService {
     } else {
       throw new AppError('CONFLICT', `Run '${id}' has already finished (${run.status})`);
     }
-    return this.get(id);
+    const cancelled = await this.get(id);
+    // A queued run ends here; a running one of another process ends when that process notices.
+    if (run.status === 'queued') this.events.emit('run.finished', cancelled);
+    return cancelled;
   }
 
   /** Whether the run executes in this process. */

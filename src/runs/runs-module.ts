@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import type { FeatureModule } from '../server/feature-module.js';
+import { eventsRoutes } from './events-routes.js';
 import type { RunQueue } from './queue/run-queue.js';
 import type { RunRecovery } from './queue/run-recovery.js';
 import { runRoutes } from './run-routes.js';
@@ -23,6 +24,7 @@ export function runsModule(): FeatureModule {
       app.addSchema(RunSchema);
       runStatsRoutes(app, ctx, ctx.runQueue);
       runRoutes(app, ctx);
+      eventsRoutes(app, ctx);
     },
     async stop() {
       started?.recovery.stop();
