@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../core/errors.js';
@@ -9,8 +6,11 @@ import type { Column, Row, RowStream } from '../../core/records.js';
 import type { BoundFormat } from '../../formats/format-registry.js';
 import type { WriteMode, Writer } from '../connector.js';
 import { BatchChannel } from './batch-channel.js';
+import type { FileOps } from './file-ops.js';
 
 export interface FileWriterOptions {
+  /** Where the file lives: the local disk or an SFTP server. */
+  ops: FileOps;
   full: string;
   shown: string;
   format: BoundFormat;
@@ -19,19 +19,10 @@ export interface FileWriterOptions {
   signal: AbortSignal | undefined;
 }
 
-/** The size of a regular file, or undefined when there is none. */
-export async function sizeOf(full: string): Promise<number | undefined> {
-  try {
-    const s = await stat(full);
-    return s.isFile() ? s.size : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A hidden name beside the target, so the final rename stays on one file system. */
-function tempPath(full: string): string {
-  return path.join(path.dirname(full), `.${path.basename(full)}.${randomBytes(6).toString('hex')}.tmp`);
+function tempPath(ops: FileOps, full: string): string {
+  const p = ops.path;
+  return p.join(p.dirname(full), `.${p.basename(full)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**
@@ -40,28 +31,27 @@ function tempPath(full: string): string {
  * abort or a failing source removes the temp file and leaves the target untouched.
  */
 export async function writeBytesAtomically(
+  ops: FileOps,
   full: string,
   bytes: AsyncIterable<Uint8Array | string>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const tmp = tempPath(full);
+  const tmp = tempPath(ops, full);
   try {
-    await pipeline(Readable.from(bytes), createWriteStream(tmp), signal ? { signal } : {});
-    await rename(tmp, full);
+    await pipeline(Readable.from(bytes), ops.openWrite(tmp, false), signal ? { signal } : {});
+    await ops.rename(tmp, full);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await removeQuietly(ops, tmp);
     throw err;
   }
 }
 
-async function endsWithNewline(full: string, size: number): Promise<boolean> {
-  const fh = await open(full, 'r');
-  try {
-    const { buffer } = await fh.read(Buffer.alloc(1), 0, 1, size - 1);
-    return buffer[0] === 10;
-  } finally {
-    await fh.close();
-  }
+/**
+ * Removes a temp file after a failure. The failure is what the caller reports: when the removal fails
+ * too (the connection to a remote folder is gone), the temp file stays behind under its hidden name.
+ */
+async function removeQuietly(ops: FileOps, tmp: string): Promise<void> {
+  await ops.remove(tmp).catch(() => undefined);
 }
 
 /**
@@ -75,18 +65,24 @@ export async function openFileWriter(o: FileWriterOptions): Promise<Writer> {
   if (o.mode === 'upsert') {
     throw new AppError('BAD_REQUEST', `Files cannot be upserted ('${o.shown}'); use mode append or replace`);
   }
-  const tmp = tempPath(o.full);
-  const existing = o.mode === 'append' ? await sizeOf(o.full) : undefined;
+  const { ops } = o;
+  const tmp = tempPath(ops, o.full);
+  const existing = o.mode === 'append' ? await ops.size(o.full) : undefined;
   let format = o.format;
   let prefix: RowStream | undefined;
   let lead = '';
   if (existing !== undefined && existing > 0) {
     if (format.type === 'csv' || format.type === 'ndjson') {
-      await copyFile(o.full, tmp);
+      try {
+        await ops.copy(o.full, tmp);
+      } catch (err) {
+        await removeQuietly(ops, tmp);
+        throw err;
+      }
       if (format.type === 'csv') format = format.with({ header: false });
-      if (!(await endsWithNewline(o.full, existing))) lead = '\n';
+      if (!(await ops.endsWithNewline(o.full, existing))) lead = '\n';
     } else {
-      prefix = format.read(createReadStream(o.full), { source: o.shown });
+      prefix = format.read(ops.openRead(o.full), { source: o.shown });
     }
   }
   const channel = new BatchChannel();
@@ -100,9 +96,7 @@ export async function openFileWriter(o: FileWriterOptions): Promise<Writer> {
     const ctx = o.columns.length > 0 ? { columns: o.columns } : {};
     yield* format.write(rows(), o.signal ? { ...ctx, signal: o.signal } : ctx);
   }
-  const out = createWriteStream(tmp, {
-    flags: existing !== undefined && !prefix && existing > 0 ? 'a' : 'w',
-  });
+  const out = ops.openWrite(tmp, existing !== undefined && !prefix && existing > 0);
   let failure: unknown;
   const done = pipeline(Readable.from(chunks()), out).catch((err: unknown) => {
     failure = err;
@@ -113,7 +107,7 @@ export async function openFileWriter(o: FileWriterOptions): Promise<Writer> {
     finished = true;
     channel.abort(new AppError('RUN_CANCELLED', `Write to '${o.shown}' rolled back`));
     await done;
-    await rm(tmp, { force: true });
+    await removeQuietly(ops, tmp);
   };
   const onAbort = (): void => {
     void discard();
@@ -135,16 +129,21 @@ export async function openFileWriter(o: FileWriterOptions): Promise<Writer> {
       channel.end();
       await done;
       if (failure !== undefined) {
-        await rm(tmp, { force: true });
+        await removeQuietly(ops, tmp);
         throw failure;
       }
-      await rename(tmp, o.full);
+      try {
+        await ops.rename(tmp, o.full);
+      } catch (err) {
+        await removeQuietly(ops, tmp);
+        throw err;
+      }
       return { rowsWritten };
     },
     async rollback(): Promise<void> {
       o.signal?.removeEventListener('abort', onAbort);
       if (!finished) await discard();
-      else await rm(tmp, { force: true });
+      else await removeQuietly(ops, tmp);
     },
   };
 }

@@ -1,6 +1,4 @@
-import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
+import type { FileOps } from './file-ops.js';
 
 const WILDCARD = /[*?[]/;
 
@@ -19,19 +17,11 @@ function segmentRegex(segment: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-async function entries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Files under `root` matching a clean relative pattern, as relative paths in name order (the order a
  * user expects for `orders-2024-01.csv`, `orders-2024-02.csv`, …). Directories are never matched.
  */
-export async function matchFiles(root: string, pattern: string): Promise<string[]> {
+export async function matchFiles(ops: FileOps, root: string, pattern: string): Promise<string[]> {
   const segments = pattern.split('/');
   let current = [''];
   for (let i = 0; i < segments.length; i++) {
@@ -40,7 +30,7 @@ export async function matchFiles(root: string, pattern: string): Promise<string[
     const next: string[] = [];
     for (const rel of current) {
       const re = segmentRegex(segment);
-      for (const entry of await entries(path.join(root, rel))) {
+      for (const entry of await ops.list(ops.path.join(root, rel))) {
         if (entry.name.startsWith('.') && !segment.startsWith('.')) continue;
         if (!re.test(entry.name)) continue;
         const isDir = entry.isDirectory() || entry.isSymbolicLink();
@@ -54,10 +44,10 @@ export async function matchFiles(root: string, pattern: string): Promise<string[
 }
 
 /** Every regular file under `root` (not following symlinked folders), skipping hidden names, up to `limit`. */
-export async function listFiles(root: string, limit = 10_000): Promise<string[]> {
+export async function listFiles(ops: FileOps, root: string, limit = 10_000): Promise<string[]> {
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
-    const list = (await entries(path.join(root, rel))).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const list = (await ops.list(ops.path.join(root, rel))).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const entry of list) {
       if (out.length >= limit) return;
       if (entry.name.startsWith('.')) continue;

@@ -1,14 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { access, constants, mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { Decimal } from '../../core/decimal.js';
 import { AppError, errorMessage } from '../../core/errors.js';
-import type { Column, ColumnType, Row, RowStream } from '../../core/records.js';
-import type { ByteSource, FormatType } from '../../formats/format.js';
+import type { Column, RowStream } from '../../core/records.js';
+import type { ByteSource } from '../../formats/format.js';
 import type { FormatRegistry } from '../../formats/format-registry.js';
 import { readOptions } from '../../formats/options.js';
-import { cancelledError, throwIfAborted } from '../abort.js';
 import type {
   Connector,
   ConnectorContext,
@@ -19,15 +16,15 @@ import type {
   DestinationSpec,
   SourceResult,
   SourceSpec,
-  TableInfo,
   Writer,
 } from '../connector.js';
-import { peekCsvHeader } from '../csv-header.js';
 import type { FileAccess } from '../file-access.js';
-import { fileCsvOffer, guardedCsvBytes, requireCsvFastPath } from './csv-fast-path.js';
-import { CsvRecordCounter } from './csv-record-counter.js';
-import { openFileWriter, sizeOf, writeBytesAtomically } from './file-writer.js';
-import { hasWildcard, listFiles, matchFiles } from './glob.js';
+import { copyCsvFileIn, copyCsvFileOut } from './csv-copy.js';
+import { fileCsvOffer, requireCsvFastPath } from './csv-fast-path.js';
+import { discoverFiles, type FileTableInfo } from './file-discovery.js';
+import { openFileWriter } from './file-writer.js';
+import { hasWildcard, matchFiles } from './glob.js';
+import { localFileOps as ops } from './local-file-ops.js';
 import { cleanRelativePath, confine, confineNew } from './paths.js';
 
 export const FilesConfigSchema = Type.Object(
@@ -43,19 +40,7 @@ export const FilesConfigSchema = Type.Object(
 
 export type FilesConfig = Static<typeof FilesConfigSchema>;
 
-/** discover() also says which format a file's extension implies. */
-export interface FileTableInfo extends TableInfo {
-  format?: FormatType;
-}
-
-function columnType(value: unknown): ColumnType {
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  if (typeof value === 'bigint') return 'bigint';
-  if (typeof value === 'boolean') return 'boolean';
-  if (value instanceof Decimal) return 'decimal';
-  if (typeof value === 'object' && value !== null) return 'json';
-  return 'text';
-}
+export type { FileTableInfo } from './file-discovery.js';
 
 class FilesConnector implements Connector {
   readonly type = 'files';
@@ -101,33 +86,7 @@ class FilesConnector implements Connector {
 
   async discover(): Promise<FileTableInfo[]> {
     const rootReal = await this.realRoot();
-    const out: FileTableInfo[] = [];
-    for (const rel of await listFiles(rootReal)) {
-      if (!(await this.access.allows(path.join(rootReal, rel)))) continue;
-      const format = this.formats.forExtension(path.extname(rel));
-      if (!format) {
-        out.push({ name: rel, columns: [] });
-        continue;
-      }
-      let columns: Column[] = [];
-      try {
-        const batches = this.formats
-          .bind({ type: format.type })
-          .read(createReadStream(path.join(rootReal, rel)), {
-            source: rel,
-            batchSize: 1,
-          });
-        for await (const batch of batches) {
-          const first: Row | undefined = batch[0];
-          if (first) columns = Object.entries(first).map(([name, v]) => ({ name, type: columnType(v) }));
-          break; // only the first record is needed; breaking closes the file
-        }
-      } catch {
-        // A file that does not parse with default options is still listed, without columns.
-      }
-      out.push({ name: rel, columns, format: format.type });
-    }
-    return out;
+    return discoverFiles(ops, rootReal, this.formats, (full) => this.access.allows(full));
   }
 
   /** Matching files (real, confined paths) with the names shown in errors, in name order. */
@@ -135,7 +94,7 @@ class FilesConnector implements Connector {
     const clean = cleanRelativePath(pattern);
     const rootReal = await this.realRoot();
     const wildcard = hasWildcard(clean);
-    const names = wildcard ? await matchFiles(rootReal, clean) : [clean];
+    const names = wildcard ? await matchFiles(ops, rootReal, clean) : [clean];
     const out: { full: string; shown: string }[] = [];
     for (const name of names) {
       let full: string;
@@ -162,7 +121,7 @@ class FilesConnector implements Connector {
     async function* batches(): RowStream {
       for (const file of files) {
         signal?.throwIfAborted();
-        const input = createReadStream(file.full, { highWaterMark: 256 * 1024 });
+        const input = ops.openRead(file.full);
         yield* format.read(input, signal ? { source: file.shown, signal } : { source: file.shown });
       }
     }
@@ -193,7 +152,7 @@ class FilesConnector implements Connector {
     }
     const format = this.formats.bind(spec.format);
     const { full, shown } = await this.destination(spec.file);
-    return openFileWriter({ full, shown, format, mode: spec.mode, columns: spec.columns, signal });
+    return openFileWriter({ ops, full, shown, format, mode: spec.mode, columns: spec.columns, signal });
   }
 
   readonly copyOut: CopyOut = {
@@ -225,41 +184,17 @@ class FilesConnector implements Connector {
         `The CSV byte fast path reads one file, not the wildcard '${spec.file}'; use the row path`,
       );
     }
-    const dialect = requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
-    const { format } = spec;
+    // The dialect is judged before the file is looked for: a wrong format is the flow's mistake.
+    requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
     const [file] = await this.resolveFiles(spec.file);
     if (!file) throw new AppError('NOT_FOUND', `File '${spec.file}' does not exist`);
-    const shown = file.shown;
-    throwIfAborted(signal);
-    const input = createReadStream(file.full, { highWaterMark: 256 * 1024 });
-    const stop = (): void => {
-      input.destroy(cancelledError());
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-    try {
-      const peeked = await peekCsvHeader(input, dialect.delimiter, dialect.quote);
-      const columns: Column[] = peeked.header.map((name) => ({ name, type: 'text', nullable: true }));
-      async function* bytes(): AsyncGenerator<Uint8Array> {
-        try {
-          yield* guardedCsvBytes(peeked.bytes, format, dialect, shown);
-        } finally {
-          // Also runs when the consumer stops early, so the file handle is released.
-          signal?.removeEventListener('abort', stop);
-          input.destroy();
-        }
-      }
-      return { columns, bytes: bytes() };
-    } catch (err) {
-      signal?.removeEventListener('abort', stop);
-      input.destroy();
-      throw err;
-    }
+    return copyCsvFileOut(ops, file, spec.format, csvOptions, signal);
   }
 
   private async canCopyIn(spec: DestinationSpec): Promise<boolean> {
     if (spec.file === undefined || spec.mode === 'upsert') return false;
     if (spec.mode === 'replace') return true;
-    return !(await sizeOf((await this.destination(spec.file)).full));
+    return !(await ops.size((await this.destination(spec.file)).full));
   }
 
   /**
@@ -276,26 +211,8 @@ class FilesConnector implements Connector {
     if (spec.file === undefined || spec.format === undefined) {
       throw new AppError('BAD_REQUEST', 'A files connection writes { file, format }');
     }
-    const dialect = requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
-    const { full, shown } = await this.destination(spec.file);
-    if (spec.mode !== 'replace' && !(spec.mode === 'append' && !(await sizeOf(full)))) {
-      throw new AppError(
-        'BAD_REQUEST',
-        `The CSV byte fast path only replaces '${shown}' (or appends to it while it is missing or empty); use the row path for mode ${spec.mode}`,
-      );
-    }
-    const counter = new CsvRecordCounter(dialect.quote, dialect.escape);
-    async function* counted(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of csv) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        counter.push(bytes);
-        yield bytes;
-      }
-    }
-    await writeBytesAtomically(full, counted(), signal).catch((err: unknown) => {
-      throw signal?.aborted ? cancelledError() : err;
-    });
-    return { rowsWritten: Math.max(0, counter.end() - 1) };
+    requireCsvFastPath(spec.format, csvOptions, `'${spec.file}'`);
+    return copyCsvFileIn(ops, await this.destination(spec.file), spec, csv, csvOptions, signal);
   }
 
   async execute(): Promise<{ rowsAffected: number }> {
