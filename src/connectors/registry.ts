@@ -4,6 +4,7 @@ import type { ConnectorType } from './connector.js';
 import { filesConnector } from './files/index.js';
 import { mysqlConnectorType } from './mysql/mysql-type.js';
 import { postgresConnectorType } from './postgres/postgres-type.js';
+import { sftpConnectorType } from './sftp/sftp-type.js';
 import { sqliteConnectorType } from './sqlite/sqlite-connector.js';
 
 /**
@@ -15,6 +16,7 @@ export const BUILTIN_CONNECTORS: readonly ConnectorType[] = [
   mysqlConnectorType,
   sqliteConnectorType,
   filesConnector,
+  sftpConnectorType,
 ];
 
 /** Other names the built-in connectors answer to: MariaDB speaks the MySQL protocol. */

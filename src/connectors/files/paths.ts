@@ -33,9 +33,20 @@ function inside(rootReal: string, real: string): boolean {
   return real === rootReal || real.startsWith(rootReal.endsWith(path.sep) ? rootReal : rootReal + path.sep);
 }
 
+/**
+ * Resolves a path through its symlinks; a missing path rejects with an error whose `code` is 'ENOENT'.
+ * The local disk's realpath, or the SFTP server's.
+ */
+export type RealPath = (p: string) => Promise<string>;
+
 /** Throws FORBIDDEN when `full` (which must exist) resolves, through symlinks, outside `rootReal`. */
-export async function confine(rootReal: string, full: string, shown: string): Promise<string> {
-  const real = await realpath(full);
+export async function confine(
+  rootReal: string,
+  full: string,
+  shown: string,
+  resolveReal: RealPath = realpath,
+): Promise<string> {
+  const real = await resolveReal(full);
   if (!inside(rootReal, real)) {
     throw new AppError(
       'FORBIDDEN',
@@ -46,11 +57,16 @@ export async function confine(rootReal: string, full: string, shown: string): Pr
 }
 
 /** Like confine, for a path that may not exist yet: checks its deepest existing ancestor. */
-export async function confineNew(rootReal: string, full: string, shown: string): Promise<void> {
+export async function confineNew(
+  rootReal: string,
+  full: string,
+  shown: string,
+  resolveReal: RealPath = realpath,
+): Promise<void> {
   let probe = full;
   for (;;) {
     try {
-      await confine(rootReal, probe, shown);
+      await confine(rootReal, probe, shown, resolveReal);
       return;
     } catch (err) {
       if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err;
