@@ -72,6 +72,7 @@ export function connectionKind(
       const checked: unknown = validate(ct.configSchema, config, `${type} connection`);
       const fields =
         typeof checked === 'object' && checked !== null ? Object.fromEntries(Object.entries(checked)) : {};
+      ct.validate?.(fields);
       const out: ConnectionSpec = {
         ...fields,
         type,

@@ -5,6 +5,7 @@ import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import type { CommitLedger, CommitMark } from './commit-ledger.js';
 import type { FileAccess } from './file-access.js';
+import type { HttpSourceRequest, HttpTargetRequest } from './http/http-request-schema.js';
 
 /** Format settings as a flow states them: the format type plus its options. */
 export interface FormatSpec {
@@ -21,6 +22,8 @@ export type SourceSpec = (
   | { table: string; columns?: string[] }
   | { query: string; params?: Record<string, unknown> }
   | { file: string; format: FormatSpec }
+  /** An HTTP API: `{name}` placeholders in its templates come from `params` (see http-template.ts). */
+  | { request: HttpSourceRequest; format?: FormatSpec; params?: Record<string, unknown> }
 ) & {
   /**
    * The reader's consumer takes at most this many rows (a data API answering one object). A hint: a
@@ -52,6 +55,12 @@ export interface DestinationSpec {
    * transaction as the rows (see commit-ledger.ts); others ignore it.
    */
   commit?: CommitMark;
+  /** An HTTP API destination's requests (see http-writer.ts); other connectors ignore it. */
+  request?: HttpTargetRequest;
+  /** The run's parameters, for destinations whose templates use them (an HTTP API). */
+  params?: Record<string, unknown>;
+  /** The run and the step (0-based) writing, for destinations whose templates name them. */
+  run?: { id: string; step: number };
 }
 
 export interface TableInfo {
@@ -74,6 +83,11 @@ export interface Writer {
   write(batch: Row[]): Promise<void>;
   commit(): Promise<{ rowsWritten: number }>;
   rollback(): Promise<void>;
+  /**
+   * For a destination that cannot roll back (an HTTP API): what stays written after a rollback, in
+   * words for the run log; undefined when nothing does.
+   */
+  leftBehind?(): string | undefined;
 }
 
 /** The CSV a copy path is told to speak; what is left out is PLAIN_CSV's (formats/csv-dialect.ts). */
@@ -173,6 +187,11 @@ export interface ConnectorType<Config = Record<string, unknown>> {
    * admin) when it is saved; `ctx.files` checks them again at every use.
    */
   localPaths?(config: Config): LocalPath[];
+  /**
+   * Checks settings the schema cannot (one field required by the value of another) when a connection
+   * is saved; throws VALIDATION_FAILED naming the field.
+   */
+  validate?(config: Config): void;
   /** May be async, so a connector's driver loads only when a connection of its type first opens. */
   create(config: Config, ctx: ConnectorContext): Connector | Promise<Connector>;
 }

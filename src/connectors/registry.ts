@@ -2,6 +2,7 @@ import { AppError } from '../core/errors.js';
 import { byName } from '../core/named-entries.js';
 import type { ConnectorType } from './connector.js';
 import { filesConnector } from './files/index.js';
+import { httpConnectorType } from './http/http-connector.js';
 import { mysqlConnectorType } from './mysql/mysql-type.js';
 import { postgresConnectorType } from './postgres/postgres-type.js';
 import { sftpConnectorType } from './sftp/sftp-type.js';
@@ -17,6 +18,7 @@ export const BUILTIN_CONNECTORS: readonly ConnectorType[] = [
   sqliteConnectorType,
   filesConnector,
   sftpConnectorType,
+  httpConnectorType,
 ];
 
 /** Other names the built-in connectors answer to: MariaDB speaks the MySQL protocol. */

@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   FORMAT_ERROR: 400,
   /** A connection's endpoint cannot be reached or refuses the credentials. */
   CONNECTION_FAILED: 503,
+  /** An HTTP API answered with a status the step does not accept, or a body larger than allowed. */
+  HTTP_ERROR: 502,
   FLOW_FAILED: 500,
   RUN_CANCELLED: 409,
   INTERNAL: 500,

@@ -17,6 +17,8 @@ export interface ExecuteOptions {
   io?: FlowIo | undefined;
   /** Records each transfer step's commit in its destination (see CommitIdentity). */
   commit?: CommitIdentity | undefined;
+  /** The run's id, for destination templates that name it (`{run_id}`). */
+  runId?: string | undefined;
   log(line: LogLine): void;
   progress(steps: StepStats[]): void;
   /** Runs another flow as a child of this run (pipelines); returns whether it succeeded. */
@@ -97,6 +99,7 @@ export class FlowEngine {
       params,
       signal: opts.signal,
       io: opts.io,
+      ...(opts.runId ? { runId: opts.runId } : {}),
       log,
       progress: () => opts.progress(steps),
     };
@@ -118,6 +121,7 @@ export class FlowEngine {
           steps.push(placeholder);
           const done = await runTransferStep(step, i, {
             ...env,
+            step: i,
             ...(opts.commit
               ? {
                   commit: {

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { HttpSourceRequestSchema, HttpTargetRequestSchema } from '../connectors/http/http-request-schema.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 
@@ -87,6 +88,7 @@ export function flowSchema(extensions: { formats: FormatRegistry; transforms: Tr
         Type.String({ minLength: 1, description: 'SQL query; {parameters} are bound values' }),
       ),
       file: Type.Optional(Type.String({ minLength: 1, description: 'File name or wildcard in the folder' })),
+      request: Type.Optional(HttpSourceRequestSchema),
       format: Type.Optional(FormatRef),
     },
     { additionalProperties: false },
@@ -100,6 +102,7 @@ export function flowSchema(extensions: { formats: FormatRegistry; transforms: Tr
       }),
       table: Type.Optional(Type.String({ minLength: 1 })),
       file: Type.Optional(Type.String({ minLength: 1 })),
+      request: Type.Optional(HttpTargetRequestSchema),
       format: Type.Optional(FormatRef),
       mode: Type.Optional(
         Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {

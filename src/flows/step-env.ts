@@ -18,6 +18,9 @@ export interface StepEnv {
    * `recheck`: it may have committed already, so the destination is asked first.
    */
   commit?: CommitMark & { recheck: boolean };
+  /** The run executing (for destination templates that name it) and this step's index. */
+  runId?: string;
+  step?: number;
   /** Called as rows move, for live progress (CLI progress line, runs API). */
   progress(stats: StepStats): void;
 }

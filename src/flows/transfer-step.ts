@@ -37,6 +37,8 @@ function formatOf(
 }
 
 function sourceSpec(from: StepSource, env: StepEnv, path: string): SourceSpec {
+  if (from.request !== undefined)
+    return { request: from.request, params: env.params, ...(from.format ? { format: from.format } : {}) };
   if (from.query !== undefined) return { query: from.query, params: env.params };
   if (from.table !== undefined)
     return { table: expandName(from.table, env.params, 'table', `${path}.table`) };
@@ -44,7 +46,7 @@ function sourceSpec(from: StepSource, env: StepEnv, path: string): SourceSpec {
     const file = expandName(from.file, env.params, 'file', `${path}.file`);
     return { file, format: formatOf(from.format, file, env, path) };
   }
-  throw new AppError('VALIDATION_FAILED', `${path} needs one of table, query or file`);
+  throw new AppError('VALIDATION_FAILED', `${path} needs one of table, query, file or request`);
 }
 
 function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: string): DestinationSpec {
@@ -57,13 +59,21 @@ function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: 
       ? { commit: { runId: env.commit.runId, step: env.commit.step, attempt: env.commit.attempt } }
       : {}),
   };
+  if (to.request !== undefined)
+    return {
+      ...base,
+      request: to.request,
+      params: env.params,
+      ...(to.format ? { format: to.format } : {}),
+      ...(env.runId ? { run: { id: env.runId, step: env.step ?? 0 } } : {}),
+    };
   if (to.table !== undefined)
     return { ...base, table: expandName(to.table, env.params, 'table', `${path}.table`) };
   if (to.file !== undefined) {
     const file = expandName(to.file, env.params, 'file', `${path}.file`);
     return { ...base, file, format: formatOf(to.format, file, env, path) };
   }
-  throw new AppError('VALIDATION_FAILED', `${path} needs table or file`);
+  throw new AppError('VALIDATION_FAILED', `${path} needs table, file or request`);
 }
 
 async function openSource(
@@ -334,6 +344,8 @@ async function writeCommitted(
     await writer
       .rollback()
       .catch((rollbackErr: unknown) => env.log('error', `rollback failed: ${errorMessage(rollbackErr)}`));
+    const left = writer.leftBehind?.();
+    if (left) env.log('warn', `${path}.to: ${left}`);
     throw err;
   }
 }

@@ -205,6 +205,7 @@ export class RunService {
         signal: controller.signal,
         io,
         commit: options.commit && { runId: run.id, attempt: run.attempt, recheck: options.commit.recheck },
+        runId: run.id,
         log: (line) => this.appendLog(entry, line),
         progress: (steps) => {
           run.steps = steps;
