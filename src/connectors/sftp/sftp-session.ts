@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import ssh2, { type SFTPWrapper } from 'ssh2';
 import { AppError, errorMessage } from '../../core/errors.js';
+import { cancelledError } from '../abort.js';
 import type { SftpConfig } from './sftp-config.js';
 
 const { Client } = ssh2;
@@ -54,7 +55,10 @@ export function openSftpSession(config: SftpConfig, signal?: AbortSignal): Promi
       reject(new AppError('CONNECTION_FAILED', message));
     };
     const onAbort = (): void => {
-      if (!ready) fail(`Connecting to ${where} was cancelled`);
+      if (!ready) {
+        client.end();
+        reject(cancelledError());
+      }
       client.destroy();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -69,7 +73,11 @@ export function openSftpSession(config: SftpConfig, signal?: AbortSignal): Promi
           `The host key of ${config.host}:${config.port} is ${seenKey}, not the pinned ${config.hostKey}: refusing to connect (update hostKey only if the server's key was changed on purpose)`,
         );
       } else if (err.level === 'client-authentication') {
-        fail(`${where} refused the ${config.privateKey === undefined ? 'password' : 'private key'}`);
+        const tried = [
+          config.privateKey === undefined ? '' : 'private key',
+          config.password === undefined ? '' : 'password',
+        ];
+        fail(`${where} refused the ${tried.filter(Boolean).join(' and the ')}`);
       } else if (err.level === 'client-timeout') {
         fail(`Connecting to ${where} timed out after ${config.connectTimeout} s`);
       } else {
