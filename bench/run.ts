@@ -5,7 +5,8 @@
  * Scripts are found by file name: every bench/*.ts except this one and helper modules (names starting
  * with `_` or containing `helper`, `util`, `lib` or `common`). flows, connectors, formats and expressions
  * run first, any others after them in name order. A script that takes a row count says so in its usage
- * line (`bench/<name>.ts [rows]`); with --quick it gets QUICK_ROWS rows instead of its default.
+ * line (`bench/<name>.ts [rows]`); with --quick it gets QUICK_ROWS rows instead of its default. One that
+ * takes a size (`bench/<name>.ts [megabytes]`) gets QUICK_MEGABYTES.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const QUICK_ROWS = 100_000;
+const QUICK_MEGABYTES = 20;
 const FIRST = ['flows', 'connectors', 'formats', 'expressions'];
 const HELPER = /^_|helper|util|lib|common/i;
 
@@ -34,10 +36,16 @@ function discover(): string[] {
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** Whether the script's usage line says it takes a row count. */
-function takesRows(name: string): boolean {
+/** What the script's usage line says it takes first: a row count, a size in megabytes, or neither. */
+function takes(name: string, what: 'rows' | 'megabytes'): boolean {
   const head = readFileSync(join(here, `${name}.ts`), 'utf8').slice(0, 2000);
-  return new RegExp(`bench/${name}\\.ts \\[rows\\]`).test(head);
+  return new RegExp(`bench/${name}\\.ts \\[${what}\\]`).test(head);
+}
+
+function quickArgs(name: string): string[] {
+  if (takes(name, 'rows')) return [String(QUICK_ROWS)];
+  if (takes(name, 'megabytes')) return [String(QUICK_MEGABYTES)];
+  return [];
 }
 
 function runScript(name: string, args: string[]): Promise<number> {
@@ -66,7 +74,7 @@ console.log(
 );
 const outcomes: { name: string; code: number; seconds: number }[] = [];
 for (const name of scripts) {
-  const args = [...(quick && takesRows(name) ? [String(QUICK_ROWS)] : []), ...passThrough];
+  const args = [...(quick ? quickArgs(name) : []), ...passThrough];
   console.log(`\n=== bench/${name}.ts ${args.join(' ')}`.trimEnd());
   const t = performance.now();
   const code = await runScript(name, args);
