@@ -5,8 +5,10 @@
  * undefined convert to null. For non-text targets the empty string is null too, because that is how
  * CSV files spell a missing value.
  */
+
 import { Decimal, integerFromText } from '../core/decimal.js';
 import type { ColumnType } from '../core/records.js';
+import { parseTimestamp } from '../core/timestamp.js';
 import { parseJson, stringifyJson } from '../formats/json-exact.js';
 
 export class ConversionError extends Error {
@@ -31,7 +33,7 @@ const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP_TEXT =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2}){0,2})?$/;
 const TRUE_WORDS = new Set(['true', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', '0', 'no']);
 const INT32_MIN = -2147483648;
@@ -134,7 +136,10 @@ export function toDate(value: unknown): string | null {
   throw new ConversionError(value, 'date');
 }
 
-/** An instant. ISO text without a zone is read as UTC so a run gives the same result on any server. */
+/**
+ * An instant, to the microsecond (core/timestamp.ts). ISO text without a zone is read as UTC so a run
+ * gives the same result on any server.
+ */
 export function toTimestamp(value: unknown): Date | null {
   if (value === null || value === undefined || value === '') return null;
   if (value instanceof Date) {
@@ -143,13 +148,10 @@ export function toTimestamp(value: unknown): Date | null {
     if (Number.isFinite(value)) return new Date(value);
   } else if (typeof value === 'string') {
     const text = value.trim();
-    const m = DATE_TEXT.exec(text.slice(0, 10));
-    if (TIMESTAMP_TEXT.test(text) && m && validDay(Number(m[1]), Number(m[2]), Number(m[3]))) {
-      let iso = text.replace(' ', 'T');
-      if (iso.length === 10) iso += 'T00:00:00Z';
-      else if (!/(?:Z|[+-]\d{2}:?\d{2})$/.test(iso)) iso += 'Z';
-      const d = new Date(iso);
-      if (!Number.isNaN(d.getTime())) return d;
+    // To the microsecond; digits beyond it that are not zero would be lost, so they are refused.
+    if (TIMESTAMP_TEXT.test(text)) {
+      const d = parseTimestamp(text);
+      if (d) return d;
     }
   }
   throw new ConversionError(value, 'timestamp');

@@ -4,10 +4,12 @@
  * touches the file system, network, process or globals. Null in, null out, except where noted
  * (concat and coalesce exist to handle nulls).
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { Decimal } from '../core/decimal.js';
 import { errorMessage } from '../core/errors.js';
 import type { ColumnType } from '../core/records.js';
+import { instantOf, microsOf } from '../core/timestamp.js';
 import { toBoolean, toDecimal, toInteger, toNumber, toText, toTimestamp } from './convert.js';
 import { ExpressionRuntimeError } from './expression-error.js';
 import { describe, text } from './expression-values.js';
@@ -62,9 +64,9 @@ function instant(v: unknown, name: string): Date {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-/** Formats in UTC with the tokens YYYY MM DD HH mm ss SSS; other characters are copied. */
+/** Formats in UTC with the tokens YYYY MM DD HH mm ss SSS SSSSSS; other characters are copied. */
 function formatDate(d: Date, pattern: string): string {
-  return pattern.replace(/YYYY|MM|DD|HH|mm|ss|SSS/g, (token) => {
+  return pattern.replace(/YYYY|MM|DD|HH|mm|ss|SSSSSS|SSS/g, (token) => {
     switch (token) {
       case 'YYYY':
         return pad(d.getUTCFullYear(), 4);
@@ -78,6 +80,8 @@ function formatDate(d: Date, pattern: string): string {
         return pad(d.getUTCMinutes());
       case 'ss':
         return pad(d.getUTCSeconds());
+      case 'SSSSSS':
+        return pad(d.getUTCMilliseconds(), 3) + pad(microsOf(d), 3);
       default:
         return pad(d.getUTCMilliseconds(), 3);
     }
@@ -87,17 +91,30 @@ function formatDate(d: Date, pattern: string): string {
 /** Parses text laid out by a pattern of the same tokens, e.g. date('31.12.2024', 'DD.MM.YYYY'). */
 function parseDate(value: string, pattern: string): Date {
   const parts: string[] = [];
-  const source = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/YYYY|MM|DD|HH|mm|ss|SSS/g, (t) => {
-    parts.push(t);
-    return t === 'YYYY' ? '(\\d{4})' : t === 'SSS' ? '(\\d{3})' : '(\\d{1,2})';
-  });
+  const source = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/YYYY|MM|DD|HH|mm|ss|SSSSSS|SSS/g, (t) => {
+      parts.push(t);
+      return t === 'YYYY'
+        ? '(\\d{4})'
+        : t === 'SSSSSS'
+          ? '(\\d{6})'
+          : t === 'SSS'
+            ? '(\\d{3})'
+            : '(\\d{1,2})';
+    });
   const m = new RegExp(`^${source}$`).exec(value.trim());
   if (!m) throw new ExpressionRuntimeError(`date(): '${value}' does not match the pattern '${pattern}'`);
   const f: Record<string, number> = { YYYY: 1970, MM: 1, DD: 1, HH: 0, mm: 0, ss: 0, SSS: 0 };
+  let micros = 0;
   parts.forEach((t, i) => {
-    f[t] = Number(m[i + 1]);
+    const n = Number(m[i + 1]);
+    if (t === 'SSSSSS') {
+      f.SSS = Math.floor(n / 1000);
+      micros = n % 1000;
+    } else f[t] = n;
   });
-  const d = new Date(Date.UTC(f.YYYY!, f.MM! - 1, f.DD!, f.HH!, f.mm!, f.ss!, f.SSS!));
+  const d = instantOf(Date.UTC(f.YYYY!, f.MM! - 1, f.DD!, f.HH!, f.mm!, f.ss!, f.SSS!), micros);
   if (d.getUTCMonth() !== f.MM! - 1 || d.getUTCDate() !== f.DD!) {
     throw new ExpressionRuntimeError(`date(): '${value}' is not a valid date`);
   }

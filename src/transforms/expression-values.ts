@@ -5,7 +5,9 @@
  * number, because CSV files deliver every value as text. An exact operand (a Decimal or a bigint) makes
  * the arithmetic exact (see exactArithmetic) and the comparison exact, so no digit is lost to a double.
  */
+
 import { Decimal } from '../core/decimal.js';
+import { compareInstants, parseTimestamp } from '../core/timestamp.js';
 import { stringifyJson } from '../formats/json-exact.js';
 import { ExpressionRuntimeError } from './expression-error.js';
 
@@ -106,15 +108,17 @@ export function truthy(value: unknown): boolean {
 
 /**
  * Orders two non-null values: negative, zero or positive, or NaN when they cannot be compared.
- * Numbers against numeric text compare as numbers; dates compare by instant (and against ISO text
- * as text, which orders the same way); anything else compares as text.
+ * Numbers against numeric text compare as numbers; dates compare by instant, to the microsecond (also
+ * against timestamp text); anything else compares as text.
  */
 export function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'number' && typeof b === 'string') return NUMBER_TEXT.test(b) ? a - Number(b) : Number.NaN;
   if (typeof a === 'string' && typeof b === 'number') return NUMBER_TEXT.test(a) ? Number(a) - b : Number.NaN;
-  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
+  if (a instanceof Date && b instanceof Date) return compareInstants(a, b);
+  if (a instanceof Date && typeof b === 'string') return compareInstantText(a, b);
+  if (typeof a === 'string' && b instanceof Date) return -compareInstantText(b, a);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   if (isExact(a) || isExact(b)) return compareExact(a, b);
   const sa = comparableText(a);
@@ -126,6 +130,14 @@ export function equals(a: unknown, b: unknown): boolean {
   if (a === b) return a !== null && a !== undefined;
   if (a === null || a === undefined || b === null || b === undefined) return false;
   return compare(a, b) === 0;
+}
+
+/** A date against timestamp text compares as instants (to the microsecond); other text as text. */
+function compareInstantText(a: Date, b: string): number {
+  const t = parseTimestamp(b.trim());
+  if (t) return compareInstants(a, t);
+  const sa = a.toISOString();
+  return sa < b ? -1 : sa > b ? 1 : 0;
 }
 
 /** Exact order of a Decimal or bigint against a number, numeric text or another exact value; NaN otherwise. */

@@ -2,6 +2,7 @@
 import type { SqlValue, TypeCast } from 'mysql2';
 import { Decimal, integerFromText } from '../../core/decimal.js';
 import type { Column, ColumnType } from '../../core/records.js';
+import { microsOf, parseTimestamp } from '../../core/timestamp.js';
 import { parseJson, stringifyJson } from '../../formats/json-exact.js';
 
 /**
@@ -29,6 +30,14 @@ export const mysqlTypeCast: TypeCast = (field, next) => {
     case 'JSON': {
       const v = field.string('utf8');
       return v === null ? null : parseJson(v);
+    }
+    case 'DATETIME':
+    case 'DATETIME2':
+    case 'TIMESTAMP':
+    case 'TIMESTAMP2': {
+      // Stored in UTC (the session's time zone is +00:00); '0000-00-00 …' stays the text it is.
+      const v = field.string();
+      return v === null ? null : (parseTimestamp(v) ?? v);
     }
     default:
       return next();
@@ -164,7 +173,7 @@ export function mysqlValue(v: unknown): SqlValue {
     if (Number.isNaN(v.getTime())) return null;
     return `${v.getUTCFullYear()}-${pad(v.getUTCMonth() + 1)}-${pad(v.getUTCDate())} ${pad(v.getUTCHours())}:${pad(
       v.getUTCMinutes(),
-    )}:${pad(v.getUTCSeconds())}.${pad(v.getUTCMilliseconds(), 3)}`;
+    )}:${pad(v.getUTCSeconds())}.${pad(v.getUTCMilliseconds(), 3)}${pad(microsOf(v), 3)}`;
   }
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   // A DECIMAL column takes the digits as text exactly.

@@ -1,11 +1,12 @@
 /**
  * PostgreSQL type mapping. Reads produce the same JavaScript values on every connector (docs/values.md):
  * int8 as a number when safe and a bigint beyond 2^53, numeric as a Decimal (NaN and ±Infinity as
- * numbers), date as 'YYYY-MM-DD' (no time zone shift), timestamps as Date, json parsed, bytea as Buffer.
+ * numbers), date as 'YYYY-MM-DD' (no time zone shift), timestamps as Date to the microsecond (core/timestamp.ts), json parsed, bytea as Buffer.
  */
 import pg from 'pg';
 import { Decimal, integerFromText } from '../../core/decimal.js';
 import type { Column, ColumnType } from '../../core/records.js';
+import { parseTimestamp } from '../../core/timestamp.js';
 import { parseJson } from '../../formats/json-exact.js';
 
 const OIDS: Record<number, ColumnType> = {
@@ -93,8 +94,15 @@ const toDecimal = (s: string): Decimal | number => {
   const c = s.charCodeAt(0);
   return c === 78 || c === 73 || (c === 45 && s.charCodeAt(1) === 73) ? Number(s) : new Decimal(s);
 };
-// A timestamp without time zone is taken as UTC, so the host's TZ never changes the instant.
-const toUtcDate = (s: string): Date => new Date(`${s.replace(' ', 'T')}Z`);
+/**
+ * timestamp (taken as UTC, so the host's TZ never changes the instant) and timestamptz, to the
+ * microsecond; `infinity` and `-infinity` as the numbers, as node-postgres gives them.
+ */
+const toInstant = (s: string): Date | number | string => {
+  if (s === 'infinity') return Number.POSITIVE_INFINITY;
+  if (s === '-infinity') return Number.NEGATIVE_INFINITY;
+  return parseTimestamp(s) ?? s;
+};
 const identity = (s: string): string => s;
 
 /** Per-pool parsers (not the global pg.types, which other code in the process may rely on). */
@@ -105,7 +113,7 @@ export const pgTypeParsers: pg.CustomTypesConfig = {
       if (oid === 20) return integerFromText;
       if (oid === 1700) return toDecimal;
       if (oid === 1082) return identity;
-      if (oid === 1114) return toUtcDate;
+      if (oid === 1114 || oid === 1184) return toInstant;
       if (oid === 114 || oid === 3802) return parseJson;
     }
     return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');

@@ -24,8 +24,9 @@ export function smallLimit(columnCount: number): number {
 /** A bound value as node-postgres sends it, converted the way the COPY path converts it. */
 function pgParam(v: unknown): unknown {
   if (v === undefined) return null;
-  if (v instanceof Date || v === null || typeof v !== 'object')
-    return typeof v === 'bigint' ? v.toString() : v;
+  // node-postgres would print a Date in the host's time zone to the millisecond.
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   if (v instanceof Decimal) return v.digits;
   return stringifyJson(v);

@@ -5,6 +5,7 @@
  */
 import { Decimal } from '../../core/decimal.js';
 import type { ColumnType } from '../../core/records.js';
+import { parseTimestamp } from '../../core/timestamp.js';
 import { parseJson, stringifyJson } from '../../formats/json-exact.js';
 
 export const SQLITE_SQL_TYPES: Record<ColumnType, string> = {
@@ -45,10 +46,9 @@ export function fromSqlite(v: unknown, type: ColumnType): unknown {
     case 'bigint':
       return typeof v === 'bigint' ? safeOrBig(v) : v;
     case 'timestamp':
-      if (typeof v === 'string' || typeof v === 'number') {
-        const d = new Date(
-          typeof v === 'string' && !/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? `${v.replace(' ', 'T')}Z` : v,
-        );
+      if (typeof v === 'string') return parseTimestamp(v.trim()) ?? v;
+      if (typeof v === 'number') {
+        const d = new Date(v);
         return Number.isNaN(d.getTime()) ? v : d;
       }
       return v;
