@@ -4,6 +4,7 @@
  * real (the server's session processes killed with SIGKILL) in the middle of a transfer.
  */
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
@@ -134,6 +135,24 @@ describe('sftp connector: connecting', () => {
       code: 'CONNECTION_FAILED',
       message: expect.stringMatching(/127\.0\.0\.1:1/),
     });
+  });
+
+  it('a server that accepts but never answers fails after connectTimeout, naming it', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const c = await open({ port, connectTimeout: 1 });
+      const started = Date.now();
+      await expect(c.check()).rejects.toMatchObject({
+        code: 'CONNECTION_FAILED',
+        message: expect.stringMatching(/timed out after 1 s/),
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('refuses a connection without a password or key, naming the field', async () => {
@@ -281,6 +300,42 @@ describe('sftp connector: a connection dropped mid-transfer', () => {
     ]);
     await writeRows(sftp, dest('drop/out.ndjson', 'ndjson'), [[{ id: 'new' }]]);
     expect(await rowsOf(sftp, 'drop/out.ndjson', 'ndjson')).toEqual([{ id: 'new' }]);
+  });
+
+  it('a server that stops answering mid-read is given up after the keepalives go unanswered', async () => {
+    const lines = Array.from({ length: 300_000 }, (_, i) => `{"id":${i},"pad":"${'z'.repeat(60)}"}`);
+    await writeFile(path.join(root, 'drop', 'frozen.ndjson'), `${lines.join('\n')}\n`);
+    const c = await open({ keepaliveInterval: 1, keepaliveCountMax: 2 });
+    const src = await c.read({ file: 'drop/frozen.ndjson', format: { type: 'ndjson' } });
+    const frozen: number[] = [];
+    const started = Date.now();
+    try {
+      const err = await (async () => {
+        for await (const _ of src.batches) {
+          if (frozen.length > 0) continue;
+          // Stopped, not killed: the TCP connection stays open and simply goes quiet.
+          for (const pid of s.sessionPids()) {
+            process.kill(pid, 'SIGSTOP');
+            frozen.push(pid);
+          }
+        }
+      })().catch((e: unknown) => e);
+      expect(frozen.length).toBeGreaterThan(0);
+      expect(err).toMatchObject({
+        code: 'CONNECTION_FAILED',
+        message: expect.stringMatching(/SFTP connection to .* was lost: .*[Kk]eepalive/),
+      });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Ended already.
+        }
+      }
+    }
+    await expect(sftp.check()).resolves.toBeUndefined();
   });
 
   it('a read fails with the reason and the server keeps serving', async () => {
