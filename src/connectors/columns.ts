@@ -104,6 +104,27 @@ function shown(v: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
+/**
+ * Fails with INVALID_VALUE at the first field value `why` objects to (it returns the reason), naming
+ * the record (counted from `firstRecord`) and the field: for a destination that cannot hold a value.
+ */
+export function refuseValues(
+  rows: readonly Row[],
+  firstRecord: number,
+  why: (value: unknown) => string | undefined,
+): void {
+  for (let i = 0; i < rows.length; i++) {
+    for (const [name, v] of Object.entries(rows[i]!)) {
+      const reason = why(v);
+      if (reason === undefined) continue;
+      const record = firstRecord + i;
+      throw new AppError('INVALID_VALUE', `record ${record}, field '${name}': ${reason}`, {
+        details: [{ path: `record ${record}/${name}`, message: reason }],
+      });
+    }
+  }
+}
+
 /** The columns a write uses: the spec's, or inferred from the first batch. */
 export function writeColumns(spec: DestinationSpec, firstBatch: readonly Row[]): Column[] {
   const cols = spec.columns.length > 0 ? spec.columns : inferColumns(firstBatch);

@@ -27,7 +27,7 @@ export function csvEncoder(options: CsvCopyOptions = {}): CsvEncoder {
     else if (v instanceof Uint8Array) s = `\\x${Buffer.from(v).toString('hex')}`;
     else if (v instanceof Decimal) s = v.digits;
     else if (typeof v === 'object') s = stringifyJson(v);
-    else s = String(v);
+    else s = Object.is(v, -0) ? '-0' : String(v);
     // An empty string must be quoted to stay distinct from NULL.
     if (s === '' || s === nullValue || special.test(s)) {
       return quote + s.replace(quoteAll, (m) => esc + m) + quote;

@@ -138,6 +138,11 @@ export function stringifyJson(value: unknown, indent?: number): string {
         marked = true;
         return MARK + v.toString();
       }
+      // JSON.stringify writes -0 as 0; `-0` is a JSON number too, and reads back as -0.
+      if (v === 0 && Object.is(v, -0)) {
+        marked = true;
+        return `${MARK}-0`;
+      }
       if (typeof v === 'object' && v !== null) {
         // A Buffer's own toJSON has run already too.
         const raw = this[key];

@@ -56,5 +56,5 @@ export function textOf(value: unknown): string {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (value instanceof Decimal) return value.digits;
   if (typeof value === 'object' && value !== null) return stringifyJson(value);
-  return String(value);
+  return Object.is(value, -0) ? '-0' : String(value);
 }

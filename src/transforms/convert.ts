@@ -30,22 +30,35 @@ export function show(value: unknown): string {
 }
 
 const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const SPECIAL_DOUBLES = new Map([
+  ['nan', Number.NaN],
+  ['infinity', Number.POSITIVE_INFINITY],
+  ['+infinity', Number.POSITIVE_INFINITY],
+  ['-infinity', Number.NEGATIVE_INFINITY],
+  ['inf', Number.POSITIVE_INFINITY],
+  ['+inf', Number.POSITIVE_INFINITY],
+  ['-inf', Number.NEGATIVE_INFINITY],
+]);
 const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP_TEXT =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2}){0,2})?$/;
-const TRUE_WORDS = new Set(['true', '1', 'yes']);
-const FALSE_WORDS = new Set(['false', '0', 'no']);
+// PostgreSQL's spellings too, so its text output (`t`, `f`) casts back.
+const TRUE_WORDS = new Set(['true', '1', 'yes', 't', 'y', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'f', 'n', 'off']);
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 /** A double: the one conversion that may round (a decimal or a bigint to the nearest double), as asked. */
 export function toNumber(value: unknown): number | null {
   if (value === null || value === undefined || value === '') return null;
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return value;
-  } else if (typeof value === 'string') {
+  // A double is one, NaN and infinity included.
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
     if (NUMBER_TEXT.test(value)) return Number(value);
+    // What the writers (and PostgreSQL) write for the doubles that are no finite number.
+    const special = SPECIAL_DOUBLES.get(value.trim().toLowerCase());
+    if (special !== undefined) return special;
   } else if (typeof value === 'bigint') {
     return Number(value);
   } else if (value instanceof Decimal) {

@@ -169,6 +169,8 @@ function pad(n: number, w = 2): string {
 /** A value ready for mysql2's client-side escaping: Dates as UTC DATETIME text, objects as JSON. */
 export function mysqlValue(v: unknown): SqlValue {
   if (v === undefined) return null;
+  // mysql2 prints -0 as 0.
+  if (v === 0 && Object.is(v, -0)) return '-0';
   if (v instanceof Date) {
     if (Number.isNaN(v.getTime())) return null;
     return `${v.getUTCFullYear()}-${pad(v.getUTCMonth() + 1)}-${pad(v.getUTCDate())} ${pad(v.getUTCHours())}:${pad(

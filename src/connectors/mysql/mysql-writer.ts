@@ -10,7 +10,7 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import { AppError } from '../../core/errors.js';
 import { type Column, fieldOf, type Row } from '../../core/records.js';
 import { cancelledError, onAbort, throwIfAborted } from '../abort.js';
-import { createdTypeGuard, requireTable, upsertKeys, writeColumns } from '../columns.js';
+import { createdTypeGuard, refuseValues, requireTable, upsertKeys, writeColumns } from '../columns.js';
 import type { LedgerState } from '../commit-ledger.js';
 import type { DestinationSpec, Writer } from '../connector.js';
 import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
@@ -182,6 +182,7 @@ export async function openMysqlWriter(
       try {
         if (state === 'new') await start(batch);
         guard?.(batch, rows + 1);
+        refuseValues(batch, rows + 1, nonFinite);
         await insert(batch);
         rows += batch.length;
       } catch (e) {
@@ -215,4 +216,11 @@ export async function openMysqlWriter(
     },
     rollback: finish,
   };
+}
+
+/** MySQL and MariaDB have no NaN or infinity: such a value is refused, never stored as something else. */
+function nonFinite(v: unknown): string | undefined {
+  return typeof v === 'number' && !Number.isFinite(v)
+    ? `${v} cannot be stored: MySQL and MariaDB numbers are finite`
+    : undefined;
 }

@@ -28,6 +28,7 @@ export function copyTextField(v: unknown): string {
     case 'string':
       return escapeText(v);
     case 'number':
+      if (Object.is(v, -0)) return '-0';
       return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
     case 'bigint':
       return v.toString();

@@ -26,6 +26,8 @@ function pgParam(v: unknown): unknown {
   if (v === undefined) return null;
   // node-postgres would print a Date in the host's time zone to the millisecond.
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  // node-postgres prints -0 as 0.
+  if (v === 0 && Object.is(v, -0)) return '-0';
   if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   if (v instanceof Decimal) return v.digits;
