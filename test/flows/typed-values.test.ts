@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Run } from '../../src/runs/run-types.js';
+import { transferFlows } from '../helpers/flows.js';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 import { createMariaDatabase, createPgDatabase } from '../services.js';
 
@@ -23,15 +23,8 @@ describe('typed values across paths', () => {
   let m: Awaited<ReturnType<typeof createMariaDatabase>>;
   let pa: pg.Pool;
   let my: mysql.Connection;
-  const run = (flow: string): Promise<Run> =>
-    s.ctx.runs.runSync({ flow, params: {}, trigger: 'api', requestedBy: 'test' });
-  const save = (name: string, step: Record<string, unknown>) =>
-    s.ctx.definitions.put('flow', name, { type: 'transfer', steps: [step] }, by);
-  const transfer = async (name: string, step: Record<string, unknown>): Promise<void> => {
-    await save(name, step);
-    const r = await run(name);
-    expect(r.status, `${name}: ${r.error}`).toBe('succeeded');
-  };
+  const flows = () => transferFlows(s);
+  const transfer = (name: string, step: Record<string, unknown>) => flows().transfer(name, step);
   const rowPath = [{ type: 'filter', where: 'id > 0' }];
   const texts = async (table: string, column: string): Promise<string[]> =>
     (await pa.query(`select ${column}::text v from ${table} order by id`)).rows.map(
@@ -81,18 +74,15 @@ describe('typed values across paths', () => {
     });
     expect(await texts('f_rows', 'f')).toEqual(all);
     expect(await texts('f_copy', 'f')).toEqual(all);
-    for (const format of ['csv', 'json'] as const) {
-      await transfer(`f-${format}`, {
-        from: { connection: 'a', table: 'floats' },
-        transforms: rowPath,
-        to: { connection: 'files', file: `floats.${format}`, mode: 'replace' },
-      });
-      await transfer(`f-${format}-back`, {
-        from: { connection: 'files', file: `floats.${format}` },
-        transforms: [{ type: 'cast', columns: { id: 'integer', f: 'number' } }],
-        to: { connection: 'a', table: `f_from_${format}` },
-      });
-    }
+    for (const format of ['csv', 'json'] as const)
+      await flows().throughFile(
+        `f-${format}`,
+        'a',
+        'floats',
+        format,
+        { id: 'integer', f: 'number' },
+        `f_from_${format}`,
+      );
     // CSV carries every double; JSON has no NaN or infinity and writes null for them (docs/values.md).
     expect(await texts('f_from_csv', 'f')).toEqual(all);
     expect(await texts('f_from_json', 'f')).toEqual([...FLOATS, null, null, null]);
@@ -118,15 +108,12 @@ describe('typed values across paths', () => {
       ['f_maria_rows', rowPath],
       ['f_maria_copy', []],
     ] as const) {
-      await save(name, {
+      const r = await flows().refused(name, {
         from: { connection: 'a', table: 'floats' },
         transforms,
         to: { connection: 'm', table: name },
       });
-      const r = await run(name);
-      expect(r.status, name).toBe('failed');
       expect(r.errorCode, `${name}: ${r.error}`).toBe('INVALID_VALUE');
-      expect(r.steps[0]).toMatchObject({ rowsWritten: 0 });
       const [left] = await my.query<mysql.RowDataPacket[]>(`show tables like '${name}'`);
       expect(left, name).toEqual([]);
     }
@@ -168,13 +155,11 @@ describe('typed values across paths', () => {
     });
     expect(await texts('bools', 'b')).toEqual(spellings.map(([, b]) => String(b)));
     writeFileSync(join(s.dataDir, 'files', 'bad-bool.csv'), 'id,b\n1,true\n2,maybe\n');
-    await save('bad-bool', {
+    const r = await flows().refused('bad-bool', {
       from: { connection: 'files', file: 'bad-bool.csv' },
       transforms: [{ type: 'cast', columns: { b: 'boolean' } }],
       to: { connection: 'a', table: 'bad_bool' },
     });
-    const r = await run('bad-bool');
-    expect(r.status).toBe('failed');
     expect(r.error).toMatch(/record 2, column 'b'.*maybe/);
   });
 });
