@@ -3,6 +3,7 @@ import type { Column, Row, RowStream } from '../core/records.js';
 import type { CsvDialect, CsvDialectOffer } from '../formats/csv-dialect.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
+import type { MessageTarget } from './brokers/message-target-schema.js';
 import type { CommitLedger, CommitMark } from './commit-ledger.js';
 import type { FileAccess } from './file-access.js';
 import type { HttpSourceRequest, HttpTargetRequest } from './http/http-request-schema.js';
@@ -57,7 +58,9 @@ export interface DestinationSpec {
   commit?: CommitMark;
   /** An HTTP API destination's requests (see http-writer.ts); other connectors ignore it. */
   request?: HttpTargetRequest;
-  /** The run's parameters, for destinations whose templates use them (an HTTP API). */
+  /** A message broker destination's messages (see brokers/message-writer.ts). */
+  message?: MessageTarget;
+  /** The run's parameters, for destinations whose templates use them (an HTTP API, a broker). */
   params?: Record<string, unknown>;
   /** The run and the step (0-based) writing, for destinations whose templates name them. */
   run?: { id: string; step: number };

@@ -1,5 +1,7 @@
 import { AppError } from '../core/errors.js';
 import { byName } from '../core/named-entries.js';
+import { rabbitmqConnectorType } from './brokers/rabbitmq.js';
+import { redisStreamsConnectorType } from './brokers/redis-streams.js';
 import type { ConnectorType } from './connector.js';
 import { filesConnector } from './files/index.js';
 import { httpConnectorType } from './http/http-connector.js';
@@ -19,6 +21,8 @@ export const BUILTIN_CONNECTORS: readonly ConnectorType[] = [
   filesConnector,
   sftpConnectorType,
   httpConnectorType,
+  rabbitmqConnectorType,
+  redisStreamsConnectorType,
 ];
 
 /** Other names the built-in connectors answer to: MariaDB speaks the MySQL protocol. */

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   CONNECTION_FAILED: 503,
   /** An HTTP API answered with a status the step does not accept, or a body larger than allowed. */
   HTTP_ERROR: 502,
+  /** A message broker refused a message (a nack, an unroutable message, a full stream). */
+  BROKER_REFUSED: 502,
   FLOW_FAILED: 500,
   RUN_CANCELLED: 409,
   INTERNAL: 500,

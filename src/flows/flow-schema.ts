@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { MessageTargetSchema } from '../connectors/brokers/message-target-schema.js';
 import { HttpSourceRequestSchema, HttpTargetRequestSchema } from '../connectors/http/http-request-schema.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
@@ -103,6 +104,7 @@ export function flowSchema(extensions: { formats: FormatRegistry; transforms: Tr
       table: Type.Optional(Type.String({ minLength: 1 })),
       file: Type.Optional(Type.String({ minLength: 1 })),
       request: Type.Optional(HttpTargetRequestSchema),
+      message: Type.Optional(MessageTargetSchema),
       format: Type.Optional(FormatRef),
       mode: Type.Optional(
         Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {

@@ -67,13 +67,21 @@ function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: 
       ...(to.format ? { format: to.format } : {}),
       ...(env.runId ? { run: { id: env.runId, step: env.step ?? 0 } } : {}),
     };
+  if (to.message !== undefined)
+    return {
+      ...base,
+      message: to.message,
+      params: env.params,
+      ...(to.format ? { format: to.format } : {}),
+      ...(env.runId ? { run: { id: env.runId, step: env.step ?? 0 } } : {}),
+    };
   if (to.table !== undefined)
     return { ...base, table: expandName(to.table, env.params, 'table', `${path}.table`) };
   if (to.file !== undefined) {
     const file = expandName(to.file, env.params, 'file', `${path}.file`);
     return { ...base, file, format: formatOf(to.format, file, env, path) };
   }
-  throw new AppError('VALIDATION_FAILED', `${path} needs table, file or request`);
+  throw new AppError('VALIDATION_FAILED', `${path} needs table, file, request or message`);
 }
 
 async function openSource(
