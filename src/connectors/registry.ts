@@ -1,5 +1,6 @@
 import { AppError } from '../core/errors.js';
 import { byName } from '../core/named-entries.js';
+import { natsConnectorType } from './brokers/nats.js';
 import { rabbitmqConnectorType } from './brokers/rabbitmq.js';
 import { redisStreamsConnectorType } from './brokers/redis-streams.js';
 import type { ConnectorType } from './connector.js';
@@ -23,6 +24,7 @@ export const BUILTIN_CONNECTORS: readonly ConnectorType[] = [
   httpConnectorType,
   rabbitmqConnectorType,
   redisStreamsConnectorType,
+  natsConnectorType,
 ];
 
 /** Other names the built-in connectors answer to: MariaDB speaks the MySQL protocol. */

@@ -30,6 +30,7 @@ export const MessageTargetSchema = Type.Object(
       default: true,
       description: 'RabbitMQ: delivery mode 2 (kept on disk by durable queues)',
     }),
+    subject: Type.Optional(Template('NATS JetStream: the subject (template); a stream must capture it')),
     stream: Type.Optional(Template('Redis: the stream key (template)')),
     maxLen: Type.Optional(
       Type.Integer({

@@ -116,7 +116,7 @@ class RabbitConnector implements Connector {
         'BAD_REQUEST',
         'A rabbitmq connection writes { message: { routingKey, … } }, not tables or files',
       );
-    refuseOptions(message, BROKER, ['stream', 'maxLen']);
+    refuseOptions(message, BROKER, ['subject', 'stream', 'maxLen']);
     if (message.routingKey === undefined)
       throw new AppError(
         'VALIDATION_FAILED',
