@@ -284,14 +284,22 @@ describe('listeners: auth per role, CORS, async intake', () => {
   });
 
   it('answers 429 when the queue is over the listener limit', async () => {
-    await f.put('flows', 'slow', { type: 'sql', connection: 'pgtarget', sql: 'select pg_sleep(1.5)' });
+    // Each run outlasts the calls by far, however loaded the machine, so no slot frees up meanwhile.
+    await f.put('flows', 'slow', { type: 'sql', connection: 'pgtarget', sql: 'select pg_sleep(30)' });
     await f.put('listeners', 'slow', { path: 'slow', flow: 'slow', mode: 'async', queueLimit: 2 });
     const send = () => f.call('slow', { method: 'POST', headers: { ...f.admin, ...json }, body: '{}' });
     const codes: number[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await send()).status);
-    expect(codes).toContain(202);
-    expect(codes).toContain(429);
-    expect(codes.filter((c) => c === 202).length).toBeLessThanOrEqual(3);
+    try {
+      for (let i = 0; i < 6; i++) codes.push((await send()).status);
+      expect(codes).toContain(202);
+      expect(codes).toContain(429);
+      // One run at a time (one worker) and two waiting: a fourth payload is refused.
+      expect(codes.filter((c) => c === 202).length).toBeLessThanOrEqual(3);
+    } finally {
+      for (const run of await f.s.ctx.runs.list({ flow: 'slow' })) {
+        if (run.status === 'queued' || run.status === 'running') await f.s.ctx.runs.cancel(run.id);
+      }
+    }
   });
 
   it('audits every call with its run, never the payload', async () => {
