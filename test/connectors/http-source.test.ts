@@ -125,11 +125,13 @@ describe('http connection as a source', () => {
     const { run: r, rows } = await load('api', {
       path: 'cursor',
       records: 'items',
-      pagination: { type: 'cursor', param: 'after', path: 'meta.next' },
+      pagination: { type: 'cursor', param: 'after', path: 'meta.next', size: 5, sizeParam: 'limit' },
     });
     expect(r.error).toBeNull();
     expect(rows).toEqual(items(1, 12));
     expect(api.to('/cursor').map((x) => x.url.searchParams.get('after'))).toEqual([null, '5', '10']);
+    // Every page asks the page size, not only the first.
+    expect(api.to('/cursor').map((x) => x.url.searchParams.get('limit'))).toEqual(['5', '5', '5']);
   });
 
   it('pages by a next URL from the body, relative or absolute, and stops at maxPages', async () => {

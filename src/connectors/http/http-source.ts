@@ -132,10 +132,10 @@ export function readHttp(
       } else if (pg.type === 'offset') {
         set(pg.param ?? 'offset', offset);
         set(pg.sizeParam ?? 'limit', pg.size ?? 100);
-      } else if (pg.type === 'cursor' && cursor !== undefined) {
-        set(pg.param ?? 'cursor', cursor);
-      } else if (pg.size !== undefined && pg.sizeParam !== undefined) {
-        set(pg.sizeParam, pg.size);
+      } else {
+        // Every page of the other styles asks the same size (a cursor page too, not only the first).
+        if (pg.size !== undefined && pg.sizeParam !== undefined) set(pg.sizeParam, pg.size);
+        if (pg.type === 'cursor' && cursor !== undefined) set(pg.param ?? 'cursor', cursor);
       }
       const what = `page ${page}`;
       const answer = await client.send(
