@@ -6,6 +6,7 @@ import type { FormatRegistry } from '../formats/format-registry.js';
 import type { MessageTarget } from './brokers/message-target-schema.js';
 import type { CommitLedger, CommitMark } from './commit-ledger.js';
 import type { FileAccess } from './file-access.js';
+import type { AnswerSink } from './http/http-answers.js';
 import type { HttpSourceRequest, HttpTargetRequest } from './http/http-request-schema.js';
 
 /** Format settings as a flow states them: the format type plus its options. */
@@ -58,6 +59,11 @@ export interface DestinationSpec {
   commit?: CommitMark;
   /** An HTTP API destination's requests (see http-writer.ts); other connectors ignore it. */
   request?: HttpTargetRequest;
+  /**
+   * Where an HTTP API destination hands each answer as a row (a step's `to.responses`, see
+   * http-answers.ts). The flow engine sets it only for a step with `to.request`.
+   */
+  answers?: AnswerSink;
   /** A message broker destination's messages (see brokers/message-writer.ts). */
   message?: MessageTarget;
   /** The run's parameters, for destinations whose templates use them (an HTTP API, a broker). */

@@ -1,3 +1,4 @@
+import { answerHeadersProblem } from '../connectors/http/http-answers.js';
 import { AppError } from '../core/errors.js';
 import { validate } from '../core/validate.js';
 import type { DefinitionKind, DefinitionRef } from '../definitions/definition-kind.js';
@@ -30,6 +31,22 @@ export function flowKind(extensions: {
           ] as const) {
             if (format) bindAt(extensions.formats, format, `steps[${i}].${end}.format`);
           }
+          const responses = step.to.responses;
+          if (responses) {
+            const at = `steps[${i}].to.responses`;
+            if (step.to.request === undefined) {
+              throw new AppError('VALIDATION_FAILED', `${at} applies to an http destination (to.request)`, {
+                details: [{ path: `/steps/${i}/to/responses`, message: 'needs to.request' }],
+              });
+            }
+            const problem = answerHeadersProblem(responses.headers ?? []);
+            if (problem) {
+              throw new AppError('VALIDATION_FAILED', `${at}.headers: ${problem}`, {
+                details: [{ path: `/steps/${i}/to/responses/headers`, message: problem }],
+              });
+            }
+            if (responses.format) bindAt(extensions.formats, responses.format, `${at}.format`);
+          }
           extensions.transforms.compile(step.transforms ?? [], `steps[${i}].transforms`);
         });
       }
@@ -45,6 +62,8 @@ export function flowKind(extensions: {
         spec.steps.forEach((step, i) => {
           connection(step.from.connection, `/steps/${i}/from/connection`);
           connection(step.to.connection, `/steps/${i}/to/connection`);
+          if (step.to.responses)
+            connection(step.to.responses.connection, `/steps/${i}/to/responses/connection`);
         });
       } else if (spec.type === 'sql') connection(spec.connection, '/connection');
       else {

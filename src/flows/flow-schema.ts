@@ -1,6 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { MessageTargetSchema } from '../connectors/brokers/message-target-schema.js';
+import { ANSWER_BODIES } from '../connectors/http/http-answers.js';
+import { HEADER_NAME } from '../connectors/http/http-config.js';
 import { HttpSourceRequestSchema, HttpTargetRequestSchema } from '../connectors/http/http-request-schema.js';
+import { StringEnum } from '../core/string-enum.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 
@@ -95,6 +98,42 @@ export function flowSchema(extensions: { formats: FormatRegistry; transforms: Tr
     { additionalProperties: false },
   );
 
+  const Mode = Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
+    default: 'append',
+  });
+
+  /** Where an HTTP destination's answers go, one row per request (see http-answers.ts). */
+  const ResponsesTarget = Type.Object(
+    {
+      connection: Type.String({
+        minLength: 1,
+        description: `A connection name, or ${RESPONSE_TARGET} for a listener's response`,
+      }),
+      table: Type.Optional(Type.String({ minLength: 1 })),
+      file: Type.Optional(Type.String({ minLength: 1 })),
+      format: Type.Optional(FormatRef),
+      mode: Type.Optional(Mode),
+      keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+      create: Type.Optional(Type.Boolean({ default: true })),
+      headers: Type.Optional(
+        Type.Array(Type.String({ pattern: HEADER_NAME }), {
+          description: 'Answer headers kept, each a text column named in lower case',
+        }),
+      ),
+      body: Type.Optional(
+        StringEnum(ANSWER_BODIES, {
+          default: 'json',
+          description: 'The answer body as a json column, a text column, or left out',
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description:
+        'An http destination: each answer as a row (record, records, status, headers, body) written here',
+    },
+  );
+
   const StepTarget = Type.Object(
     {
       connection: Type.String({
@@ -104,13 +143,10 @@ export function flowSchema(extensions: { formats: FormatRegistry; transforms: Tr
       table: Type.Optional(Type.String({ minLength: 1 })),
       file: Type.Optional(Type.String({ minLength: 1 })),
       request: Type.Optional(HttpTargetRequestSchema),
+      responses: Type.Optional(ResponsesTarget),
       message: Type.Optional(MessageTargetSchema),
       format: Type.Optional(FormatRef),
-      mode: Type.Optional(
-        Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
-          default: 'append',
-        }),
-      ),
+      mode: Type.Optional(Mode),
       keys: Type.Optional(
         Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Key columns for upsert' }),
       ),
@@ -184,3 +220,4 @@ export type PipelineFlowSpec = Extract<FlowSpec, { type: 'pipeline' }>;
 export type TransferStep = TransferFlowSpec['steps'][number];
 export type StepSource = TransferStep['from'];
 export type StepTarget = TransferStep['to'];
+export type ResponsesTarget = NonNullable<StepTarget['responses']>;

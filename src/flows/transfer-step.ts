@@ -1,88 +1,17 @@
 import { inferColumns } from '../connectors/columns.js';
-import type { DestinationSpec, SourceSpec, Writer } from '../connectors/connector.js';
+import type { SourceSpec, Writer } from '../connectors/connector.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { type Column, oneBatch, type RowStream } from '../core/records.js';
 import { CsvFastPathRefused } from '../formats/csv-byte-guard.js';
 import { agreeCsvDialect } from '../formats/csv-dialect.js';
 import type { CompiledTransforms } from '../transforms/compile-transforms.js';
 import type { StepStats } from './engine-types.js';
-import {
-  REQUEST_SOURCE,
-  RESPONSE_TARGET,
-  type StepSource,
-  type StepTarget,
-  type TransferStep,
-} from './flow-schema.js';
-import { expandName, usesParameters } from './parameters.js';
+import { REQUEST_SOURCE, RESPONSE_TARGET, type StepSource, type TransferStep } from './flow-schema.js';
+import { usesParameters } from './parameters.js';
 import { counted, peek, prefetch, prepend } from './row-stages.js';
 import type { StepEnv } from './step-env.js';
-
-type FormatRef = NonNullable<StepSource['format']>;
-
-function formatOf(
-  explicit: FormatRef | undefined,
-  file: string | undefined,
-  env: StepEnv,
-  path: string,
-): FormatRef {
-  if (explicit) return explicit;
-  const ext = file?.split('.').pop()?.toLowerCase() ?? '';
-  const f = env.formats.forExtension(ext);
-  if (!f)
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `${path}.format is required: cannot tell the format of '${file}'`,
-    );
-  return { type: f.type };
-}
-
-function sourceSpec(from: StepSource, env: StepEnv, path: string): SourceSpec {
-  if (from.request !== undefined)
-    return { request: from.request, params: env.params, ...(from.format ? { format: from.format } : {}) };
-  if (from.query !== undefined) return { query: from.query, params: env.params };
-  if (from.table !== undefined)
-    return { table: expandName(from.table, env.params, 'table', `${path}.table`) };
-  if (from.file !== undefined) {
-    const file = expandName(from.file, env.params, 'file', `${path}.file`);
-    return { file, format: formatOf(from.format, file, env, path) };
-  }
-  throw new AppError('VALIDATION_FAILED', `${path} needs one of table, query, file or request`);
-}
-
-function destinationSpec(to: StepTarget, columns: Column[], env: StepEnv, path: string): DestinationSpec {
-  const base = {
-    mode: to.mode ?? 'append',
-    columns,
-    create: to.create ?? true,
-    ...(to.keys ? { keys: to.keys } : {}),
-    ...(env.commit
-      ? { commit: { runId: env.commit.runId, step: env.commit.step, attempt: env.commit.attempt } }
-      : {}),
-  };
-  if (to.request !== undefined)
-    return {
-      ...base,
-      request: to.request,
-      params: env.params,
-      ...(to.format ? { format: to.format } : {}),
-      ...(env.runId ? { run: { id: env.runId, step: env.step ?? 0 } } : {}),
-    };
-  if (to.message !== undefined)
-    return {
-      ...base,
-      message: to.message,
-      params: env.params,
-      ...(to.format ? { format: to.format } : {}),
-      ...(env.runId ? { run: { id: env.runId, step: env.step ?? 0 } } : {}),
-    };
-  if (to.table !== undefined)
-    return { ...base, table: expandName(to.table, env.params, 'table', `${path}.table`) };
-  if (to.file !== undefined) {
-    const file = expandName(to.file, env.params, 'file', `${path}.file`);
-    return { ...base, file, format: formatOf(to.format, file, env, path) };
-  }
-  throw new AppError('VALIDATION_FAILED', `${path} needs table, file, request or message`);
-}
+import { type StepResponses, startResponses } from './step-responses.js';
+import { destinationSpec, sourceSpec } from './step-specs.js';
 
 async function openSource(
   step: TransferStep,
@@ -344,11 +273,26 @@ async function writeCommitted(
   const target = await env.pool.get(step.to.connection);
   const spec = destinationSpec(step.to, columns, env, `${path}.to`);
   if (inferred) spec.columnsInferred = true;
-  const writer = await target.writer(spec, env.signal);
+  let responses: StepResponses | undefined;
+  const opened = async () => {
+    responses = await startResponses(step, env, path);
+    if (responses) spec.answers = responses.sink;
+    return target.writer(spec, env.signal);
+  };
+  const writer = await opened().catch(async (err: unknown) => {
+    await responses?.abort(err);
+    throw err;
+  });
   try {
     await fill(writer);
-    return (await writer.commit()).rowsWritten;
+    const { rowsWritten } = await writer.commit();
+    if (responses) {
+      const kept = await responses.finish();
+      env.log('info', `${path}.to.responses: ${kept} answers written`);
+    }
+    return rowsWritten;
   } catch (err) {
+    await responses?.abort(err);
     await writer
       .rollback()
       .catch((rollbackErr: unknown) => env.log('error', `rollback failed: ${errorMessage(rollbackErr)}`));

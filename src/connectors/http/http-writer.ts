@@ -8,6 +8,7 @@ import { oneBatch, type Row } from '../../core/records.js';
 import type { FormatRegistry } from '../../formats/format-registry.js';
 import { stringifyJson } from '../../formats/json-exact.js';
 import type { DestinationSpec, Writer } from '../connector.js';
+import { answerRow } from './http-answers.js';
 import type { HttpClient } from './http-client.js';
 import type { HttpConfig } from './http-config.js';
 import type { HttpTargetRequest } from './http-request-schema.js';
@@ -58,6 +59,7 @@ export async function openHttpWriter(
 
   let sent = 0;
   let batches = 0;
+  const answers = spec.answers;
 
   async function send(rows: Row[]): Promise<void> {
     const first = sent + 1;
@@ -93,6 +95,18 @@ export async function openHttpWriter(
         throw withSent(err, first);
       });
     if (!success(answer.status)) throw withSent(await failedAnswer(answer, what), first);
+    if (answers) {
+      const row = await answerRow(answer, answers, first, rows.length, what).catch((err: unknown) => {
+        sent += rows.length;
+        throw withSent(err, first + rows.length);
+      });
+      sent += rows.length;
+      // Waits when the answers' destination lags; throws when it failed, before the next request.
+      await answers.write([row]).catch((err: unknown) => {
+        throw withSent(err, first + rows.length);
+      });
+      return;
+    }
     await answer.discard();
     sent += rows.length;
   }
