@@ -25,7 +25,8 @@ export interface ConformanceHarness {
 
 /**
  * What a connector can do, known before the harness is built, so every registered test really runs.
- * A file keeps JSON types only, has no SQL, no keys and no "do not create" switch.
+ * A file keeps JSON types only, has no SQL, no keys and no "do not create" switch; an HTTP API has no
+ * catalog either, sends records without modes and cannot roll back.
  */
 export interface Capabilities {
   sql: boolean;
@@ -35,6 +36,12 @@ export interface Capabilities {
   /** Honours `create: false`. */
   createSwitch: boolean;
   constraints: boolean;
+  /** discover() lists the datasets written (an HTTP API has no catalog). */
+  catalog: boolean;
+  /** Takes mode replace (an HTTP API only sends records). */
+  replace: boolean;
+  /** A write becomes visible at commit and rollback undoes it (an HTTP API cannot take a request back). */
+  rollback: boolean;
 }
 
 export const DATABASE: Capabilities = {
@@ -43,6 +50,9 @@ export const DATABASE: Capabilities = {
   upsert: true,
   createSwitch: true,
   constraints: true,
+  catalog: true,
+  replace: true,
+  rollback: true,
 };
 
 export const TYPED_COLUMNS: Column[] = [
@@ -193,7 +203,7 @@ export function describeConnectorConformance(
       expect(back.map(normalize)).toEqual(TYPED_ROWS.map(normalize));
     });
 
-    it('discover() lists a created table with its columns', async () => {
+    itIf(caps.catalog)('discover() lists a created table with its columns', async () => {
       await writeRows(h.connector, simple('append', 'discovered'), [[{ id: 1, name: 'a' }]]);
       const tables = await h.connector.discover();
       const t = tables.find((x) => x.name === (h.discoveredName?.('discovered') ?? 'discovered'));
@@ -202,7 +212,7 @@ export function describeConnectorConformance(
       expect(t?.columns[1]?.type).toBe('text');
     });
 
-    it('append adds, replace swaps', async () => {
+    itIf(caps.replace)('append adds, replace swaps', async () => {
       await writeRows(h.connector, simple('append', 'modes2'), [[{ id: 1, name: 'a' }]]);
       await writeRows(h.connector, simple('append', 'modes2'), [[{ id: 2, name: 'b' }]]);
       expect((await readRows(h.connector, h.source('modes2'))).map((r) => r.id)).toEqual([1, 2]);
@@ -252,7 +262,32 @@ export function describeConnectorConformance(
       expect((await h.connector.discover()).some((t) => t.name === 'never_created')).toBe(false);
     });
 
-    it('rollback leaves nothing: no rows, and no table it created', async () => {
+    itIf(!caps.replace)('append adds; replace is refused with a clear error', async () => {
+      await writeRows(h.connector, simple('append', 'modes4'), [[{ id: 1, name: 'a' }]]);
+      await writeRows(h.connector, simple('append', 'modes4'), [[{ id: 2, name: 'b' }]]);
+      expect((await readRows(h.connector, h.source('modes4'))).map((r) => r.id)).toEqual([1, 2]);
+      await expect(
+        writeRows(h.connector, simple('replace', 'modes4'), [[{ id: 7, name: 'g' }]]),
+      ).rejects.toThrow(/replace/i);
+      expect((await readRows(h.connector, h.source('modes4'))).map((r) => r.id)).toEqual([1, 2]);
+    });
+
+    itIf(!caps.rollback)('a destination that cannot roll back says what stays written', async () => {
+      const w = await h.connector.writer(simple('append', 'kept'));
+      expect(w.leftBehind?.()).toBeUndefined();
+      await w.write([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ]);
+      await w.rollback();
+      expect(w.leftBehind?.()).toMatch(/\b2 records\b/);
+      expect(await readRows(h.connector, h.source('kept'))).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ]);
+    });
+
+    itIf(caps.rollback)('rollback leaves nothing: no rows, and no table it created', async () => {
       await writeRows(h.connector, simple('append', 'rolled'), [[{ id: 1, name: 'kept' }]]);
       const w = await h.connector.writer(simple('replace', 'rolled'));
       await w.write([{ id: 2, name: 'gone' }]);

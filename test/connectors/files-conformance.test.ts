@@ -15,6 +15,9 @@ const FILES: Capabilities = {
   upsert: false,
   createSwitch: false,
   constraints: false,
+  catalog: true,
+  replace: true,
+  rollback: true,
 };
 
 // Datasets are NDJSON files: the format that keeps the most of each value's type.
