@@ -35,6 +35,9 @@ import { scheduleKind } from './scheduler/schedule-kind.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/database.js';
 import { closeStoreServices, openStoreServices } from './store-services.js';
+import { subscriptionKind } from './subscriptions/subscription-kind.js';
+import { SubscriptionManager } from './subscriptions/subscription-manager.js';
+import { SubscriptionStates } from './subscriptions/subscription-states.js';
 import type { UserService } from './users/user-service.js';
 
 /**
@@ -73,6 +76,8 @@ export interface Context {
   schedules: { scheduler: Scheduler; fires: ScheduleFires };
   /** Calls webhooks when runs end; started by the notifications module. */
   notifier: WebhookNotifier;
+  /** Consumes subscriptions (started by the subscriptions module where the role executes runs). */
+  subscriptions: SubscriptionManager;
   /** Stops the queue and recovery (if started), aborts runs still executing, and closes the store. */
   close(): Promise<void>;
 }
@@ -108,6 +113,11 @@ export async function createContext(
   );
   definitions.register(scheduleKind);
   definitions.register(webhookKind);
+  const subscriptionDefinitions = subscriptionKind(extensions, async (name) => {
+    const type: unknown = (await definitions.find('connection', name))?.spec['type'];
+    return typeof type === 'string' ? type : undefined;
+  });
+  definitions.register(subscriptionDefinitions);
   const engine = new FlowEngine(definitions, connectors, extensions);
   const calls = new CallGauge();
   const workerId = `${hostname()}:${process.pid}`;
@@ -122,12 +132,22 @@ export async function createContext(
     debug: settings.debug,
   });
   const payloads = new PayloadStore(store, runs, audit, keys);
+  // A subscription's run has no stored input: its messages went back to the broker, which redelivers
+  // them to a new run.
   const recovery = new RunRecovery(store, runs, engine, logger, settings.runLeaseSeconds, (run) =>
-    payloadQueue.recoveryPolicy(run),
+    run.trigger === 'subscription' ? 'fail' : payloadQueue.recoveryPolicy(run),
   );
   const fires = new ScheduleFires(store);
   const scheduler = new Scheduler(definitions, fires, runs, audit, logger);
   const notifier = new WebhookNotifier(definitions, runs, audit, logger);
+  const subscriptionManager = new SubscriptionManager(
+    definitions,
+    subscriptionDefinitions,
+    new SubscriptionStates(store),
+    audit,
+    logger,
+    { pool: connectors, runs, formats: extensions.formats, audit, logger, workerId },
+  );
   return {
     settings,
     logger,
@@ -150,7 +170,10 @@ export async function createContext(
     listeners: { router, payloads, queue: payloadQueue, keys },
     schedules: { scheduler, fires },
     notifier,
+    subscriptions: subscriptionManager,
     async close() {
+      // First: its runs end (rolled back) and the unacked messages go back to the brokers.
+      await subscriptionManager.stop();
       scheduler.stop();
       notifier.stop();
       recovery.stop();

@@ -39,6 +39,11 @@ export interface RecordedCommit {
 export interface CommitLedger {
   /** The commit recorded for the run's step, if any (none when the ledger table does not exist yet). */
   find(runId: string, step: number): Promise<RecordedCommit | undefined>;
+  /**
+   * Of `keys`, those recorded under `scope` by earlier writes (message-keys.ts); offered by
+   * destinations whose writers record `DestinationSpec.dedupe` atomically with the rows.
+   */
+  findKeys?(scope: string, keys: readonly string[]): Promise<Set<string>>;
 }
 
 export type LedgerDialect = 'postgres' | 'mysql' | 'sqlite';
@@ -98,7 +103,11 @@ export class LedgerState {
   ready = false;
   private prunedAt = 0;
 
-  constructor(private readonly dialect: LedgerDialect) {}
+  constructor(
+    private readonly dialect: LedgerDialect,
+    /** The table whose old rows prune() removes: the commits, or the message keys. */
+    private readonly table = COMMITS_TABLE,
+  ) {}
 
   prune(): { text: string; values: string[] } | undefined {
     const now = Date.now();
@@ -106,7 +115,7 @@ export class LedgerState {
     this.prunedAt = now;
     const [p] = placeholders(this.dialect, 1);
     return {
-      text: `DELETE FROM ${COMMITS_TABLE} WHERE committed_at < ${p}`,
+      text: `DELETE FROM ${this.table} WHERE committed_at < ${p}`,
       values: [new Date(now - COMMIT_KEEP_SECONDS * 1000).toISOString()],
     };
   }

@@ -3,11 +3,13 @@ import type { Column, Row, RowStream } from '../core/records.js';
 import type { CsvDialect, CsvDialectOffer } from '../formats/csv-dialect.js';
 import type { ByteSource, FormatType } from '../formats/format.js';
 import type { FormatRegistry } from '../formats/format-registry.js';
+import type { ConsumeSpec, MessageConsumer } from './brokers/message-consumer.js';
 import type { MessageTarget } from './brokers/message-target-schema.js';
 import type { CommitLedger, CommitMark } from './commit-ledger.js';
 import type { FileAccess } from './file-access.js';
 import type { AnswerSink } from './http/http-answers.js';
 import type { HttpSourceRequest, HttpTargetRequest } from './http/http-request-schema.js';
+import type { MessageKeys } from './message-keys.js';
 
 /** Format settings as a flow states them: the format type plus its options. */
 export interface FormatSpec {
@@ -57,6 +59,11 @@ export interface DestinationSpec {
    * transaction as the rows (see commit-ledger.ts); others ignore it.
    */
   commit?: CommitMark;
+  /**
+   * The keys of the messages the rows came from (a subscription with a dedupe key): a connector whose
+   * `commits.findKeys` exists records them in the same transaction as the rows (see message-keys.ts).
+   */
+  dedupe?: MessageKeys;
   /** An HTTP API destination's requests (see http-writer.ts); other connectors ignore it. */
   request?: HttpTargetRequest;
   /**
@@ -157,6 +164,11 @@ export interface Connector {
    * record `DestinationSpec.commit` atomically with the rows (databases). Absent: at least once.
    */
   readonly commits?: CommitLedger;
+  /**
+   * Consumes a queue or stream for a subscription (message brokers): deliveries each with their ack
+   * (brokers/message-consumer.ts). Absent: the connection cannot be subscribed to.
+   */
+  consume?(spec: ConsumeSpec): Promise<MessageConsumer>;
   /** Optional byte fast paths (see CopyIn and CopyOut). */
   readonly copyIn?: CopyIn;
   readonly copyOut?: CopyOut;
@@ -174,6 +186,9 @@ export interface ConnectorContext {
    */
   files: FileAccess;
 }
+
+/** The fields of a subscription that say what it consumes, by broker. */
+export type SubscriptionField = 'queue' | 'stream' | 'consumer' | 'subject' | 'group' | 'topic';
 
 /** A local path a connection's settings name, checked against the file roots when it is saved. */
 export interface LocalPath {
@@ -201,6 +216,11 @@ export interface ConnectorType<Config = Record<string, unknown>> {
    * is saved; throws VALIDATION_FAILED naming the field.
    */
   validate?(config: Config): void;
+  /**
+   * For a connector that can be subscribed to (Connector.consume): which ConsumeSpec fields a
+   * subscription of it must give and which it may give, checked when the subscription is saved.
+   */
+  readonly consumes?: { required: readonly SubscriptionField[]; optional: readonly SubscriptionField[] };
   /** May be async, so a connector's driver loads only when a connection of its type first opens. */
   create(config: Config, ctx: ConnectorContext): Connector | Promise<Connector>;
 }

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Role } from '../auth/roles.js';
 
-export type KindName = 'connection' | 'flow' | 'listener' | 'schedule' | 'webhook';
+export type KindName = 'connection' | 'flow' | 'listener' | 'schedule' | 'webhook' | 'subscription';
 
 /** Definition names: used in URLs and YAML, so kept to a safe alphabet. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

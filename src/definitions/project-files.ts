@@ -71,7 +71,7 @@ function lineOf(text: string, offset: number): number {
   return n;
 }
 
-const KINDS: readonly KindName[] = ['connection', 'flow', 'listener', 'schedule', 'webhook'];
+const KINDS: readonly KindName[] = ['connection', 'flow', 'listener', 'subscription', 'schedule', 'webhook'];
 
 export function toDocument(value: unknown, origin: string): ProjectDocument {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -71,4 +71,17 @@ export interface FlowIo {
   response?: (rows: RowStream) => Promise<number>;
   /** The most rows `response` takes (1 for a listener answering one object), when it stops early. */
   responseRows?: number;
+  /** The `@message` source: the records of a subscription's message batch (see MessageBatch). */
+  messages?: MessageBatch;
+}
+
+/**
+ * The records of a batch of messages, handed to a flow by a subscription. With `dedupe`, `keys[i]` is
+ * the dedupe key of the message `rows[i]` came from: a step whose destination records message keys
+ * (CommitLedger.findKeys) writes no row of a message it recorded before, and records the others' keys
+ * with its rows (exactly once); other destinations get every row (at least once).
+ */
+export interface MessageBatch {
+  rows: Row[];
+  dedupe?: { scope: string; keys: string[] };
 }

@@ -32,9 +32,13 @@ export const ParameterDef = Type.Object(
 );
 export type ParameterDef = Static<typeof ParameterDef>;
 
-/** Connection names that are not stored connections: the request body and the HTTP response of a listener. */
+/**
+ * Connection names that are not stored connections: the request body and the HTTP response of a
+ * listener, and the message batch a subscription hands its flow.
+ */
 export const REQUEST_SOURCE = '@request';
 export const RESPONSE_TARGET = '@response';
+export const MESSAGE_SOURCE = '@message';
 
 const Common = {
   description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -83,7 +87,7 @@ export function flowSchema(extensions: { formats: FormatRegistry; transforms: Tr
     {
       connection: Type.String({
         minLength: 1,
-        description: `A connection name, or ${REQUEST_SOURCE} for a listener's body`,
+        description: `A connection name, ${REQUEST_SOURCE} for a listener's body, or ${MESSAGE_SOURCE} for a subscription's message batch`,
       }),
       table: Type.Optional(
         Type.String({ minLength: 1, description: 'Table to read; may contain {parameters}' }),

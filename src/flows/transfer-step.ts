@@ -1,12 +1,20 @@
 import { inferColumns } from '../connectors/columns.js';
 import type { SourceSpec, Writer } from '../connectors/connector.js';
+import type { MessageKeys } from '../connectors/message-keys.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { type Column, oneBatch, type RowStream } from '../core/records.js';
 import { CsvFastPathRefused } from '../formats/csv-byte-guard.js';
 import { agreeCsvDialect } from '../formats/csv-dialect.js';
 import type { CompiledTransforms } from '../transforms/compile-transforms.js';
 import type { StepStats } from './engine-types.js';
-import { REQUEST_SOURCE, RESPONSE_TARGET, type StepSource, type TransferStep } from './flow-schema.js';
+import {
+  MESSAGE_SOURCE,
+  REQUEST_SOURCE,
+  RESPONSE_TARGET,
+  type StepSource,
+  type TransferStep,
+} from './flow-schema.js';
+import { messageRows } from './message-source.js';
 import { usesParameters } from './parameters.js';
 import { counted, peek, prefetch, prepend } from './row-stages.js';
 import type { StepEnv } from './step-env.js';
@@ -183,7 +191,15 @@ function transformsOf(step: TransferStep, env: StepEnv, path: string): CompiledT
 
 async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path: string): Promise<void> {
   const transforms = transformsOf(step, env, path);
-  const inMemory = step.from.connection === REQUEST_SOURCE ? env.io?.requestRows : undefined;
+  let inMemory = step.from.connection === REQUEST_SOURCE ? env.io?.requestRows : undefined;
+  let dedupe: MessageKeys | undefined;
+  if (step.from.connection === MESSAGE_SOURCE) {
+    const batch = await messageRows(step, env, path);
+    // Every message of the batch was written before: there is nothing to write or record.
+    if (batch.dedupe && batch.rows.length === 0) return;
+    inMemory = batch.rows;
+    dedupe = batch.dedupe;
+  }
   if (inMemory) {
     // A listener call's rows are all here already: transform and write them as one batch, without the
     // stream stages (read-ahead, counting, peeking) a source of unknown length needs.
@@ -198,9 +214,17 @@ async function moveRows(step: TransferStep, env: StepEnv, stats: StepStats, path
       stats.rowsWritten = rows.length;
       return;
     }
-    stats.rowsWritten = await writeCommitted(step, env, columns, true, path, async (writer) => {
-      if (rows.length > 0) await writer.write(rows);
-    });
+    stats.rowsWritten = await writeCommitted(
+      step,
+      env,
+      columns,
+      true,
+      path,
+      async (writer) => {
+        if (rows.length > 0) await writer.write(rows);
+      },
+      dedupe,
+    );
     return;
   }
   const source = await openSource(step, env, path);
@@ -269,9 +293,11 @@ async function writeCommitted(
   inferred: boolean,
   path: string,
   fill: (writer: Writer) => Promise<void>,
+  dedupe?: MessageKeys,
 ): Promise<number> {
   const target = await env.pool.get(step.to.connection);
   const spec = destinationSpec(step.to, columns, env, `${path}.to`);
+  if (dedupe) spec.dedupe = dedupe;
   if (inferred) spec.columnsInferred = true;
   let responses: StepResponses | undefined;
   const opened = async () => {

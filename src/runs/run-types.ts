@@ -11,7 +11,7 @@ import {
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_TRIGGERS = ['api', 'listener', 'schedule', 'cli', 'pipeline'] as const;
+export const RUN_TRIGGERS = ['api', 'listener', 'schedule', 'cli', 'pipeline', 'subscription'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];

@@ -10,6 +10,7 @@ import * as m006 from './migrations/006-definition-approval.js';
 import * as m007 from './migrations/007-idempotency-keys.js';
 import * as m008 from './migrations/008-run-error-code.js';
 import * as m009 from './migrations/009-definition-versions.js';
+import * as m010 from './migrations/010-subscriptions.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Step> = {
   '007-idempotency-keys': m007,
   '008-run-error-code': m008,
   '009-definition-versions': m009,
+  '010-subscriptions': m010,
 };
 
 class InlineProvider implements MigrationProvider {

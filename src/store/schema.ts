@@ -142,6 +142,29 @@ export interface AuditChainTable {
   hash: string;
 }
 
+/** Whether a subscription is paused; see migrations/010-subscriptions.ts. */
+export interface SubscriptionStatesTable {
+  name: string;
+  paused: number;
+  changed_by: string | null;
+  changed_at: string;
+}
+
+/** What one process consuming a subscription last reported; see migrations/010-subscriptions.ts. */
+export interface SubscriptionWorkersTable {
+  name: string;
+  worker: string;
+  state: string;
+  consumed: number | string;
+  acked: number | string;
+  failed: number | string;
+  dead_lettered: number | string;
+  last_error: string | null;
+  last_error_at: string | null;
+  started_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   audit_chain: AuditChainTable;
@@ -153,4 +176,6 @@ export interface Database {
   listener_payloads: ListenerPayloadsTable;
   idempotency_keys: IdempotencyKeysTable;
   schedule_fires: ScheduleFiresTable;
+  subscription_states: SubscriptionStatesTable;
+  subscription_workers: SubscriptionWorkersTable;
 }

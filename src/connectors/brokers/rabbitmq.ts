@@ -23,7 +23,9 @@ import {
   lost,
   tlsOptions,
 } from './broker-config.js';
+import type { ConsumeSpec, MessageConsumer } from './message-consumer.js';
 import { type OutMessage, openMessageWriter, type Publisher, refuseOptions } from './message-writer.js';
+import { openRabbitConsumer } from './rabbitmq-consumer.js';
 
 const Names = (what: string) =>
   Type.Optional(
@@ -56,7 +58,7 @@ class RabbitConnector implements Connector {
   ) {}
 
   /** A connection of its own, its errors handled here so a broker that goes away cannot end the process. */
-  private async open(): Promise<ChannelModel> {
+  private async open(name?: string): Promise<ChannelModel> {
     const url = brokerUrl(this.config, 'rabbitmq');
     if (this.config.username !== undefined) url.username = encodeURIComponent(this.config.username);
     if (this.config.password !== undefined) url.password = encodeURIComponent(this.config.password);
@@ -64,6 +66,8 @@ class RabbitConnector implements Connector {
     try {
       const conn = await this.amqp.connect(url.toString(), {
         timeout: this.config.timeout * 1000,
+        // Shown by the broker's tools (rabbitmqctl list_connections client_properties).
+        ...(name !== undefined ? { clientProperties: { connection_name: name } } : {}),
         ...(url.protocol === 'amqps:' ? tlsOptions(this.config) : {}),
       });
       conn.on('error', () => {
@@ -106,7 +110,14 @@ class RabbitConnector implements Connector {
   }
 
   async read(): Promise<SourceResult> {
-    throw new AppError('BAD_REQUEST', 'A rabbitmq connection is a destination of transfers (to.message)');
+    throw new AppError(
+      'BAD_REQUEST',
+      'A rabbitmq connection is a destination of transfers (to.message) and the source of subscriptions',
+    );
+  }
+
+  consume(spec: ConsumeSpec): Promise<MessageConsumer> {
+    return openRabbitConsumer(() => this.open(`integrator subscription ${spec.consumerName}`), spec);
   }
 
   async writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
@@ -246,6 +257,7 @@ export const rabbitmqConnectorType = {
   title: 'RabbitMQ (AMQP 0-9-1)',
   configSchema: RabbitConfigSchema,
   secretFields: BROKER_SECRET_FIELDS,
+  consumes: { required: ['queue'], optional: [] },
   validate(config) {
     brokerUrl(validate(RabbitConfigSchema, config, 'rabbitmq connection'), 'rabbitmq');
   },

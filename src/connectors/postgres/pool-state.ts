@@ -20,4 +20,6 @@ export interface PgPoolState {
   readonly smallWrites: SmallWriteShapes;
   /** The commit ledger's table and pruning (see commit-ledger.ts). */
   readonly ledger: LedgerState;
+  /** The message key table's existence and pruning (see message-keys.ts). */
+  readonly keyLedger: LedgerState;
 }

@@ -17,6 +17,7 @@ import type {
   TableInfo,
   Writer,
 } from '../connector.js';
+import { KEYS_TABLE } from '../message-keys.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, pgPlaceholder } from '../sql-params.js';
@@ -56,6 +57,7 @@ class PostgresConnector implements Connector, PgPoolState {
   readonly inserts: InsertBatcher;
   readonly pointReads: PointReader;
   readonly ledger = new LedgerState('postgres');
+  readonly keyLedger = new LedgerState('postgres', KEYS_TABLE);
   readonly commits;
 
   constructor(config: PostgresConfig, readFile?: ConnectionFileReader) {

@@ -18,7 +18,7 @@ import { cancelBackend } from './cancel-backend.js';
 import { copyTextBatch, refuseNul } from './copy-text.js';
 import { pgError } from './pg-errors.js';
 import type { PgPoolState } from './pool-state.js';
-import { ensurePgLedger, recordPgCommit } from './postgres-ledger.js';
+import { ensurePgKeys, ensurePgLedger, recordPgCommit, recordPgKeys } from './postgres-ledger.js';
 import { mergeStage, prepareTarget } from './postgres-target.js';
 import { smallLimit, writeSmall } from './small-write.js';
 
@@ -82,6 +82,7 @@ export async function openPgWriter(
     names = columns.map((c) => c.name);
     const client = await connect();
     if (spec.commit) await ensurePgLedger(client, shared.ledger);
+    if (spec.dedupe) await ensurePgKeys(client, shared.keyLedger);
     await client.query('begin');
     const target = await prepareTarget(client, spec, columns);
     keys = target.keys;
@@ -175,6 +176,7 @@ export async function openPgWriter(
         if (stream && client) {
           if (spec.mode === 'upsert') written = await mergeStage(client, table, names, keys);
           if (spec.commit) await recordPgCommit(client, shared.ledger, spec.commit, written);
+          if (spec.dedupe) await recordPgKeys(client, shared.keyLedger, spec.dedupe);
           await client.query('commit');
         } else if (spec.commit) {
           // Nothing to write, and no table to create: the run's record is the whole transaction.

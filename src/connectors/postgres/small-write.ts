@@ -11,7 +11,7 @@ import { requireTable, upsertKeys, writeColumns } from '../columns.js';
 import { COMMITS_TABLE, type CommitMark } from '../commit-ledger.js';
 import type { DestinationSpec } from '../connector.js';
 import type { PgPoolState } from './pool-state.js';
-import { ensurePgLedger, recordPgCommit } from './postgres-ledger.js';
+import { ensurePgKeys, ensurePgLedger, recordPgCommit, recordPgKeys } from './postgres-ledger.js';
 import { prepareTarget } from './postgres-target.js';
 import type { SmallWriteShape } from './small-write-shapes.js';
 
@@ -63,7 +63,8 @@ export async function writeSmall(
   const shape = state.smallWrites.of(table, names, keys);
   const known = state.knownTables;
   try {
-    if (known.has(table) && spec.mode !== 'replace') {
+    // Message keys are recorded in the rows' transaction: that takes begin/commit of its own.
+    if (known.has(table) && spec.mode !== 'replace' && !spec.dedupe) {
       if (spec.commit) {
         // The rows and the run's commit record (see commit-ledger.ts) in one statement of their own.
         const client = await connect();
@@ -78,10 +79,12 @@ export async function writeSmall(
     }
     const client = await connect();
     if (spec.commit) await ensurePgLedger(client, state.ledger);
+    if (spec.dedupe) await ensurePgKeys(client, state.keyLedger);
     await client.query('begin');
     await prepareTarget(client, spec, columns, false);
     const res = await client.query(statement(shape, values.length, params));
     if (spec.commit) await recordPgCommit(client, state.ledger, spec.commit, res.rowCount ?? 0);
+    if (spec.dedupe) await recordPgKeys(client, state.keyLedger, spec.dedupe);
     await client.query('commit');
     known.add(table);
     return res.rowCount ?? 0;
