@@ -1,5 +1,6 @@
 import { AppError } from '../core/errors.js';
 import { byName } from '../core/named-entries.js';
+import { mqttConnectorType } from './brokers/mqtt.js';
 import { natsConnectorType } from './brokers/nats.js';
 import { rabbitmqConnectorType } from './brokers/rabbitmq.js';
 import { redisStreamsConnectorType } from './brokers/redis-streams.js';
@@ -25,6 +26,7 @@ export const BUILTIN_CONNECTORS: readonly ConnectorType[] = [
   rabbitmqConnectorType,
   redisStreamsConnectorType,
   natsConnectorType,
+  mqttConnectorType,
 ];
 
 /** Other names the built-in connectors answer to: MariaDB speaks the MySQL protocol. */

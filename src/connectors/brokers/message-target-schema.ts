@@ -32,6 +32,19 @@ export const MessageTargetSchema = Type.Object(
     }),
     subject: Type.Optional(Template('NATS JetStream: the subject (template); a stream must capture it')),
     stream: Type.Optional(Template('Redis: the stream key (template)')),
+    topic: Type.Optional(Template('MQTT: the topic (template); no wildcards + or #')),
+    qos: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2,
+        description: 'MQTT: 1 (PUBACK, the default) or 2 (PUBREC/PUBREL/PUBCOMP, exactly once to the broker)',
+      }),
+    ),
+    retain: Type.Optional(
+      Type.Boolean({
+        description: 'MQTT: the broker keeps the last message of each topic for new subscribers',
+      }),
+    ),
     maxLen: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -39,7 +52,9 @@ export const MessageTargetSchema = Type.Object(
       }),
     ),
     key: Type.Optional(
-      Template('The message key (template): a header "key" on RabbitMQ, a field "key" on Redis'),
+      Template(
+        'The message key (template): a header "key" on RabbitMQ and NATS, a field "key" on Redis, a user property "key" on MQTT',
+      ),
     ),
     id: Type.Optional(Template('The message id (template), e.g. {order_id} or {run_id}-{record}')),
     headers: Type.Optional(

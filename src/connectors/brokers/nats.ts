@@ -121,7 +121,7 @@ class NatsConnector implements Connector {
         'BAD_REQUEST',
         'A nats connection writes { message: { subject, … } }, not tables or files',
       );
-    refuseOptions(message, BROKER, ['exchange', 'routingKey', 'stream', 'maxLen']);
+    refuseOptions(message, BROKER, ['exchange', 'routingKey', 'stream', 'maxLen', 'topic', 'qos', 'retain']);
     const subject = message.subject;
     if (subject === undefined)
       throw new AppError('VALIDATION_FAILED', 'to.message.subject is required for a nats destination', {

@@ -127,7 +127,7 @@ class RabbitConnector implements Connector {
         'BAD_REQUEST',
         'A rabbitmq connection writes { message: { routingKey, … } }, not tables or files',
       );
-    refuseOptions(message, BROKER, ['subject', 'stream', 'maxLen']);
+    refuseOptions(message, BROKER, ['subject', 'stream', 'maxLen', 'topic', 'qos', 'retain']);
     if (message.routingKey === undefined)
       throw new AppError(
         'VALIDATION_FAILED',

@@ -118,7 +118,7 @@ class RedisStreamsConnector implements Connector {
         'BAD_REQUEST',
         'A redis-streams connection writes { message: { stream, … } }, not tables or files',
       );
-    refuseOptions(message, BROKER, ['subject', 'exchange', 'routingKey']);
+    refuseOptions(message, BROKER, ['subject', 'exchange', 'routingKey', 'topic', 'qos', 'retain']);
     const stream = message.stream;
     if (stream === undefined)
       throw new AppError(
