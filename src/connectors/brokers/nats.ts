@@ -23,7 +23,9 @@ import {
   lost,
   tlsOptions,
 } from './broker-config.js';
+import type { ConsumeSpec, MessageConsumer } from './message-consumer.js';
 import { openMessageWriter, refuseOptions } from './message-writer.js';
+import { openNatsConsumer } from './nats-consumer.js';
 
 export const NatsConfigSchema = brokerConfigSchema(['nats', 'tls'], 'nats://broker:4222', {
   pingInterval: Type.Integer({
@@ -51,7 +53,7 @@ class NatsConnector implements Connector {
   ) {}
 
   /** A connection of its own that does not reconnect: a lost connection fails what was waiting. */
-  private async open(): Promise<NatsConnection> {
+  private async open(name?: string): Promise<NatsConnection> {
     const url = brokerUrl(this.config, 'nats');
     const user = this.config.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
     const pass = this.config.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
@@ -62,6 +64,7 @@ class NatsConnector implements Connector {
         ...(pass !== undefined ? { pass } : {}),
         ...(url.protocol === 'tls:' ? { tls: tlsOptions(this.config) } : {}),
         timeout: this.config.timeout * 1000,
+        ...(name !== undefined ? { name: `integrator subscription ${name}` } : {}),
         pingInterval: this.config.pingInterval * 1000,
         reconnect: false,
       });
@@ -111,7 +114,14 @@ class NatsConnector implements Connector {
   }
 
   async read(): Promise<SourceResult> {
-    throw new AppError('BAD_REQUEST', 'A nats connection is a destination of transfers (to.message)');
+    throw new AppError(
+      'BAD_REQUEST',
+      'A nats connection is a destination of transfers (to.message) and the source of subscriptions',
+    );
+  }
+
+  consume(spec: ConsumeSpec): Promise<MessageConsumer> {
+    return openNatsConsumer(() => this.open(spec.consumerName), this.js, spec, this.config.timeout * 1000);
   }
 
   async writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
@@ -172,6 +182,7 @@ export const natsConnectorType = {
   title: 'NATS JetStream',
   configSchema: NatsConfigSchema,
   secretFields: BROKER_SECRET_FIELDS,
+  consumes: { required: ['stream'], optional: ['consumer', 'subject'] },
   validate(config) {
     brokerUrl(validate(NatsConfigSchema, config, 'nats connection'), 'nats');
   },
