@@ -20,7 +20,7 @@ export function subscriptionSchema(extensions: { formats: FormatRegistry }) {
       ),
       group: Type.Optional(
         Name(
-          'Redis Streams: the consumer group, created at the end of the stream when missing (default: the subscription name)',
+          'Redis Streams: the consumer group, created at the start of the stream when missing (default: the subscription name)',
         ),
       ),
       topic: Type.Optional(Name('MQTT: the topic filter (a shared subscription across processes)')),

@@ -23,7 +23,9 @@ import {
   lost,
   tlsOptions,
 } from './broker-config.js';
+import type { ConsumeSpec, MessageConsumer } from './message-consumer.js';
 import { openMessageWriter, refuseOptions } from './message-writer.js';
+import { openRedisConsumer } from './redis-consumer.js';
 
 export const RedisStreamsConfigSchema = brokerConfigSchema(['redis', 'rediss'], 'redis://cache:6379/0', {
   db: Type.Optional(
@@ -48,7 +50,7 @@ class RedisStreamsConnector implements Connector {
    * A client of its own that never reconnects or queues offline: a lost connection fails what was
    * waiting, and its 'error' events are handled here.
    */
-  private async open(): Promise<RedisClient> {
+  private async open(name?: string): Promise<RedisClient> {
     const url = brokerUrl(this.config, 'redis-streams');
     const client = new this.Redis(url.toString(), {
       ...(this.config.username !== undefined ? { username: this.config.username } : {}),
@@ -58,6 +60,10 @@ class RedisStreamsConnector implements Connector {
       connectTimeout: this.config.timeout * 1000,
       commandTimeout: this.config.timeout * 1000,
       lazyConnect: true,
+      // Shown by CLIENT LIST.
+      ...(name !== undefined
+        ? { connectionName: `integrator-subscription-${name.replace(/[^A-Za-z0-9_.:-]/g, '_')}` }
+        : {}),
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -107,8 +113,12 @@ class RedisStreamsConnector implements Connector {
   async read(): Promise<SourceResult> {
     throw new AppError(
       'BAD_REQUEST',
-      'A redis-streams connection is a destination of transfers (to.message)',
+      'A redis-streams connection is a destination of transfers (to.message) and the source of subscriptions',
     );
+  }
+
+  consume(spec: ConsumeSpec): Promise<MessageConsumer> {
+    return openRedisConsumer(() => this.open(spec.consumerName), spec);
   }
 
   async writer(spec: DestinationSpec, signal?: AbortSignal): Promise<Writer> {
@@ -184,6 +194,7 @@ export const redisStreamsConnectorType = {
   title: 'Redis Streams',
   configSchema: RedisStreamsConfigSchema,
   secretFields: BROKER_SECRET_FIELDS,
+  consumes: { required: ['stream'], optional: ['group'] },
   validate(config) {
     brokerUrl(validate(RedisStreamsConfigSchema, config, 'redis-streams connection'), 'redis-streams');
   },
