@@ -3,6 +3,7 @@ import { auditCommand } from './commands/audit.js';
 import { applyCommand, exportCommand, schemaCommand } from './commands/project.js';
 import { connectionsCommand, runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { subscriptionCommand } from './commands/subscription.js';
 import { userCommand } from './commands/user.js';
 
 /** The `integrator` command line. Every command reads the same INTEGRATOR_* settings as the server. */
@@ -15,6 +16,7 @@ export function buildCli(): Command {
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
   program.addCommand(runCommand());
+  program.addCommand(subscriptionCommand());
   program.addCommand(applyCommand());
   program.addCommand(exportCommand());
   program.addCommand(connectionsCommand());
