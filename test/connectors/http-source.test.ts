@@ -232,6 +232,39 @@ describe('http connection as a source', () => {
     expect(c.run.error).toMatch(/^page 1 \(GET .*\/broken-cursor\).*record 3 is not an object/);
   });
 
+  it('reads a page as its encoding says: invalid bytes fail naming the page and offset, or are replaced', async () => {
+    // A small page (read whole) and a cursor page alike: bytes that are not UTF-8 are never guessed.
+    const bad = Buffer.concat([
+      Buffer.from('{"items": [{"id": 1, "name": "caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}], "next": null}'),
+    ]);
+    api.route('/latin', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': bad.length });
+      res.end(bad);
+    });
+    for (const pagination of [undefined, { type: 'cursor', path: 'next' }]) {
+      const { run: r } = await load('api', {
+        path: 'latin',
+        records: 'items',
+        ...(pagination ? { pagination } : {}),
+      });
+      expect(r.error).toMatch(/^page 1 \(GET .*\/latin\) byte offset 33: not valid UTF-8/);
+    }
+    const latin1 = await load(
+      'api',
+      { path: 'latin', records: 'items' },
+      { format: { type: 'json', options: { encoding: 'latin1' } } },
+    );
+    expect(latin1.rows).toEqual([{ id: 1, name: 'café' }]);
+    const replaced = await load(
+      'api',
+      { path: 'latin', records: 'items', pagination: { type: 'cursor', path: 'next' } },
+      { format: { type: 'json', options: { invalidBytes: 'replace' } } },
+    );
+    expect(replaced.rows).toEqual([{ id: 1, name: 'caf\uFFFD' }]);
+  });
+
   it('fails on a 4xx answer with the API words, without retrying', async () => {
     const before = api.to('/missing').length;
     const { run: r } = await load('api', { path: 'missing' });

@@ -108,4 +108,52 @@ describe('http source: large answers stream in bounded batches', () => {
     expect(largest).toBeLessThanOrEqual(10_000);
     expect(api.to('/paged').map((s) => s.url.searchParams.get('page'))).toEqual(['1', '2', '3', '4', '5']);
   });
+
+  it('asks the next page while the current one is still arriving, and no page the pages would not ask', async () => {
+    let secondAsked: () => void = () => undefined;
+    const asked = new Promise<void>((done) => {
+      secondAsked = done;
+    });
+    api.route('/ahead', async (req, res) => {
+      const page = Number(req.url.searchParams.get('page'));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      if (page === 1) {
+        await writeRecords(res, 0, 10_000);
+        // Page 1 ends only once page 2 is asked: a reader asking one page after the other would hang.
+        await asked;
+        await writeRecords(res, 10_000, 20_000, true);
+      } else if (page === 2) {
+        secondAsked();
+        await writeRecords(res, 20_000, 25_000);
+      }
+      res.end(']');
+    });
+    const src = await http.read({
+      request: { method: 'GET', path: 'ahead', pagination: { type: 'page', stopOnEmptyPage: true } },
+    });
+    let n = 0;
+    for await (const b of src.batches) n += b.length;
+    expect(n).toBe(25_000);
+    // Page 3 is empty and ends the pages; nothing past it was asked.
+    expect(api.to('/ahead').map((s) => s.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
+
+    const capped = await http.read({
+      request: {
+        method: 'GET',
+        path: 'paged',
+        pagination: { type: 'page', maxPages: 2, stopOnEmptyPage: true },
+      },
+    });
+    const before = api.to('/paged').length;
+    for await (const _ of capped.batches) {
+      // drain
+    }
+    expect(
+      api
+        .to('/paged')
+        .slice(before)
+        .map((s) => s.url.searchParams.get('page')),
+    ).toEqual(['1', '2']);
+  });
 });

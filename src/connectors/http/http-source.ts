@@ -1,19 +1,30 @@
 /**
  * An HTTP API as a transfer step's source: the request the step describes, page after page, each
- * page's body read by a format into record batches as it arrives. One page is in flight at a time;
- * only cursor and next-url pagination hold a page's body (bounded by maxResponseBytes) to read its
- * token.
+ * page's body read by a format into record batches as it arrives. Once a page gave a record, the next
+ * one is asked while it is read (except with offset pagination). Cursor and next-url pagination hold a
+ * page's body (bounded by maxResponseBytes) to read its token, and a small JSON page (its
+ * Content-Length at most WHOLE_PAGE_BYTES) is parsed whole, which is quicker.
  */
-import { Decimal } from '../../core/decimal.js';
 import { AppError } from '../../core/errors.js';
 import { DEFAULT_BATCH_SIZE, type RowStream } from '../../core/records.js';
 import type { BoundFormat, FormatRegistry } from '../../formats/format-registry.js';
 import { stringifyJson } from '../../formats/json-exact.js';
-import { textOf } from '../../formats/text.js';
+import type { DecodeOptions } from '../../formats/text-decoder.js';
 import type { FormatSpec } from '../connector.js';
 import type { HttpAnswer, HttpClient } from './http-client.js';
 import type { HttpConfig } from './http-config.js';
-import { nextLink, parsePage } from './http-pages.js';
+import {
+  declaredLength,
+  nextLink,
+  type PageState,
+  pageText,
+  pageUrlOf,
+  parsePage,
+  repeated,
+  resolveNext,
+  tokenText,
+  WHOLE_PAGE_BYTES,
+} from './http-pages.js';
 import type { HttpPagination, HttpSourceRequest } from './http-request-schema.js';
 import { buildUrl, expandHeader, expandJson, type Lookup } from './http-template.js';
 
@@ -114,147 +125,169 @@ export function readHttp(
     body = stringifyJson(expandJson(req.body, lookup, `${WHERE}.body`));
     headers['content-type'] ??= 'application/json';
   }
+  // JSON without options but the record path: a small page is parsed whole by JSON.parse, which is
+  // quicker than scanning it record by record (and a larger one streams).
+  const plainJson =
+    format.type === 'json' &&
+    Object.keys(format.options).every((k) =>
+      ['recordPath', 'pretty', 'encoding', 'invalidBytes'].includes(k),
+    );
+  const encoding = format.options['encoding'];
+  const decoding: DecodeOptions = {
+    encoding: typeof encoding === 'string' ? encoding : 'utf8',
+    invalidBytes: format.options['invalidBytes'] === 'replace' ? 'replace' : 'error',
+  };
   const recordPath =
     typeof format.options['recordPath'] === 'string' ? format.options['recordPath'] : undefined;
 
-  return (async function* pages(): RowStream {
-    let url = first;
-    let number = pg.start ?? 1;
-    let offset = pg.start ?? 0;
-    let cursor: string | undefined;
-    for (let page = 1; ; page++) {
-      signal?.throwIfAborted();
-      const pageUrl = new URL(url);
-      const set = (name: string, value: string | number) => pageUrl.searchParams.set(name, String(value));
-      if (pg.type === 'page') {
-        set(pg.param ?? 'page', number);
-        if (pg.size !== undefined) set(pg.sizeParam ?? 'per_page', pg.size);
-      } else if (pg.type === 'offset') {
-        set(pg.param ?? 'offset', offset);
-        set(pg.sizeParam ?? 'limit', pg.size ?? 100);
-      } else {
-        // Every page of the other styles asks the same size (a cursor page too, not only the first).
-        if (pg.size !== undefined && pg.sizeParam !== undefined) set(pg.sizeParam, pg.size);
-        if (pg.type === 'cursor' && cursor !== undefined) set(pg.param ?? 'cursor', cursor);
+  const ask = (url: URL, what: string): Promise<HttpAnswer> => {
+    const p = client.send(
+      { method: req.method, url, headers, ...(body === undefined ? {} : { body }), what },
+      signal,
+    );
+    p.catch(() => undefined);
+    return p;
+  };
+
+  /**
+   * Where the page after this one is, once this page gave records (or came to its end, for offset);
+   * undefined when there is none. Throws what would stop the pages (a repeated cursor, a foreign URL).
+   */
+  const following = (at: PageState, pageUrl: URL, count: number, answer: HttpAnswer, token: unknown) => {
+    const source = `page ${at.page} (${answer.where})`;
+    const next: PageState = { ...at, page: at.page + 1 };
+    switch (pg.type) {
+      case 'none':
+        return undefined;
+      case 'page':
+        next.number++;
+        return next;
+      case 'offset':
+        next.offset += count;
+        return next;
+      case 'cursor': {
+        const cursor = tokenText(token, source, pg.path);
+        if (cursor === undefined) return undefined;
+        if (cursor === at.cursor) throw repeated(source, 'cursor', cursor);
+        next.cursor = cursor;
+        return next;
       }
-      const what = `page ${page}`;
-      const answer = await client.send(
-        { method: req.method, url: pageUrl, headers, ...(body === undefined ? {} : { body }), what },
-        signal,
-      );
-      if (answer.status < 200 || answer.status > 299) throw await failedAnswer(answer, what);
-      const source = `${what} (${answer.where})`;
-      let count = 0;
-      let token: unknown;
-      if (bodyToken) {
-        const text = await answer.text();
-        if (text.trim() !== '') {
-          const parsed = parsePage(text, recordPath, pg.path);
-          if (parsed) {
-            token = parsed.token;
-            for (let i = 0; i < parsed.records.length; i += DEFAULT_BATCH_SIZE) {
-              const batch = parsed.records.slice(i, i + DEFAULT_BATCH_SIZE);
-              count += batch.length;
-              yield batch;
-            }
-          } else {
-            // Not records as expected: the streaming reader says where (or reads what it takes).
-            for await (const batch of format.read(oneText(text), { source, ...(signal ? { signal } : {}) })) {
-              count += batch.length;
-              yield batch;
-            }
-          }
-        }
-      } else {
-        const it = answer.body[Symbol.asyncIterator]();
-        const head = await hasBytes(it);
-        if (head) {
-          const bytes = (async function* () {
-            try {
-              yield head;
-              for (;;) {
-                const r = await it.next();
-                if (r.done) return;
-                yield r.value;
-              }
-            } finally {
-              await it.return?.();
-            }
-          })();
-          for await (const batch of format.read(bytes, { source, ...(signal ? { signal } : {}) })) {
-            count += batch.length;
-            yield batch;
-          }
-        }
-      }
-      if (pg.type === 'none') return;
-      if (pg.maxPages !== undefined && page >= pg.maxPages) return;
-      if (count === 0 && (pg.stopOnEmptyPage || pg.type === 'page' || pg.type === 'offset')) return;
-      switch (pg.type) {
-        case 'page':
-          number++;
-          break;
-        case 'offset':
-          offset += count;
-          break;
-        case 'cursor': {
-          const next = tokenText(token, source, pg.path);
-          if (next === undefined) return;
-          if (next === cursor) throw repeated(source, 'cursor', next);
-          cursor = next;
-          break;
-        }
-        case 'next-url':
-        case 'link-header': {
-          const next =
-            pg.type === 'next-url' ? tokenText(token, source, pg.path) : nextLink(answer.headers['link']);
-          if (next === undefined) return;
-          const resolved = resolveNext(next, pageUrl, origin, source);
-          if (resolved.href === pageUrl.href) throw repeated(source, 'next URL', next);
-          url = resolved;
-          break;
-        }
+      case 'next-url':
+      case 'link-header': {
+        const link =
+          pg.type === 'next-url' ? tokenText(token, source, pg.path) : nextLink(answer.headers['link']);
+        if (link === undefined) return undefined;
+        const resolved = resolveNext(link, pageUrl, origin, source);
+        if (resolved.href === pageUrl.href) throw repeated(source, 'next URL', link);
+        next.url = resolved;
+        return next;
       }
     }
+  };
+  const lastPage = (page: number) => pg.maxPages !== undefined && page >= pg.maxPages;
+
+  return (async function* pages(): RowStream {
+    let at: PageState | undefined = {
+      page: 1,
+      url: first,
+      number: pg.start ?? 1,
+      offset: pg.start ?? 0,
+      cursor: undefined,
+    };
+    /**
+     * The next page, asked while this one is still being read and written: once a page gave a record,
+     * the one after it is asked in any case (page numbers, a Link header, a cursor or next URL already
+     * parsed), so asking early sends no request the pages would not send. Not for offset, which moves
+     * by the count of the whole page.
+     */
+    let ahead: { href: string; answer: Promise<HttpAnswer> } | undefined;
+    const lookAhead = (state: PageState, pageUrl: URL, answer: HttpAnswer, token: unknown) => {
+      if (ahead || pg.type === 'offset' || lastPage(state.page)) return;
+      let next: PageState | undefined;
+      try {
+        next = following(state, pageUrl, 1, answer, token);
+      } catch {
+        return; // The page's end says why, in order.
+      }
+      if (!next) return;
+      const url = pageUrlOf(next, pg);
+      ahead = { href: url.href, answer: ask(url, `page ${next.page}`) };
+    };
+    try {
+      while (at) {
+        signal?.throwIfAborted();
+        const state: PageState = at;
+        const pageUrl = pageUrlOf(state, pg);
+        const what = `page ${state.page}`;
+        const early: { href: string; answer: Promise<HttpAnswer> } | undefined = ahead;
+        ahead = undefined;
+        if (early && early.href !== pageUrl.href)
+          void early.answer.then(
+            (a) => a.discard(),
+            () => undefined,
+          );
+        const answer = await (early?.href === pageUrl.href ? early.answer : ask(pageUrl, what));
+        if (answer.status < 200 || answer.status > 299) throw await failedAnswer(answer, what);
+        const source = `${what} (${answer.where})`;
+        let count = 0;
+        let token: unknown;
+        if (bodyToken || (plainJson && declaredLength(answer) <= WHOLE_PAGE_BYTES)) {
+          const text = await pageText(answer, decoding, source);
+          if (text.trim() !== '') {
+            const parsed = parsePage(text, recordPath, pg.path);
+            if (parsed) {
+              token = parsed.token;
+              if (parsed.records.length > 0) lookAhead(state, pageUrl, answer, token);
+              for (let i = 0; i < parsed.records.length; i += DEFAULT_BATCH_SIZE) {
+                const batch = parsed.records.slice(i, i + DEFAULT_BATCH_SIZE);
+                count += batch.length;
+                yield batch;
+              }
+            } else {
+              // Not records as expected: the streaming reader says where (or reads what it takes).
+              for await (const batch of format.read(oneText(text), {
+                source,
+                ...(signal ? { signal } : {}),
+              })) {
+                count += batch.length;
+                yield batch;
+              }
+            }
+          }
+        } else {
+          const it = answer.body[Symbol.asyncIterator]();
+          const head = await hasBytes(it);
+          if (head) {
+            const bytes = (async function* () {
+              try {
+                yield head;
+                for (;;) {
+                  const r = await it.next();
+                  if (r.done) return;
+                  yield r.value;
+                }
+              } finally {
+                await it.return?.();
+              }
+            })();
+            for await (const batch of format.read(bytes, { source, ...(signal ? { signal } : {}) })) {
+              count += batch.length;
+              if (count > 0) lookAhead(state, pageUrl, answer, undefined);
+              yield batch;
+            }
+          }
+        }
+        if (lastPage(state.page)) return;
+        if (count === 0 && (pg.stopOnEmptyPage || pg.type === 'page' || pg.type === 'offset')) return;
+        at = following(state, pageUrl, count, answer, token);
+      }
+    } finally {
+      // Stopped with a page asked ahead (a failure, a cancel, a consumer that took enough): free it.
+      if (ahead)
+        void ahead.answer.then(
+          (a) => a.discard(),
+          () => undefined,
+        );
+    }
   })();
-}
-
-function tokenText(token: unknown, source: string, path: string | undefined): string | undefined {
-  if (token === undefined || token === null || token === '' || token === false) return undefined;
-  if (
-    typeof token !== 'string' &&
-    typeof token !== 'number' &&
-    typeof token !== 'bigint' &&
-    !(token instanceof Decimal)
-  ) {
-    throw new AppError('FORMAT_ERROR', `${source}: the value at ${path} is not text or a number`);
-  }
-  return textOf(token);
-}
-
-function repeated(source: string, what: string, value: string): AppError {
-  return new AppError(
-    'HTTP_ERROR',
-    `${source} answered the same ${what} as the page before (${value.slice(0, 200)}); the pages would never end`,
-  );
-}
-
-/**
- * The next page's URL, relative ones resolved against the page's. It must stay at the connection's
- * origin: the request carries the connection's credentials.
- */
-function resolveNext(next: string, current: URL, origin: string, source: string): URL {
-  let url: URL;
-  try {
-    url = new URL(next, current);
-  } catch {
-    throw new AppError('FORMAT_ERROR', `${source}: the next page '${next.slice(0, 200)}' is not a URL`);
-  }
-  if (url.origin !== origin) {
-    throw new AppError(
-      'HTTP_ERROR',
-      `${source}: the next page ${url.origin} is not at the connection's origin ${origin}; its credentials are not sent elsewhere`,
-    );
-  }
-  return url;
 }
