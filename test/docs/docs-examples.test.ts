@@ -23,6 +23,7 @@ const DOCS = [
   'docs/parameters.md',
   'docs/run-api.md',
   'docs/listeners.md',
+  'docs/subscriptions.md',
   'docs/values.md',
 ];
 const ADMIN_PASSWORD = 'docs-admin-password';
