@@ -1,7 +1,7 @@
 /**
  * The cross-path value matrix: one set of values from every source kind (PostgreSQL, MariaDB and SQLite
- * tables, CSV, JSON, NDJSON and XML files, a listener body) to every destination kind (the three
- * databases, CSV, JSON, NDJSON and XML files), on the row path and, where the two sides have one, the
+ * tables, CSV, JSON, NDJSON and XML files, an HTTP API's answer, a listener body) to every destination
+ * kind (the three databases, CSV, JSON, NDJSON and XML files, an HTTP API), on the row path and, where the two sides have one, the
  * byte path. What lands must equal what was sent, value for value, null and empty text apart.
  * (Numbers, decimals and timestamps: exact-values.test.ts; CSV corner cases: csv-conformance.test.ts.)
  */
@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startTestApi, type TestApi } from '../connectors/http-test-api.js';
 import { readAll, writeBytes } from '../formats/helpers.js';
 import { createTestServer, putDefinition, type TestServer } from '../helpers/server.js';
 import { createMariaDatabase, createPgDatabase } from '../services.js';
@@ -43,8 +44,8 @@ const VALUES: (string | null)[] = [
 ];
 const ROWS = VALUES.map((v, i) => ({ id: String(i + 1), v }));
 
-const SOURCES = ['pg', 'maria', 'lite', 'csv', 'json', 'ndjson', 'xml', 'listener'] as const;
-const TARGETS = ['pg', 'maria', 'lite', 'csv', 'json', 'ndjson', 'xml'] as const;
+const SOURCES = ['pg', 'maria', 'lite', 'csv', 'json', 'ndjson', 'xml', 'http', 'listener'] as const;
+const TARGETS = ['pg', 'maria', 'lite', 'csv', 'json', 'ndjson', 'xml', 'http'] as const;
 type Source = (typeof SOURCES)[number];
 type Target = (typeof TARGETS)[number];
 const FILE_KINDS = new Set<string>(['csv', 'json', 'ndjson', 'xml']);
@@ -56,6 +57,9 @@ describe('value matrix: every source kind to every destination kind, both paths'
   let mdb: Awaited<ReturnType<typeof createMariaDatabase>>;
   let pool: pg.Pool;
   let maria: mysql.Connection;
+  let api: TestApi;
+  /** The bodies the HTTP destination sent, by flow name. */
+  const received = new Map<string, Buffer[]>();
   const landed = new Map<string, { rows?: { id: string; v: unknown }[]; error?: string; path?: string }>();
   const dir = () => join(s.dataDir, 'files', 'matrix');
 
@@ -65,7 +69,10 @@ describe('value matrix: every source kind to every destination kind, both paths'
     if (target === 'pg') rows = (await pool.query(`select * from ${name}`)).rows;
     else if (target === 'maria')
       rows = (await maria.query(`select * from ${name}`))[0] as Record<string, unknown>[];
-    else if (target === 'lite') {
+    else if (target === 'http') {
+      rows = [];
+      for (const body of received.get(name) ?? []) rows.push(...(await readAll('json', body)));
+    } else if (target === 'lite') {
       const db = new Database(join(dir(), 'lite.db'), { readonly: true });
       rows = db.prepare(`select * from ${name}`).all() as Record<string, unknown>[];
       db.close();
@@ -87,6 +94,13 @@ describe('value matrix: every source kind to every destination kind, both paths'
     await put('connections', 'pg', { type: 'postgres', url: pgdb.url });
     await put('connections', 'maria', { type: 'mysql', url: mdb.url });
     await put('connections', 'lite', { type: 'sqlite', path: 'files/matrix/lite.db' });
+    api = await startTestApi();
+    await put('connections', 'api', { type: 'http', baseUrl: api.url });
+    const answer = await writeBytes('json', ROWS);
+    api.route('/src', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
 
     // The sources, each holding ROWS.
     await pool.query('create table src (id integer primary key, v text)');
@@ -116,13 +130,24 @@ describe('value matrix: every source kind to every destination kind, both paths'
     });
 
     const from = (source: Source) =>
-      FILE_KINDS.has(source)
-        ? { connection: 'files', file: `src.${source}` }
-        : { connection: source, table: 'src' };
-    const to = (target: Target, name: string) =>
-      FILE_KINDS.has(target)
+      source === 'http'
+        ? { connection: 'api', request: { path: 'src' } }
+        : FILE_KINDS.has(source)
+          ? { connection: 'files', file: `src.${source}` }
+          : { connection: source, table: 'src' };
+    const to = (target: Target, name: string) => {
+      if (target === 'http') {
+        // The API keeps each request's body, read back with the JSON reader.
+        api.route(`/sink/${name}`, (req, res) => {
+          received.set(name, [...(received.get(name) ?? []), Buffer.from(req.body)]);
+          json(res, 201, {});
+        });
+        return { connection: 'api', request: { path: `sink/${name}`, batchSize: 10 } };
+      }
+      return FILE_KINDS.has(target)
         ? { connection: 'files', file: `${name}.${target}`, mode: 'replace' }
         : { connection: target, table: name, mode: 'replace' };
+    };
 
     for (const source of SOURCES)
       for (const target of TARGETS)
@@ -173,6 +198,7 @@ describe('value matrix: every source kind to every destination kind, both paths'
   afterAll(async () => {
     await pool?.end();
     await maria?.end();
+    await api?.close();
     await s?.close();
     await pgdb?.drop();
     await mdb?.drop();
