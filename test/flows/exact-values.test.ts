@@ -1,7 +1,8 @@
 /**
  * Exact values on every path: a numeric beyond a double's digits, a decimal with 30 fraction digits and
  * an int8 of 2^53 + 1 travel PostgreSQL -> PostgreSQL (row path), PostgreSQL <-> MariaDB (byte and row
- * paths), PostgreSQL -> JSON, CSV and XML files, and out of a data API, and arrive with every digit.
+ * paths), PostgreSQL -> JSON, CSV and XML files, out of a data API, and to an HTTP API and back, and
+ * arrive with every digit.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/runs/run-types.js';
+import { json, startTestApi } from '../connectors/http-test-api.js';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 import { createMariaDatabase, createPgDatabase } from '../services.js';
 
@@ -191,6 +193,39 @@ describe('exact values across paths', () => {
     });
     const { rows } = await pb.query('select n::text, f::text, b::text from from_json');
     expect(rows[0]).toEqual({ n: BIG, f: FINE, b: INT });
+  });
+
+  it('PostgreSQL -> an HTTP API and back: request bodies and answers keep every digit', async () => {
+    const api = await startTestApi();
+    try {
+      let stored = '';
+      api.route('/vals', (req, res) => {
+        if (req.method === 'POST') {
+          stored = req.body;
+          return json(res, 201, {});
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`{"items": ${stored}}`);
+      });
+      await s.ctx.definitions.put('connection', 'api', { type: 'http', baseUrl: api.url }, by);
+      await transfer('pg-http', {
+        from: { connection: 'a', query: 'select id, n, f, b from vals order by id' },
+        to: { connection: 'api', request: { path: 'vals' } },
+      });
+      expect(stored).toContain(`{"id":1,"n":${BIG},"f":${FINE},"b":${INT}}`);
+      expect(stored).toContain(`{"id":2,"n":-${BIG},"f":-${FINE},"b":-${INT}}`);
+      await transfer('http-pg', {
+        from: { connection: 'api', request: { path: 'vals', records: 'items' } },
+        to: { connection: 'b', table: 'from_http' },
+      });
+      const { rows } = await pb.query('select n::text, f::text, b::text from from_http order by id');
+      expect(rows.slice(0, 2)).toEqual([
+        { n: BIG, f: FINE, b: INT },
+        { n: `-${BIG}`, f: `-${FINE}`, b: `-${INT}` },
+      ]);
+    } finally {
+      await api.close();
+    }
   });
 
   it('answers a data API call with every digit, as JSON numbers', async () => {
