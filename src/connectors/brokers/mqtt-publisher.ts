@@ -47,14 +47,57 @@ export function mqttPublisher(
   const window = Math.max(1, Math.min(inFlight, open.receiveMaximum));
   let active = 0;
   const pending = new Set<Waiting>();
-  const queued: Waiting[] = [];
+  // A queue with a moving head: shift() on a long array copies it.
+  let queued: Waiting[] = [];
+  let head = 0;
   open.onEnd((err) => {
-    for (const w of [...pending, ...queued]) w.reject(lost(err));
+    for (const w of [...pending, ...queued.slice(head)]) w.reject(lost(err));
     pending.clear();
-    queued.length = 0;
+    queued = [];
+    head = 0;
   });
   const next = () => {
-    while (active < window && queued.length > 0) queued.shift()?.send();
+    while (active < window && head < queued.length) {
+      const w = queued[head++];
+      w?.send();
+    }
+    if (head > 1024 && head * 2 > queued.length) {
+      queued = queued.slice(head);
+      head = 0;
+    }
+  };
+  // Acks that arrive together free their slots first, then the messages waiting for them go out in
+  // one burst (one socket write) instead of one write per ack.
+  let scheduled = false;
+  const nextSoon = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      next();
+    });
+  };
+  // A topic without a template and messages without user properties share one topic check and one
+  // options object (mqtt.js copies what it keeps).
+  const fixedTopic = topic.includes('{') ? undefined : topic;
+  let shared: { contentType: string; opts: IClientPublishOptions } | undefined;
+  const optionsFor = (m: OutMessage): IClientPublishOptions => {
+    const plain = m.key === undefined && m.id === undefined && Object.keys(m.headers).length === 0;
+    if (plain && shared?.contentType === m.contentType) return shared.opts;
+    const userProperties: Record<string, string> = { ...m.headers };
+    if (m.key !== undefined) userProperties['key'] = m.key;
+    if (m.id !== undefined) userProperties['message-id'] = m.id;
+    const opts: IClientPublishOptions = {
+      qos,
+      retain,
+      properties: {
+        contentType: m.contentType,
+        ...(TEXT.test(m.contentType) ? { payloadFormatIndicator: true } : {}),
+        ...(plain ? {} : { userProperties }),
+      },
+    };
+    if (plain) shared = { contentType: m.contentType, opts };
+    return opts;
   };
   return {
     broker: BROKER,
@@ -62,8 +105,9 @@ export function mqttPublisher(
       new Promise<void>((resolve, reject) => {
         const ended = open.ended();
         if (ended) return reject(lost(ended));
-        const t = m.expand(topic, 'topic');
-        const problem = topicProblem(t);
+        const t = fixedTopic ?? m.expand(topic, 'topic');
+        // A fixed topic was checked when the writer opened.
+        const problem = fixedTopic === undefined ? topicProblem(t) : undefined;
         if (problem)
           return reject(
             new AppError(
@@ -71,18 +115,7 @@ export function mqttPublisher(
               `topic '${t}' is not one a message can be published to: ${problem}`,
             ),
           );
-        const userProperties: Record<string, string> = { ...m.headers };
-        if (m.key !== undefined) userProperties['key'] = m.key;
-        if (m.id !== undefined) userProperties['message-id'] = m.id;
-        const opts: IClientPublishOptions = {
-          qos,
-          retain,
-          properties: {
-            contentType: m.contentType,
-            ...(TEXT.test(m.contentType) ? { payloadFormatIndicator: true } : {}),
-            ...(Object.keys(userProperties).length > 0 ? { userProperties } : {}),
-          },
-        };
+        const opts = optionsFor(m);
         const max = open.maximumPacketSize;
         if (max !== undefined && opts.properties) {
           const size = packetSize(t, m.body, opts.properties);
@@ -105,7 +138,7 @@ export function mqttPublisher(
               else if (hasReasonCode(err))
                 reject(new AppError('BROKER_REFUSED', `the broker refused it: ${reasonText(err)}`));
               else reject(lost(open.ended() ?? err));
-              next();
+              nextSoon();
             });
           },
           reject(err) {

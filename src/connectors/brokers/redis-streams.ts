@@ -67,6 +67,8 @@ class RedisStreamsConnector implements Connector {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
+      // The XADDs a batch sends in one task go out as one pipeline (one socket write), not one each.
+      enableAutoPipelining: true,
     });
     let lastError: Error | undefined;
     client.on('error', (err: Error) => {
