@@ -189,6 +189,18 @@ describe('http destination answers kept as rows', () => {
     expect(results('strict_results')).toEqual([]);
   });
 
+  it('@response outside a listener call fails before any request', async () => {
+    api.route('/unsent', (_req, res) => json(res, 200, {}));
+    const r = await send({
+      connection: 'api',
+      request: { path: 'unsent', send: 'record' },
+      responses: { connection: '@response' },
+    });
+    expect(r.status).toBe('failed');
+    expect(r.error).toContain('steps[0].to.responses: @response is only available to a listener');
+    expect(api.to('/unsent')).toHaveLength(0);
+  });
+
   it("a listener answers with the API's answers (@response)", async () => {
     // The body as it came, so an integer no double holds must survive both ways.
     api.route('/echo', (req, res) => {
