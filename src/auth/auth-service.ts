@@ -77,6 +77,32 @@ export class AuthService {
   }
 
   /**
+   * A fresh token for the caller of a request authenticated by a token that has not expired yet, so a
+   * console keeps its session without keeping the password. The new token carries the user's current
+   * password version and role checks happen per request as always; audited as `token.renewed`.
+   */
+  async renew(principal: Principal, clientIp: string): Promise<{ token: string; expiresIn: number }> {
+    if (principal.via !== 'token') {
+      throw new AppError('BAD_REQUEST', 'Only a token can be renewed; an API key does not expire');
+    }
+    const user = await this.users.findByLogin(principal.login);
+    if (!user || user.id !== principal.userId) throw unauthorized('The user of this token no longer exists');
+    const token = await this.tokens.issue({
+      userId: user.id,
+      login: user.login,
+      passwordVersion: passwordVersion(user.passwordHash),
+    });
+    await this.audit.record({
+      action: 'token.renewed',
+      outcome: 'success',
+      actor: user.login,
+      clientIp,
+      details: { expiresIn: this.tokens.ttl },
+    });
+    return { token, expiresIn: this.tokens.ttl };
+  }
+
+  /**
    * Checks HTTP Basic credentials (listeners that use `auth: basic`) without issuing a token: the same
    * failed-login throttle, and the same audit of failures and lock-outs, as a login. A verified pair is
    * remembered (by a digest) for BASIC_TTL_MS, but only while the user's password is the one it was

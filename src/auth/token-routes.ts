@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Context } from '../context.js';
+import { principalOf } from '../server/access.js';
 import type { App } from '../server/app-types.js';
 import { errorResponses } from '../server/schemas.js';
 import { parseCredentials } from './credentials-body.js';
@@ -15,6 +16,24 @@ const Credentials = Type.Object(
 export function tokenRoutes(app: App, ctx: Context): void {
   // Its own scope: the body is recognised by its content, whatever Content-Type says (if anything).
   void app.register(async (scope) => issueRoute(scope, ctx));
+  app.post(
+    '/rest/v1/token-auth/renew',
+    {
+      config: { access: 'api' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a token that has not expired for a fresh one',
+        description:
+          'Answers a new token valid for INTEGRATOR_TOKEN_TTL seconds, for the same user, so a client keeps its ' +
+          'session without keeping the password. An expired token gets 401 (log in again); an API key 400.',
+        response: {
+          200: Type.Object({ token: Type.String(), expiresIn: Type.Integer({ description: 'seconds' }) }),
+          ...errorResponses(400, 401, 403, 500),
+        },
+      },
+    },
+    async (request) => ctx.auth.renew(principalOf(request), request.ip),
+  );
 }
 
 const BODY_LIMIT = 16 * 1024;

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { runEvent } from './run-records.js';
 import type { RunStore } from './run-store.js';
-import type { Run, RunFilter } from './run-types.js';
+import { afterCursor, type Run, type RunCursor, type RunFilter } from './run-types.js';
 
 /** How often the journal looks at the runs executing in this process. */
 const TICK_MS = 500;
@@ -99,7 +99,7 @@ export class RunJournal {
   }
 
   /** Runs executing here that the store does not hold yet and that match the filter. */
-  unpublished(filter: RunFilter): Run[] {
+  unpublished(filter: RunFilter, cursor?: RunCursor): Run[] {
     const out: Run[] = [];
     for (const { run, stored } of this.active.values()) {
       if (stored) continue;
@@ -108,6 +108,7 @@ export class RunJournal {
       if (filter.trigger && run.trigger !== filter.trigger) continue;
       if (filter.from && run.createdAt < filter.from) continue;
       if (filter.to && run.createdAt >= filter.to) continue;
+      if (!afterCursor(run, cursor)) continue;
       out.push(run);
     }
     return out;

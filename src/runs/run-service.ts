@@ -10,7 +10,7 @@ import { RunEvents } from './run-events.js';
 import { type ActiveRun, RunJournal } from './run-journal.js';
 import { newRun, runEvent } from './run-records.js';
 import type { RunStore } from './run-store.js';
-import type { Run, RunFilter, RunIo, RunRequest } from './run-types.js';
+import type { Run, RunCursor, RunFilter, RunIo, RunRequest } from './run-types.js';
 
 const MAX_LOG_LINES = 1000;
 
@@ -363,13 +363,40 @@ export class RunService {
 
   /** Stored runs, and the runs executing here that are not stored yet, newest first. */
   async list(filter: RunFilter): Promise<Run[]> {
-    const stored = await this.runs.list(filter);
-    const here = this.journal.unpublished(filter);
+    const cursor = filter.before === undefined ? undefined : await this.cursorOf(filter.before);
+    const stored = await this.runs.list(filter, cursor);
+    const here = this.journal.unpublished(filter, cursor);
     if (here.length === 0) return stored;
     const seen = new Set(stored.map((r) => r.id));
     return [...here.filter((r) => !seen.has(r.id)), ...stored]
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
       .slice(0, Math.min(filter.limit ?? 100, 1000));
+  }
+
+  /** The newest run of each flow named, live ones included; a flow that never ran is left out. */
+  async latest(flows: string[]): Promise<Run[]> {
+    const stored = new Map((await this.runs.latestOf(flows)).map((r) => [r.flow, r]));
+    for (const flow of flows) {
+      for (const run of this.journal.unpublished({ flow })) {
+        const known = stored.get(flow);
+        if (!known || known.createdAt < run.createdAt) stored.set(flow, run);
+      }
+    }
+    return flows.flatMap((f) => {
+      const run = stored.get(f);
+      return run ? [this.journal.get(run.id)?.run ?? run] : [];
+    });
+  }
+
+  private async cursorOf(id: string): Promise<RunCursor> {
+    const live = this.journal.get(id);
+    const run = live ? live.run : await this.runs.get(id);
+    if (!run) {
+      throw new AppError('VALIDATION_FAILED', `before: run '${id}' does not exist`, {
+        details: [{ path: '/before', message: `no run '${id}'` }],
+      });
+    }
+    return { createdAt: run.createdAt, id: run.id };
   }
 
   /**

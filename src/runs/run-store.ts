@@ -3,7 +3,7 @@ import type { LogLine, RawParams, StepStats } from '../flows/engine-types.js';
 import type { Store } from '../store/database.js';
 import type { Database, RunsTable } from '../store/schema.js';
 import type { BoundSql, GuardedUpdate, UnitOfWork } from '../store/unit-of-work.js';
-import type { Run, RunFilter, RunStatus, RunTrigger } from './run-types.js';
+import type { Run, RunCursor, RunFilter, RunStatus, RunTrigger } from './run-types.js';
 
 function parseJson<T>(text: string | null, fallback: T): T {
   if (!text) return fallback;
@@ -205,8 +205,17 @@ export class RunStore {
     return r ? toRun(r) : undefined;
   }
 
-  async list(f: RunFilter): Promise<Run[]> {
+  /** Runs newest first; with a cursor, only those after it (the next page). */
+  async list(f: RunFilter, cursor?: RunCursor): Promise<Run[]> {
     let q = this.store.db.selectFrom('runs').selectAll();
+    if (cursor) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', cursor.createdAt),
+          eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)]),
+        ]),
+      );
+    }
     if (f.flow) q = q.where('flow', '=', f.flow);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.trigger) q = q.where('trigger', '=', f.trigger);
@@ -218,6 +227,23 @@ export class RunStore {
       .limit(Math.min(f.limit ?? 100, 1000))
       .execute();
     return rows.map(toRun);
+  }
+
+  /** The newest run of each of these flows (a flow that never ran has none). */
+  async latestOf(flows: string[]): Promise<Run[]> {
+    const rows = await Promise.all(
+      flows.map((flow) =>
+        this.store.db
+          .selectFrom('runs')
+          .selectAll()
+          .where('flow', '=', flow)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst(),
+      ),
+    );
+    return rows.flatMap((r) => (r ? [toRun(r)] : []));
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -61,8 +61,27 @@ export const RunFilterSchema = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  before: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'A run id: only the runs listed after it (the next page: the last id of this one)',
+    }),
+  ),
 });
 export type RunFilter = Static<typeof RunFilterSchema>;
+
+/** Where a page of runs starts: after this run in newest-first order. */
+export interface RunCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Whether a run comes after the cursor in newest-first order (created_at desc, id desc). */
+export function afterCursor(run: { createdAt: string; id: string }, cursor: RunCursor | undefined): boolean {
+  if (!cursor) return true;
+  return run.createdAt < cursor.createdAt || (run.createdAt === cursor.createdAt && run.id < cursor.id);
+}
 
 export interface RunRequest {
   flow: string;

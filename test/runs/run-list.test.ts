@@ -1,0 +1,107 @@
+/**
+ * The run history as the console reads it: paged on the server (`before` = the last id of a page),
+ * filtered, and the newest run of each flow in one call.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, createTestServer, putDefinition, type TestServer } from '../helpers/server.js';
+
+interface RunRow {
+  id: string;
+  flow: string;
+  status: string;
+  createdAt: string;
+}
+
+describe('run history paging and latest runs', () => {
+  let s: TestServer;
+  let admin: { authorization: string };
+  const get = async <T>(url: string) => {
+    const res = await s.app.inject({ url, headers: admin });
+    return { status: res.statusCode, body: res.json<T>() };
+  };
+
+  beforeAll(async () => {
+    s = await createTestServer();
+    admin = await s.login('admin', ADMIN_PASSWORD);
+    await putDefinition(s, admin, 'connections', 'lite', { type: 'sqlite', path: 'files/list.db' });
+    for (const name of ['ok', 'bad', 'idle']) {
+      await putDefinition(s, admin, 'flows', name, {
+        type: 'sql',
+        connection: 'lite',
+        sql: name === 'bad' ? 'select * from no_such_table' : 'select 1',
+      });
+    }
+    for (let i = 0; i < 7; i++) {
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/rest/v1/flows/flow-name/ok/run',
+        headers: admin,
+      });
+      expect(res.json().status).toBe(0);
+    }
+    const bad = await s.app.inject({
+      method: 'POST',
+      url: '/rest/v1/flows/flow-name/bad/run',
+      headers: admin,
+    });
+    expect(bad.json().status).toBe(1);
+  });
+  afterAll(() => s.close());
+
+  it('pages through every run once, newest first, with a cursor', async () => {
+    const all = (await get<RunRow[]>('/rest/v1/runs?limit=1000')).body;
+    expect(all).toHaveLength(8);
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = (await get<RunRow[]>(`/rest/v1/runs?limit=3${before ? `&before=${before}` : ''}`)).body;
+      if (page.length === 0) break;
+      seen.push(...page.map((r) => r.id));
+      before = page.at(-1)?.id;
+    }
+    expect(seen).toEqual(all.map((r) => r.id));
+    const filtered = (await get<RunRow[]>(`/rest/v1/runs?flow=ok&limit=2&before=${all[2]?.id}`)).body;
+    expect(filtered.map((r) => r.flow)).toEqual(['ok', 'ok']);
+    expect(filtered.every((r) => r.createdAt <= (all[2]?.createdAt ?? ''))).toBe(true);
+  });
+
+  it('names an unknown cursor', async () => {
+    const res = await get<{ error: { code: string; message: string; details: { path: string }[] } }>(
+      '/rest/v1/runs?before=no-such-run',
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(res.body.error.details[0]?.path).toBe('/before');
+  });
+
+  it('answers the newest run of each flow that ran, without parameters and log', async () => {
+    const all = (await get<RunRow[]>('/rest/v1/runs?limit=1000')).body;
+    const latest = (await get<(RunRow & { log?: unknown; params?: unknown })[]>('/rest/v1/runs/latest')).body;
+    expect(latest.map((r) => [r.flow, r.status]).sort()).toEqual([
+      ['bad', 'failed'],
+      ['ok', 'succeeded'],
+    ]);
+    expect(latest.find((r) => r.flow === 'ok')?.id).toBe(all.find((r) => r.flow === 'ok')?.id);
+    expect(latest[0]).not.toHaveProperty('log');
+    expect(latest[0]).not.toHaveProperty('params');
+    const named = (await get<RunRow[]>('/rest/v1/runs/latest?flow=bad,idle')).body;
+    expect(named.map((r) => r.flow)).toEqual(['bad']);
+  });
+
+  it('verifies the audit chain over HTTP, and audits the check', async () => {
+    const res = await s.app.inject({ method: 'POST', url: '/rest/v1/audit/verify', headers: admin });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ ok: boolean; checked: number }>();
+    expect(body.ok).toBe(true);
+    expect(body.checked).toBeGreaterThan(10);
+    const [event] = await s.ctx.audit.query({ action: 'audit.verified' });
+    expect(event?.details).toEqual({ checked: body.checked });
+    const viewer = await s.userWithRole('viewer');
+    const denied = await s.app.inject({
+      method: 'POST',
+      url: '/rest/v1/audit/verify',
+      headers: { authorization: viewer.authorization },
+    });
+    expect(denied.statusCode).toBe(403);
+  });
+});
