@@ -1,5 +1,8 @@
 /**
- * Compiles src/ to dist/ one file at a time (TypeScript's transpiler: no type check, which is
+ * Builds what `npm start` and `npm pack` need in dist/: the server (src/ to dist/) and the web console
+ * (console/ to dist/console, by Vite).
+ *
+ * The server is compiled one file at a time (TypeScript's transpiler: no type check, which is
  * `npm run typecheck`'s job), and only the files whose source is newer than their output, so a source
  * checkout can bring dist/ up to date on every start at the cost of a few hundred stat calls.
  *   node scripts/build.js           build what is stale
@@ -8,6 +11,7 @@
  * the same moment (parallel tests) and a server importing a module while another process builds never
  * see half a file.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, sep } from 'node:path';
@@ -32,6 +36,9 @@ function walk(dir, keep, found = []) {
   return found;
 }
 
+const consoleDir = join(root, 'console');
+const consoleOut = join(outDir, 'console');
+
 const outputOf = (source) => join(outDir, relative(srcDir, source)).replace(/\.ts$/, '.js');
 const mtime = (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
 
@@ -46,7 +53,7 @@ export function plan() {
   const expected = new Set(sources.map(outputOf));
   const orphans = existsSync(outDir)
     ? walk(outDir, (n) => n.endsWith('.js') || n.endsWith('.js.map')).filter(
-        (f) => !expected.has(f.replace(/\.map$/, '')),
+        (f) => !f.startsWith(consoleOut + sep) && !f.startsWith(join(outDir, '.console-')) && !expected.has(f.replace(/\.map$/, '')),
       )
     : [];
   return { stale, orphans };
@@ -73,6 +80,52 @@ function loadTypescript() {
  */
 export function build({ clean = false } = {}) {
   if (clean) rmSync(outDir, { recursive: true, force: true });
+  return buildServer() + buildConsole();
+}
+
+/** Whether the built console is older than any file of console/ (or missing). No console/: never. */
+export function consoleStale() {
+  if (!existsSync(join(consoleDir, 'index.html'))) return false;
+  const built = mtime(join(consoleOut, 'index.html'));
+  if (built === undefined) return true;
+  const sources = walk(consoleDir, () => true).filter((f) => !f.includes(`${sep}node_modules${sep}`));
+  return sources.some((f) => (mtime(f) ?? 0) > built);
+}
+
+/**
+ * Builds the console with Vite into a temporary folder and swaps it into dist/console, so a server
+ * serving the old build never reads half of the new one. Returns 1 when it built, 0 when up to date.
+ */
+export function buildConsole() {
+  if (!consoleStale()) return 0;
+  let viteBin;
+  try {
+    viteBin = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  } catch {
+    throw new Error(
+      'dist/console is older than console/ and Vite is not installed to rebuild it: run `npm ci` (with dev dependencies)',
+    );
+  }
+  const tmp = join(outDir, `.console-${process.pid}`);
+  mkdirSync(outDir, { recursive: true });
+  try {
+    execFileSync(process.execPath, [viteBin, 'build', '--outDir', tmp, '--emptyOutDir', '--logLevel', 'warn'], {
+      cwd: consoleDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const out = err && typeof err === 'object' && 'stderr' in err ? String(err.stderr) : String(err);
+    throw new Error(`cannot build the console (console/):\n${out}`);
+  }
+  const old = join(outDir, `.console-old-${process.pid}`);
+  if (existsSync(consoleOut)) renameSync(consoleOut, old);
+  renameSync(tmp, consoleOut);
+  rmSync(old, { recursive: true, force: true });
+  return 1;
+}
+
+function buildServer() {
   const { stale, orphans } = plan();
   for (const f of orphans) rmSync(f, { force: true });
   if (stale.length === 0) return 0;
@@ -120,8 +173,11 @@ export function build({ clean = false } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    const n = build({ clean: process.argv.includes('--clean') });
-    process.stdout.write(`dist/: ${n} files compiled\n`);
+    const clean = process.argv.includes('--clean');
+    if (clean) rmSync(outDir, { recursive: true, force: true });
+    const n = buildServer();
+    const c = buildConsole();
+    process.stdout.write(`dist/: ${n} files compiled${c ? ', console built' : ''}\n`);
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 2;

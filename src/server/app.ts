@@ -11,6 +11,7 @@ import { AppError } from '../core/errors.js';
 import { userRoutes } from '../users/user-routes.js';
 import { installAccessControl } from './access.js';
 import type { App } from './app-types.js';
+import { consoleRoutes } from './console-routes.js';
 import { sendError, toAppError } from './http-errors.js';
 import { capConnections, httpLimitOptions, installJsonBodyParser } from './http-limits.js';
 import { compileSchemasOnFirstUse } from './lazy-schemas.js';
@@ -83,15 +84,17 @@ export async function buildApp(ctx: Context, modules: RouteModule[] = []): Promi
     if (appError.status >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, request, appError);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
+  installAccessControl(app, ctx);
+  const consoleFallback = consoleRoutes(app);
+  app.setNotFoundHandler((request, reply) => {
+    if (consoleFallback(request, reply)) return reply;
+    return sendError(
       reply,
       request,
       new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+    );
+  });
 
-  installAccessControl(app, ctx);
   installObservability(app, ctx);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -9,7 +9,9 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -76,5 +78,38 @@ describe('build on start', { timeout: 120_000 }, () => {
     expect(failed.stderr).toMatch(/src\/cli\/main\.ts:\d+:\d+: /);
     writeSource('src/cli/main.ts', mainSource('third'));
     expect((await launch()).stdout).toBe('third 2\n');
+  });
+
+  it('builds the web console when a file of console/ is newer than dist/console, and only then', async () => {
+    mkdirSync(join(root, 'console'), { recursive: true });
+    // Written in the past, so the build that follows is newer than every file of console/.
+    const writePast = (path: string, text: string) => {
+      writeFileSync(join(root, path), text);
+      const past = Date.now() / 1000 - 100;
+      utimesSync(join(root, path), past, past);
+    };
+    writePast(
+      'console/index.html',
+      '<!doctype html><html><body><script type="module" src="/main.ts"></script></body></html>\n',
+    );
+    writePast('console/main.ts', "document.body.append('first');\n");
+    expect((await launch()).code).toBe(0);
+    const index = join(root, 'dist/console/index.html');
+    expect(readFileSync(index, 'utf8')).toMatch(/\/assets\/index-[\w-]+\.js/);
+    const built = statSync(index).mtimeMs;
+    await launch();
+    expect(statSync(index).mtimeMs).toBe(built);
+    writeSource('console/main.ts', "document.body.append('second');\n");
+    await launch();
+    const script = /src="\/(assets\/[^"]+)"/.exec(readFileSync(index, 'utf8'))?.[1] ?? '';
+    expect(readFileSync(join(root, 'dist/console', script), 'utf8')).toContain('second');
+    // The server's own outputs are not taken for orphans of src/.
+    expect(existsSync(join(root, 'dist/cli/main.js'))).toBe(true);
+    writeSource('console/main.ts', 'import { nothing } from "./missing";\nnothing();\n');
+    const failed = await launch();
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/cannot build the console/);
+    // The last good build stays in place.
+    expect(readFileSync(join(root, 'dist/console', script), 'utf8')).toContain('second');
   });
 });
