@@ -26,3 +26,29 @@ export function keysDdl(dialect: KeysDialect): string {
   const at = dialect === 'mysql' ? 'VARCHAR(32)' : 'TEXT';
   return `CREATE TABLE IF NOT EXISTS ${KEYS_TABLE} (scope ${text} NOT NULL, message_key ${text} NOT NULL, committed_at ${at} NOT NULL, PRIMARY KEY (scope, message_key))`;
 }
+
+/** The insert of a write's keys (`?` placeholders: MySQL and SQLite), in chunks a statement can bind. */
+export function insertKeysSql(keys: MessageKeys, at: string): { text: string; values: string[] }[] {
+  const out: { text: string; values: string[] }[] = [];
+  for (let i = 0; i < keys.keys.length; i += 300) {
+    const chunk = keys.keys.slice(i, i + 300);
+    out.push({
+      text: `INSERT INTO ${KEYS_TABLE} (scope, message_key, committed_at) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}`,
+      values: chunk.flatMap((k) => [keys.scope, k, at]),
+    });
+  }
+  return out;
+}
+
+/** The lookups of which of `keys` are recorded (`?` placeholders), in chunks a statement can bind. */
+export function findKeysSql(scope: string, keys: readonly string[]): { text: string; values: string[] }[] {
+  const out: { text: string; values: string[] }[] = [];
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    out.push({
+      text: `SELECT message_key FROM ${KEYS_TABLE} WHERE scope = ? AND message_key IN (${chunk.map(() => '?').join(', ')})`,
+      values: [scope, ...chunk],
+    });
+  }
+  return out;
+}

@@ -3,6 +3,7 @@
  * (the subscription's `format`, else the one its content type names, else JSON), each record with the
  * message's metadata in `_message_*` fields, and the message's dedupe key.
  */
+import { createHash } from 'node:crypto';
 import type { InMessage } from '../connectors/brokers/message-consumer.js';
 import { expandHeader } from '../connectors/http/http-template.js';
 import type { Row } from '../core/records.js';
@@ -80,6 +81,7 @@ export class MessageReader {
             : undefined,
       'dedupe.key',
     );
-    return { rows, key };
+    // Keys are stored in a VARCHAR(255) column on MySQL: a long key is kept as its hash.
+    return { rows, key: key.length > 200 ? `sha256:${createHash('sha256').update(key).digest('hex')}` : key };
   }
 }

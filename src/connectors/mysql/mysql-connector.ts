@@ -7,6 +7,7 @@ import { type CsvDialectOffer, PLAIN_CSV } from '../../formats/csv-dialect.js';
 import { throwIfAborted } from '../abort.js';
 import { LedgerState } from '../commit-ledger.js';
 import type { Connector } from '../connector.js';
+import { KEYS_TABLE } from '../message-keys.js';
 import { onConnection } from '../session.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
@@ -41,6 +42,7 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
   });
   const pool = core.promise();
   const ledger = new LedgerState('mysql');
+  const keyLedger = new LedgerState('mysql', KEYS_TABLE);
   return {
     type: 'mysql',
     pool,
@@ -62,7 +64,7 @@ export function createMysqlConnector(config: MysqlConfig): Connector & { readonl
         throw mysqlError(e, 'listing tables');
       }),
     read: (spec, signal) => mysqlRead(core, pool, spec, signal),
-    writer: (spec, signal) => openMysqlWriter(pool, spec, signal, ledger),
+    writer: (spec, signal) => openMysqlWriter(pool, spec, signal, ledger, keyLedger),
     commits: mysqlLedger(pool),
     copyIn: {
       dialect: () => LOAD_DATA_CSV,

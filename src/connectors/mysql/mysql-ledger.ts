@@ -9,6 +9,7 @@ import {
   recordSql,
   toRecorded,
 } from '../commit-ledger.js';
+import { findKeysSql, insertKeysSql, keysDdl, type MessageKeys } from '../message-keys.js';
 import { mysqlError } from './mysql-errors.js';
 
 /** ER_NO_SUCH_TABLE */
@@ -34,6 +35,24 @@ export async function recordMysqlCommit(
   await conn.query(rec.text, rec.values);
 }
 
+/** Creates the message key table when missing, outside the write's transaction (DDL commits here). */
+export async function ensureMysqlKeys(conn: PoolConnection, keys: LedgerState): Promise<void> {
+  if (keys.ready) return;
+  await conn.query(keysDdl('mysql'));
+  keys.ready = true;
+}
+
+/** Records the messages' keys inside the write's open transaction; a key recorded before fails it. */
+export async function recordMysqlKeys(
+  conn: PoolConnection,
+  state: LedgerState,
+  keys: MessageKeys,
+): Promise<void> {
+  const prune = state.prune();
+  if (prune) await conn.query(prune.text, prune.values);
+  for (const q of insertKeysSql(keys, new Date().toISOString())) await conn.query(q.text, q.values);
+}
+
 export function mysqlLedger(pool: Pool): CommitLedger {
   return {
     async find(runId, step) {
@@ -45,6 +64,19 @@ export function mysqlLedger(pool: Pool): CommitLedger {
         if (typeof e === 'object' && e !== null && 'errno' in e && e.errno === NO_SUCH_TABLE)
           return undefined;
         throw mysqlError(e, 'reading the commit ledger');
+      }
+    },
+    async findKeys(scope, keys) {
+      const found = new Set<string>();
+      try {
+        for (const q of findKeysSql(scope, keys)) {
+          const [rows] = await pool.query<RowDataPacket[]>(q.text, q.values);
+          for (const r of rows) found.add(String(r['message_key']));
+        }
+        return found;
+      } catch (e) {
+        if (typeof e === 'object' && e !== null && 'errno' in e && e.errno === NO_SUCH_TABLE) return found;
+        throw mysqlError(e, 'reading the message keys');
       }
     },
   };

@@ -16,7 +16,7 @@ import type { DestinationSpec, Writer } from '../connector.js';
 import { quoteMysqlColumn, quoteMysqlIdent, splitQualified } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './mysql-catalog.js';
 import { mysqlError } from './mysql-errors.js';
-import { ensureMysqlLedger, recordMysqlCommit } from './mysql-ledger.js';
+import { ensureMysqlKeys, ensureMysqlLedger, recordMysqlCommit, recordMysqlKeys } from './mysql-ledger.js';
 import { killQuery } from './mysql-read.js';
 import { mysqlValue } from './mysql-types.js';
 
@@ -100,6 +100,7 @@ export async function openMysqlWriter(
   spec: DestinationSpec,
   signal: AbortSignal | undefined,
   ledger?: LedgerState,
+  keyLedger?: LedgerState,
 ): Promise<Writer> {
   throwIfAborted(signal);
   const table = requireTable(spec);
@@ -142,6 +143,7 @@ export async function openMysqlWriter(
     created = await ensureTable(conn, spec, columns, keys);
     if (created && spec.columnsInferred) guard = createdTypeGuard(columns);
     if (spec.commit && ledger) await ensureMysqlLedger(conn, ledger);
+    if (spec.dedupe && keyLedger) await ensureMysqlKeys(conn, keyLedger);
     await conn.query('START TRANSACTION');
     state = 'open';
     if (spec.mode === 'replace') await conn.query(`DELETE FROM ${quoteMysqlIdent(table)}`);
@@ -202,6 +204,14 @@ export async function openMysqlWriter(
             state = 'open';
           }
           await recordMysqlCommit(conn, ledger, spec.commit, rows);
+        }
+        if (spec.dedupe && keyLedger && spec.dedupe.keys.length > 0) {
+          if (state === 'new') {
+            await ensureMysqlKeys(conn, keyLedger);
+            await conn.query('START TRANSACTION');
+            state = 'open';
+          }
+          await recordMysqlKeys(conn, keyLedger, spec.dedupe);
         }
         if (state === 'open') await conn.query('COMMIT');
         state = 'done';

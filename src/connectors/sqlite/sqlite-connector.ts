@@ -12,6 +12,7 @@ import { cancelledError, throwIfAborted } from '../abort.js';
 import { COMMITS_TABLE, findSql, LedgerState, toRecorded } from '../commit-ledger.js';
 import type { Connector, ConnectorType, SourceSpec } from '../connector.js';
 import type { FileAccess } from '../file-access.js';
+import { findKeysSql, KEYS_TABLE } from '../message-keys.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { splitStatements } from '../sql-lexer.js';
 import { bindNamed, positionalPlaceholder } from '../sql-params.js';
@@ -56,6 +57,7 @@ export function createSqliteConnector(file: string, access: FileAccess): Connect
     return real;
   };
   const ledger = new LedgerState('sqlite');
+  const keyLedger = new LedgerState('sqlite', KEYS_TABLE);
   const keepOpen = (real: string) => {
     if (keeper) return;
     try {
@@ -136,7 +138,7 @@ export function createSqliteConnector(file: string, access: FileAccess): Connect
     async writer(spec, signal) {
       const real = allowed();
       keepOpen(real);
-      return openSqliteWriter(real, spec, signal, ledger);
+      return openSqliteWriter(real, spec, signal, ledger, keyLedger);
     },
     commits: {
       async find(runId, step) {
@@ -152,6 +154,30 @@ export function createSqliteConnector(file: string, access: FileAccess): Connect
           return toRecorded(db.prepare(q.text).get(...q.values) as Record<string, unknown> | undefined);
         } catch (e) {
           throw sqliteError(e, 'reading the commit ledger');
+        } finally {
+          db.close();
+        }
+      },
+      async findKeys(scope, keys) {
+        const real = await allowed();
+        keepOpen(real);
+        const db = openSqlite(real);
+        try {
+          const found = new Set<string>();
+          const exists = db
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .get(KEYS_TABLE);
+          if (!exists) return found;
+          for (const q of findKeysSql(scope, keys)) {
+            for (const row of db.prepare(q.text).all(...q.values)) {
+              const key: unknown =
+                typeof row === 'object' && row !== null ? Reflect.get(row, 'message_key') : undefined;
+              if (typeof key === 'string') found.add(key);
+            }
+          }
+          return found;
+        } catch (e) {
+          throw sqliteError(e, 'reading the message keys');
         } finally {
           db.close();
         }

@@ -10,6 +10,7 @@ import { cancelledError, throwIfAborted } from '../abort.js';
 import { createdTypeGuard, requireKnownFields, requireTable, upsertKeys, writeColumns } from '../columns.js';
 import { type LedgerState, ledgerDdl, recordSql } from '../commit-ledger.js';
 import type { DestinationSpec, Writer } from '../connector.js';
+import { insertKeysSql, keysDdl } from '../message-keys.js';
 import { quoteSqliteColumn, quoteSqliteIdent } from '../sql-ident.js';
 import { createTableSql, tableColumns } from './sqlite-catalog.js';
 import { sqliteError } from './sqlite-errors.js';
@@ -65,6 +66,7 @@ export function openSqliteWriter(
   spec: DestinationSpec,
   signal: AbortSignal | undefined,
   ledger?: LedgerState,
+  keyLedger?: LedgerState,
 ): Writer {
   throwIfAborted(signal);
   const table = requireTable(spec);
@@ -164,6 +166,19 @@ export function openSqliteWriter(
           if (prune) db.prepare(prune.text).run(...prune.values);
           const rec = recordSql('sqlite', mark, rows);
           db.prepare(rec.text).run(...rec.values);
+        }
+        const dedupe = spec.dedupe;
+        if (dedupe && keyLedger && dedupe.keys.length > 0) {
+          // The messages' keys commit with their rows (message-keys.ts); a key recorded before fails it.
+          if (state === 'new') {
+            await beginImmediate(db, signal);
+            state = 'open';
+          }
+          db.exec(keysDdl('sqlite'));
+          const prune = keyLedger.prune();
+          if (prune) db.prepare(prune.text).run(...prune.values);
+          for (const q of insertKeysSql(dedupe, new Date().toISOString()))
+            db.prepare(q.text).run(...q.values);
         }
         if (state === 'open') db.exec('COMMIT');
         state = 'done';
