@@ -67,8 +67,9 @@ class RedisStreamsConnector implements Connector {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
-      // The XADDs a batch sends in one task go out as one pipeline (one socket write), not one each.
-      enableAutoPipelining: true,
+      // The XADDs a batch sends in one task go out as one pipeline (one socket write), not one each. A
+      // subscription's clients (named) do not: a blocking XREADGROUP would hold the pipeline up.
+      enableAutoPipelining: name === undefined,
     });
     let lastError: Error | undefined;
     client.on('error', (err: Error) => {
