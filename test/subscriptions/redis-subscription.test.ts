@@ -172,7 +172,7 @@ describe('Redis Streams subscriptions', () => {
         killed++;
       }
     }
-    expect(killed).toBe(2);
+    expect(killed, `the subscription's clients in CLIENT LIST:\n${list}`).toBe(2);
     await f.until(
       'every entry',
       async () => {
