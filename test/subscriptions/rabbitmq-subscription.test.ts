@@ -251,12 +251,22 @@ describe('RabbitMQ subscriptions', () => {
     for (let i = 1; i <= total; i++) ch.sendToQueue(q, Buffer.from(`{"id":${i}}`), { messageId: `r-${i}` });
     await ch.waitForConfirms();
     await f.until('some rows', async () => (await f.count(table)) > 0);
-    // Only this subscription's connection: other tests share the broker.
-    const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties']);
-    const mine = stdout
-      .split('\n')
-      .filter((line) => line.includes(`:${name}`))
-      .map((line) => line.split('\t')[0] ?? '');
+    // Only this subscription's connection: other tests share the broker (and may be closing
+    // connections themselves, so it is looked for until it is there).
+    let mine: string[] = [];
+    let listed = '';
+    await f
+      .until('its connection', async () => {
+        listed = (await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'])).stdout;
+        mine = listed
+          .split('\n')
+          .filter((line) => line.includes(`:${name}`))
+          .map((line) => line.split('\t')[0] ?? '');
+        return mine.length > 0;
+      })
+      .catch((err: unknown) => {
+        throw new Error(`${String(err)}; connections:\n${listed}`);
+      });
     expect(mine.length).toBe(1);
     for (const pid of mine) await run('rabbitmqctl', ['close_connection', pid, 'test drop']);
     await f.until('every message', async () => await settled(q), 60_000);
