@@ -4,6 +4,7 @@ import type { App } from '../server/app-types.js';
 import { authErrors } from '../server/schemas.js';
 import type { RunQueue } from './queue/run-queue.js';
 import { summary } from './run-events.js';
+import { RunHoursSchema, runsPerHour } from './run-hourly.js';
 import { RunStatsSchema, runStats } from './run-stats.js';
 
 /** GET /rest/v1/runs/stats: the queue and run counts of the whole cluster. */
@@ -24,6 +25,28 @@ export function runStatsRoutes(app: App, ctx: Context, queue: RunQueue): void {
       },
     },
     async (request) => runStats(ctx.store, queue, request.query.window ?? 60),
+  );
+  app.get(
+    '/rest/v1/runs/hourly',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Runs created in each recent hour, by status (oldest hour first, empty hours as zeros)',
+        querystring: Type.Object({
+          hours: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 168,
+              default: 24,
+              description: 'Hours back, this one included',
+            }),
+          ),
+        }),
+        response: { 200: RunHoursSchema, ...authErrors },
+      },
+    },
+    async (request) => runsPerHour(ctx.store, request.query.hours ?? 24),
   );
   app.get(
     '/rest/v1/runs/latest',

@@ -88,6 +88,21 @@ describe('run history paging and latest runs', () => {
     expect(named.map((r) => r.flow)).toEqual(['bad']);
   });
 
+  it('counts the runs of each recent hour by status, empty hours as zeros', async () => {
+    const hours = (
+      await get<{ hour: string; succeeded: number; failed: number; queued: number }[]>('/rest/v1/runs/hourly')
+    ).body;
+    expect(hours).toHaveLength(24);
+    // The runs were made moments ago: in the last hour, or the one before when an hour turned since.
+    const sum = (key: 'succeeded' | 'failed' | 'queued') => hours.reduce((n, h) => n + h[key], 0);
+    expect([sum('succeeded'), sum('failed'), sum('queued')]).toEqual([7, 1, 0]);
+    expect(hours.slice(0, -2).every((h) => h.succeeded + h.failed === 0)).toBe(true);
+    expect(hours.at(-1)?.hour).toBe(`${new Date().toISOString().slice(0, 13)}:00:00.000Z`);
+    expect(hours.map((h) => h.hour)).toEqual([...hours.map((h) => h.hour)].sort());
+    expect((await get('/rest/v1/runs/hourly?hours=3')).body).toHaveLength(3);
+    expect((await get('/rest/v1/runs/hourly?hours=0')).status).toBe(400);
+  });
+
   it('verifies the audit chain over HTTP, and audits the check', async () => {
     const res = await s.app.inject({ method: 'POST', url: '/rest/v1/audit/verify', headers: admin });
     expect(res.statusCode).toBe(200);
