@@ -11,6 +11,8 @@ const FlowPage = lazy(() => import('./pages/flow-page.js'));
 const RunsPage = lazy(() => import('./pages/runs-page.js'));
 const RunPage = lazy(() => import('./pages/run-page.js'));
 const AuditPage = lazy(() => import('./pages/audit-page.js'));
+const DashboardPage = lazy(() => import('./pages/dashboard-page.js'));
+const ConnectionsPage = lazy(() => import('./pages/connections-page.js'));
 
 function Loading() {
   return (
@@ -34,10 +36,12 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/flows" replace />} />
           <Route path="/sign-in" element={<Navigate to="/flows" replace />} />
+          <Route path="/dashboard" element={<DashboardPage />} />
           <Route path="/flows" element={<FlowsPage />} />
           <Route path="/flows/:name" element={<FlowPage />} />
           <Route path="/runs" element={<RunsPage />} />
           <Route path="/runs/:id" element={<RunPage />} />
+          <Route path="/connections" element={<ConnectionsPage />} />
           {can('admin') && <Route path="/audit" element={<AuditPage />} />}
           <Route path="*" element={<NotFound />} />
         </Routes>

@@ -262,6 +262,62 @@ describe('web console', { timeout: 60_000 }, () => {
     await screenshot(page, 'audit', scratch);
   });
 
+  it('tests connections from their list', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('table', { name: 'Connections' }).waitFor();
+    await page.getByRole('button', { name: 'Test connection demo' }).click();
+    await expect.poll(() => page.getByTestId('test-demo').getAttribute('data-ok')).toBe('true');
+    await page.getByRole('button', { name: 'Test connection pg' }).click();
+    await expect.poll(() => page.getByTestId('test-pg').getAttribute('data-ok')).toBe('true');
+    await expectAccessible(page);
+    await screenshot(page, 'connections', scratch);
+  });
+
+  it('compares two versions of a flow and reverts to the older one', async () => {
+    const flow = await api<Record<string, unknown>>('GET', '/rest/v1/flows/my-flow');
+    const { name: _n, version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...spec } = flow.body;
+    expect(
+      (await api('PUT', '/rest/v1/flows/my-flow', { ...spec, description: 'Copies patients, edited' }))
+        .status,
+    ).toBe(200);
+    await page.goto(`${server.url}/flows/my-flow`);
+    const versions = page.getByRole('table', { name: 'Versions' });
+    await expect.poll(() => versions.locator('tr[data-version]').count()).toBe(2);
+    const change = page.getByRole('table', { name: 'Changes' }).locator('tr[data-path="/description"]');
+    await expect
+      .poll(() => change.locator('td').allTextContents())
+      .toEqual(['replace', '/description', JSON.stringify(spec.description), '"Copies patients, edited"']);
+    await expectAccessible(page);
+    await page.getByRole('heading', { name: 'Versions' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'versions', scratch);
+    await page.getByRole('button', { name: 'Revert to version 1' }).click();
+    await expect.poll(() => versions.locator('tr[data-version]').count()).toBe(3);
+    await expect.poll(() => page.getByText(/^version 3, saved/).count()).toBe(1);
+    await expect.poll(() => page.getByText(String(spec.description), { exact: true }).count()).toBe(1);
+    const now = await api<{ version: number; description: string }>('GET', '/rest/v1/flows/my-flow');
+    expect(now.body).toMatchObject({ version: 3, description: spec.description });
+  });
+
+  it('shows runs per hour and the queue on the dashboard', async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const title = page.getByRole('heading', { name: /^Runs per hour, last 24 hours/ });
+    await title.waitFor();
+    const hourly = await api<{ succeeded: number; failed: number; cancelled: number }[]>(
+      'GET',
+      '/rest/v1/runs/hourly',
+    );
+    const ok = hourly.body.reduce((n, h) => n + h.succeeded, 0);
+    const bad = hourly.body.reduce((n, h) => n + h.failed + h.cancelled, 0);
+    expect(ok).toBeGreaterThanOrEqual(31);
+    expect(bad).toBeGreaterThanOrEqual(2);
+    expect(await title.textContent()).toBe(
+      `Runs per hour, last 24 hours: ${ok} succeeded, ${bad} failed or cancelled`,
+    );
+    await page.getByRole('img', { name: 'Runs per hour, last 24 hours' }).waitFor();
+    await expectAccessible(page);
+    await screenshot(page, 'dashboard', scratch);
+  });
+
   it('keeps the session past the token lifetime by renewing it', async () => {
     const renewed = await page.waitForResponse((r) => r.url().endsWith('/rest/v1/token-auth/renew'), {
       timeout: TTL * 1000,
@@ -282,6 +338,10 @@ describe('web console', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Flow slow-sleep' }).waitFor();
     await page.getByRole('list', { name: 'Steps' }).or(page.getByText('SQL on pg')).first().waitFor();
     expect(await page.getByRole('button', { name: 'Run' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Revert/ }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('table', { name: 'Connections' }).waitFor();
+    expect(await page.getByRole('button', { name: /^Test connection/ }).count()).toBe(0);
     await page.goto(`${server.url}/runs?flow=slow-sleep`);
     await page.locator('tr[data-run-id] a').first().click();
     await page.getByTestId('run').waitFor();

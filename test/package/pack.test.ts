@@ -75,6 +75,13 @@ describe('npm pack', () => {
         );
         if (!ready) await new Promise((r) => setTimeout(r, 100));
       }
+      // The web console ships built: its page and the script it loads.
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+      expect(script).toBeDefined();
+      expect((await fetch(`http://127.0.0.1:${port}${script}`)).status).toBe(200);
+      expect(readdirSync(join(installed, 'dist')).filter((f) => f.startsWith('.'))).toEqual([]);
       const demo = await fetch(`http://127.0.0.1:${port}/plugins/flows/rest/v1/flows/flow-name/my-flow/run`, {
         method: 'POST',
       });

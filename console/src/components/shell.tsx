@@ -4,8 +4,10 @@ import { Link, useLocation } from 'react-router';
 import { useSession } from '../session/session.js';
 
 const LINKS = [
+  { to: '/dashboard', label: 'Dashboard', role: 'viewer' },
   { to: '/flows', label: 'Flows', role: 'viewer' },
   { to: '/runs', label: 'Runs', role: 'viewer' },
+  { to: '/connections', label: 'Connections', role: 'viewer' },
   { to: '/audit', label: 'Audit trail', role: 'admin' },
 ] as const;
 

@@ -7,6 +7,7 @@ import { ErrorAlert } from '../components/error-alert.js';
 import { when } from '../components/format.js';
 import { PageTitle } from '../components/page-title.js';
 import { FlowDiagram } from '../flows/flow-diagram.js';
+import { FlowVersions } from '../flows/flow-versions.js';
 import { RunForm } from '../flows/run-form.js';
 import { LiveRunPanel } from '../runs/live-run-panel.js';
 import { Section } from '../runs/run-view.js';
@@ -92,6 +93,9 @@ export default function FlowPage() {
           </Section>
           <Section title="Parameters">
             <Parameters flow={flow.data} />
+          </Section>
+          <Section title="Versions">
+            <FlowVersions name={name} current={flow.data.version} onReverted={flow.reload} />
           </Section>
           <Modal opened={running} onClose={() => setRunning(false)} title={`Run ${name}`}>
             <RunForm
