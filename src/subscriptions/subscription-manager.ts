@@ -47,7 +47,17 @@ export class SubscriptionManager {
     private readonly audit: AuditLog,
     private readonly logger: Logger,
     private readonly deps: RunnerDeps,
-  ) {}
+  ) {
+    // In every process (api ones too): a deleted subscription's pause flag and reports go with it, so a
+    // new one of the same name starts afresh.
+    this.definitions.onChange((c) => {
+      if (c.kind !== 'subscription' || !c.deleted) return;
+      void this.enqueue(async () => {
+        await this.stopRunner(c.name, 'deleted');
+        await this.states.forget(c.name);
+      });
+    });
+  }
 
   /** Starts consuming every enabled subscription (processes with role all or worker). */
   async start(): Promise<void> {
@@ -55,7 +65,7 @@ export class SubscriptionManager {
     this.started = true;
     this.definitions.onChange((c) => {
       if (!this.started) return;
-      if (c.kind === 'subscription') this.reconcile([c.name]);
+      if (c.kind === 'subscription' && !c.deleted) this.reconcile([c.name]);
       // A connection changed: the subscriptions on it connect again with its new settings.
       if (c.kind === 'connection') {
         for (const r of this.runners.values())
@@ -234,10 +244,5 @@ export class SubscriptionManager {
       await this.chain;
     }
     return this.status(name);
-  }
-
-  /** Drops what the store keeps of a deleted subscription. */
-  async forget(name: string): Promise<void> {
-    await this.states.forget(name);
   }
 }

@@ -38,6 +38,7 @@ describe('subscriptions in a cluster', () => {
     const data = await createPgDatabase('subclusterdata');
     cleanup.push(() => data.drop());
     const db = new pg.Pool({ connectionString: data.url, max: 2 });
+    db.on('error', () => undefined);
     cleanup.push(() => db.end());
     for (const t of ['rabbit_rows', 'nats_rows', 'redis_rows'])
       await db.query(`create table ${t} (id integer)`);

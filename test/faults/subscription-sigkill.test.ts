@@ -49,6 +49,7 @@ describe('subscriptions through SIGKILL', () => {
   it('loses no message, and writes none twice with a dedupe key', async () => {
     dest = await createPgDatabase('subkill');
     pool = new pg.Pool({ connectionString: dest.url, max: 2 });
+    pool.on('error', () => undefined);
     await pool.query('create table once_rows (id integer, _message_id text)');
     await pool.query('create table least_rows (id integer, _message_id text)');
     conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');

@@ -243,6 +243,46 @@ describe('RabbitMQ subscriptions', () => {
     );
   });
 
+  it('follows its definition: a change restarts it, disabled stops it, deleted forgets its pause', async () => {
+    const first = await queue();
+    const second = await queue();
+    const table = `lifecycle_${suffix}`;
+    const name = await subscribe(first, table, { metadata: false });
+    await publish(first, '{"id":1}');
+    await f.until('the first row', async () => (await f.count(table)) === 1);
+    await f.put('subscriptions', name, {
+      connection: 'rabbit',
+      queue: second,
+      flow: name,
+      linger: 0.05,
+      metadata: false,
+    });
+    await publish(second, '{"id":2}');
+    await f.until('the row from the new queue', async () => (await f.count(table)) === 2);
+    await f.put('subscriptions', name, { connection: 'rabbit', queue: second, flow: name, enabled: false });
+    expect((await status(name)).state).toBe('disabled');
+    await publish(second, '{"id":3}');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await f.count(table)).toBe(2);
+    expect((await ch.checkQueue(second)).messageCount).toBe(1);
+    await f.call('POST', `/rest/v1/subscriptions/${name}/pause`);
+    expect((await f.call('DELETE', `/rest/v1/subscriptions/${name}`)).status).toBe(204);
+    await f.put('subscriptions', name, {
+      connection: 'rabbit',
+      queue: second,
+      flow: name,
+      linger: 0.05,
+      metadata: false,
+    });
+    await f.until('the row after it was made again', async () => (await f.count(table)) === 3);
+    expect((await status(name)).paused).toBe(false);
+    const audit = await f.call<{
+      events: { action: string; target: string; details: { reason?: string } }[];
+    }>('GET', '/rest/v1/audit?action=subscription.stopped');
+    const reasons = audit.body.events.filter((e) => e.target === name).map((e) => e.details.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['changed', 'disabled']));
+  });
+
   it('a connection closed by the broker mid-stream is opened again, and no message is lost', async () => {
     const q = await queue();
     const table = `reconnect_${suffix}`;
