@@ -11,6 +11,7 @@ import * as m007 from './migrations/007-idempotency-keys.js';
 import * as m008 from './migrations/008-run-error-code.js';
 import * as m009 from './migrations/009-definition-versions.js';
 import * as m010 from './migrations/010-subscriptions.js';
+import * as m011 from './migrations/011-runs-created.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Step> = {
   '008-run-error-code': m008,
   '009-definition-versions': m009,
   '010-subscriptions': m010,
+  '011-runs-created': m011,
 };
 
 class InlineProvider implements MigrationProvider {
