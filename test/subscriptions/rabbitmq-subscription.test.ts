@@ -28,13 +28,17 @@ describe('RabbitMQ subscriptions', () => {
     ch = await conn.createConfirmChannel();
   });
 
+  const queues: string[] = [];
+
   afterAll(async () => {
-    await conn?.close().catch(() => undefined);
     await f?.close();
+    for (const q of queues) await ch?.deleteQueue(q).catch(() => undefined);
+    await conn?.close().catch(() => undefined);
   });
 
   async function queue(): Promise<string> {
     const q = `subs-${suffix}-${++n}`;
+    queues.push(q);
     await ch.assertQueue(q, { durable: false, autoDelete: false });
     return q;
   }
