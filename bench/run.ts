@@ -5,7 +5,7 @@
  * Scripts are found by file name: every bench/*.ts except this one and helper modules (names starting
  * with `_` or containing `helper`, `util`, `lib` or `common`). flows, connectors, formats and expressions
  * run first, any others after them in name order. A script that takes a row count says so in its usage
- * line (`bench/<name>.ts [rows]`); with --quick it gets QUICK_ROWS rows instead of its default. One that
+ * line (`bench/<name>.ts [rows]`, or `[messages]`); with --quick it gets QUICK_ROWS instead of its default. One that
  * takes a size (`bench/<name>.ts [megabytes]`) gets QUICK_MEGABYTES.
  */
 import { spawn } from 'node:child_process';
@@ -37,13 +37,13 @@ function discover(): string[] {
 }
 
 /** What the script's usage line says it takes first: a row count, a size in megabytes, or neither. */
-function takes(name: string, what: 'rows' | 'megabytes'): boolean {
+function takes(name: string, what: 'rows' | 'messages' | 'megabytes'): boolean {
   const head = readFileSync(join(here, `${name}.ts`), 'utf8').slice(0, 2000);
   return new RegExp(`bench/${name}\\.ts \\[${what}\\]`).test(head);
 }
 
 function quickArgs(name: string): string[] {
-  if (takes(name, 'rows')) return [String(QUICK_ROWS)];
+  if (takes(name, 'rows') || takes(name, 'messages')) return [String(QUICK_ROWS)];
   if (takes(name, 'megabytes')) return [String(QUICK_MEGABYTES)];
   return [];
 }
