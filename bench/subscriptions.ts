@@ -11,7 +11,7 @@
  * holds every message (polled every 50 ms); the bare side's from its first consume to its last ack.
  * Every run gets a fresh queue or stream and table, checked after it (every id once, nothing left
  * unacked) and removed. Peak RSS: the bare process's maxRSS, the server's VmHWM (a fresh server per run).
- * `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` passes node options to the server (profiling).
+ * `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` passes node options to the server's command line (profiling).
  * Writes bench/results/subscriptions.md.
  */
 import { spawn } from 'node:child_process';
@@ -161,10 +161,12 @@ async function integrator(
   db: pg.Pool,
 ): Promise<Run & { idleMb: number }> {
   const nodeArgs = process.env.BENCH_NODE_ARGS;
-  const server = await startProcess('all', {
-    INTEGRATOR_ADMIN_PASSWORD: PASSWORD,
-    ...(nodeArgs ? { NODE_OPTIONS: nodeArgs } : {}),
-  });
+  const server = await startProcess(
+    'all',
+    { INTEGRATOR_ADMIN_PASSWORD: PASSWORD },
+    undefined,
+    nodeArgs ? nodeArgs.split(' ').filter(Boolean) : [],
+  );
   try {
     const { call } = await apiClient(server.url, PASSWORD);
     const put = async (path: string, spec: object) => {

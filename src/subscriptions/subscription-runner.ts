@@ -203,17 +203,20 @@ export class SubscriptionRunner {
     }
   }
 
-  /** Acks a committed batch. An ack that cannot reach the broker leaves the message to be redelivered. */
+  /**
+   * Acks a committed batch, every message at once (a broker that confirms acks, JetStream, gets them in
+   * one write and answers them together). An ack that cannot reach the broker leaves the message to be
+   * redelivered.
+   */
   private async ackAll(batch: Delivery[]): Promise<void> {
-    for (const d of batch) {
-      try {
-        await d.ack();
+    const settled = await Promise.allSettled(batch.map((d) => d.ack()));
+    batch.forEach((d, i) => {
+      const s = settled[i];
+      if (s?.status === 'fulfilled') {
         this.acked++;
         this.attempts.delete(d.message.id);
-      } catch (err) {
-        this.noteError(err);
-      }
-    }
+      } else if (s) this.noteError(s.reason);
+    });
   }
 
   private record(d: Delivery, error: string, runId: string | null): Attempt[] {

@@ -36,10 +36,12 @@ export async function startProcess(
   role: 'all' | 'api' | 'worker',
   env: Record<string, string>,
   dataDir?: string,
+  /** Node options before the script (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), `integrator-${role}-`));
-  const proc = spawn(process.execPath, ['bin/integrator.js', 'start', '--role', role], {
+  const proc = spawn(process.execPath, [...nodeArgs, 'bin/integrator.js', 'start', '--role', role], {
     cwd: repo,
     env: {
       ...process.env,
