@@ -1,13 +1,15 @@
 /**
  * Consuming a RabbitMQ queue: a channel with a prefetch of `maxUnacked` and manual acks. A message is
- * acked when its delivery's ack is called; one given back is nacked with requeue after its delay; a
- * lost connection requeues every message not acked, so nothing is lost, and the caller opens another.
+ * acked when its delivery's ack is called (a batch's acks go together: RabbitAcks); one given back is
+ * nacked with requeue after its delay; a lost connection requeues every message not acked, so nothing
+ * is lost, and the caller opens another.
  */
 import { createHash } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../../core/errors.js';
 import { connectionFailed } from './broker-config.js';
 import { type ConsumeSpec, type Delivery, DeliveryBuffer, type MessageConsumer } from './message-consumer.js';
+import { RabbitAcks } from './rabbitmq-acks.js';
 
 const BROKER = 'RabbitMQ';
 
@@ -58,15 +60,14 @@ export async function openRabbitConsumer(
       throw new AppError('NOT_FOUND', `${BROKER}: queue '${queue}' does not exist`, { cause: err });
     throw connectionFailed(BROKER, err);
   }
-  const settle = (fn: () => void) => {
-    // An ack on a closed channel cannot reach the broker, which requeues the message itself.
+  // An ack on a closed channel cannot reach the broker, which requeues the message itself.
+  const acks = new RabbitAcks(ch, () => {
     if (buffer.failed) throw buffer.failed;
-    try {
-      fn();
-    } catch (err) {
-      throw connectionFailed(BROKER, err);
-    }
-  };
+  });
+  const ack = (msg: ConsumeMessage) =>
+    acks.ack(msg).catch((err: unknown) => {
+      throw err === buffer.failed ? err : connectionFailed(BROKER, err);
+    });
   const toDelivery = (msg: ConsumeMessage): Delivery => {
     const props = msg.properties;
     const headers: Record<string, string> = {};
@@ -91,13 +92,14 @@ export async function openRabbitConsumer(
         body: msg.content,
         contentType: typeof contentType === 'string' ? contentType : null,
       },
-      ack: async () => settle(() => ch.ack(msg)),
+      ack: () => ack(msg),
       retry: async (delayMs) => {
         const timer = setTimeout(() => {
           timers.delete(timer);
           if (!buffer.failed) {
             try {
               ch.nack(msg, false, true);
+              acks.nacked(msg);
             } catch {
               // The channel closed meanwhile: the broker requeued the message already.
             }
@@ -113,7 +115,10 @@ export async function openRabbitConsumer(
       (msg) => {
         // null: the queue was deleted or the consumer cancelled by the broker.
         if (msg === null) lost(`the consumer of queue '${queue}' was cancelled by the broker`);
-        else buffer.push(toDelivery(msg));
+        else {
+          acks.delivered(msg);
+          buffer.push(toDelivery(msg));
+        }
       },
       { noAck: false },
     );
