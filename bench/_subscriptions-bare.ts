@@ -1,8 +1,9 @@
 /**
  * The bare consumer of bench/subscriptions.ts, run as its own process so that its peak RSS is its own:
  *   node --import tsx bench/_subscriptions-bare.ts '<target JSON>'
- * The same clients Integrator uses (amqplib with a prefetch of batch × concurrency; @nats-io/jetstream
- * with a durable pull consumer and `consume`), `concurrency` loops each taking up to `batch` messages
+ * The same clients Integrator uses and the same window (amqplib with a prefetch of 2 × batch ×
+ * concurrency; @nats-io/jetstream with a durable pull consumer, max_ack_pending and `consume`
+ * max_messages the same), `concurrency` loops each taking up to `batch` messages
  * (waiting at most 100 ms after the first for more), `JSON.parse` per message, one multi-row INSERT per
  * batch through pg, then every message of the batch acked (RabbitMQ `ack`, JetStream `ackAck`, all at
  * once) after the INSERT committed. Prints one JSON line: seconds from the first consume to the last ack.
@@ -67,7 +68,7 @@ async function main(t: BareTarget): Promise<void> {
     const amqp = (await import('amqplib')).default;
     const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
     const ch = await conn.createChannel();
-    await ch.prefetch(t.batch * t.concurrency);
+    await ch.prefetch(2 * t.batch * t.concurrency);
     await ch.consume(
       t.source,
       (msg) => {
@@ -85,9 +86,13 @@ async function main(t: BareTarget): Promise<void> {
     const { jetstream, jetstreamManager, AckPolicy } = await import('@nats-io/jetstream');
     const nc = await connect({ servers: '127.0.0.1:4222' });
     const jsm = await jetstreamManager(nc);
-    await jsm.consumers.add(t.source, { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
+    await jsm.consumers.add(t.source, {
+      durable_name: 'bare',
+      ack_policy: AckPolicy.Explicit,
+      max_ack_pending: 2 * t.batch * t.concurrency,
+    });
     const consumer = await jetstream(nc).consumers.get(t.source, 'bare');
-    const iter = await consumer.consume({ max_messages: t.batch * t.concurrency });
+    const iter = await consumer.consume({ max_messages: 2 * t.batch * t.concurrency });
     void (async () => {
       for await (const m of iter as AsyncIterable<JsMsg>)
         buffer.push({

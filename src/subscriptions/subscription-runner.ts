@@ -107,7 +107,8 @@ export class SubscriptionRunner {
           ...(this.spec.topic !== undefined ? { topic: this.spec.topic } : {}),
           consumer: this.spec.consumer ?? this.name,
           group: this.spec.group ?? this.name,
-          maxUnacked: this.spec.batchSize * this.spec.concurrency,
+          // Room for the next batch of each loop: it arrives while the current one commits.
+          maxUnacked: 2 * this.spec.batchSize * this.spec.concurrency,
           ackWait: this.spec.ackWait,
           consumerName: `${this.deps.workerId}:${this.name}`,
         });

@@ -54,6 +54,7 @@ export async function openNatsConsumer(
         deliver_policy: lib.DeliverPolicy.All,
         ack_wait: spec.ackWait * 1_000_000_000,
         max_deliver: -1,
+        max_ack_pending: spec.maxUnacked,
         ...(spec.subject !== undefined ? { filter_subject: spec.subject } : {}),
       };
       await jsm.consumers.add(stream, config).catch(async (addErr: unknown) => {
