@@ -106,6 +106,7 @@ export class RunJournal {
       if (filter.flow && run.flow !== filter.flow) continue;
       if (filter.status && run.status !== filter.status) continue;
       if (filter.trigger && run.trigger !== filter.trigger) continue;
+      if (filter.parent && run.parentId !== filter.parent) continue;
       if (filter.from && run.createdAt < filter.from) continue;
       if (filter.to && run.createdAt >= filter.to) continue;
       if (!afterCursor(run, cursor)) continue;

@@ -219,6 +219,7 @@ export class RunStore {
     if (f.flow) q = q.where('flow', '=', f.flow);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.trigger) q = q.where('trigger', '=', f.trigger);
+    if (f.parent) q = q.where('parent_id', '=', f.parent);
     if (f.from) q = q.where('created_at', '>=', f.from);
     if (f.to) q = q.where('created_at', '<', f.to);
     const rows = await q

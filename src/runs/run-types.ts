@@ -61,6 +61,13 @@ export const RunFilterSchema = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  parent: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'Only the runs this run started (a pipeline’s steps)',
+    }),
+  ),
   before: Type.Optional(
     Type.String({
       minLength: 1,

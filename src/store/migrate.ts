@@ -12,6 +12,7 @@ import * as m008 from './migrations/008-run-error-code.js';
 import * as m009 from './migrations/009-definition-versions.js';
 import * as m010 from './migrations/010-subscriptions.js';
 import * as m011 from './migrations/011-runs-created.js';
+import * as m012 from './migrations/012-runs-parent.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void> };
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Step> = {
   '009-definition-versions': m009,
   '010-subscriptions': m010,
   '011-runs-created': m011,
+  '012-runs-parent': m012,
 };
 
 class InlineProvider implements MigrationProvider {

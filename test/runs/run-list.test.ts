@@ -120,3 +120,35 @@ describe('run history paging and latest runs', () => {
     expect(denied.statusCode).toBe(403);
   });
 });
+
+describe('the runs a run started', () => {
+  it('lists a pipeline’s steps by their parent run', async () => {
+    const s = await createTestServer();
+    try {
+      const admin = await s.login('admin', ADMIN_PASSWORD);
+      await putDefinition(s, admin, 'connections', 'lite', { type: 'sqlite', path: 'files/parent.db' });
+      await putDefinition(s, admin, 'flows', 'one', { type: 'sql', connection: 'lite', sql: 'select 1' });
+      await putDefinition(s, admin, 'flows', 'both', {
+        type: 'pipeline',
+        flows: [{ flow: 'one' }, { flow: 'one' }],
+      });
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/rest/v1/flows/flow-name/both/run',
+        headers: admin,
+      });
+      const { runId } = res.json<{ status: number; runId: string }>();
+      expect(res.json().status).toBe(0);
+      const children = await s.app.inject({ url: `/rest/v1/runs?parent=${runId}`, headers: admin });
+      const rows = children.json<{ flow: string; trigger: string; parentId: string }[]>();
+      expect(rows.map((r) => [r.flow, r.trigger, r.parentId])).toEqual([
+        ['one', 'pipeline', runId],
+        ['one', 'pipeline', runId],
+      ]);
+      const none = await s.app.inject({ url: `/rest/v1/runs?parent=${rows[0]?.flow}`, headers: admin });
+      expect(none.json()).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
