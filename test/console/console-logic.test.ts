@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBlock } from '../../console/src/api/sse.js';
 import { checkParameter, runQuery } from '../../console/src/flows/parameter-values.js';
-import { renewDelay } from '../../console/src/session/renew-delay.js';
+import { expiryOf, renewDelay } from '../../console/src/session/renew-delay.js';
 
 describe('events stream parsing', () => {
   it('reads event, data and id lines and skips comments', () => {
@@ -43,10 +43,20 @@ describe('run form parameters', () => {
 });
 
 describe('token renewal timing', () => {
-  it('renews a third of the remaining life early, at most a minute, never at once', () => {
+  it('renews when a third of the remaining life is left, at most a minute early, at once when little is left', () => {
     const now = 1_000_000;
-    expect(renewDelay(now + 600_000, now)).toBe(600_000 - 1000 - 60_000);
-    expect(renewDelay(now + 12_000, now)).toBe(12_000 - 1000 - 4000);
-    expect(renewDelay(now + 500, now)).toBe(1000);
+    expect(renewDelay(now + 600_000, now)).toBe(540_000);
+    expect(renewDelay(now + 12_000, now)).toBe(8000);
+    expect(renewDelay(now + 300, now)).toBe(200);
+    expect(renewDelay(now - 5, now)).toBe(0);
+  });
+
+  it('takes the expiry from the token’s exp claim, which counts whole seconds', () => {
+    const claims = Buffer.from(JSON.stringify({ sub: 'u', exp: 1_000_011 })).toString('base64url');
+    const token = `eyJhbGciOiJIUzI1NiJ9.${claims}.signature`;
+    // Issued at 1,000,000.9 s with a 12 s lifetime: the server ends it at 1,000,011 s, not 1,000,012.9.
+    expect(expiryOf(token, 12, 1_000_000_900)).toBe(1_000_011_000);
+    expect(expiryOf('not-a-jwt', 12, 5000)).toBe(17_000);
+    expect(expiryOf('a.%%%.c', 12, 5000)).toBe(17_000);
   });
 });

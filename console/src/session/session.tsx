@@ -10,7 +10,7 @@ import {
 } from 'react';
 import { ApiClient, issueToken } from '../api/client.js';
 import type { Me, Role } from '../api/types.js';
-import { renewDelay } from './renew-delay.js';
+import { expiryOf, renewDelay } from './renew-delay.js';
 import { roleAtLeast } from './roles.js';
 import { loadSession, type StoredSession, saveSession } from './stored-session.js';
 
@@ -44,7 +44,7 @@ function useRenewal(
     const timer = setTimeout(() => {
       api
         .post<{ token: string; expiresIn: number }>('/rest/v1/token-auth/renew')
-        .then((r) => update({ ...session, token: r.token, expiresAt: Date.now() + r.expiresIn * 1000 }))
+        .then((r) => update({ ...session, token: r.token, expiresAt: expiryOf(r.token, r.expiresIn) }))
         .catch((err: unknown) => end(`Your session could not be renewed: ${String(err)}`));
     }, renewDelay(session.expiresAt));
     return () => clearTimeout(timer);
@@ -86,7 +86,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setEndedBecause(undefined);
       update({
         token: issued.token,
-        expiresAt: Date.now() + issued.expiresIn * 1000,
+        expiresAt: expiryOf(issued.token, issued.expiresIn),
         login: me.login,
         role: me.role,
       });
