@@ -318,11 +318,54 @@ describe('web console', { timeout: 60_000 }, () => {
     await screenshot(page, 'dashboard', scratch);
   });
 
+  it('shows the schedules and listeners of a flow, and the runs a pipeline started', async () => {
+    expect(
+      (
+        await api('PUT', '/rest/v1/schedules/nightly-copy', {
+          flow: 'my-flow',
+          cron: '0 3 * * *',
+          enabled: false,
+        })
+      ).status,
+    ).toBe(201);
+    await page.goto(`${server.url}/flows/my-flow`);
+    const schedule = page.locator('tr[data-schedule="nightly-copy"] td');
+    await expect
+      .poll(() => schedule.allTextContents())
+      .toEqual(['nightly-copy', '0 3 * * *', 'UTC', 'disabled']);
+    await page.goto(`${server.url}/flows/hl7-patient-in`);
+    await expect
+      .poll(() => page.locator('tr[data-listener="hl7-patient"]').textContent())
+      .toContain(`${server.url}/rest/v1/httplistener/hl7/patient`);
+    expect(
+      (
+        await api('PUT', '/rest/v1/flows/twice', {
+          type: 'pipeline',
+          flows: [{ flow: 'my-flow' }, { flow: 'my-flow' }],
+        })
+      ).status,
+    ).toBe(201);
+    const ran = await api<{ status: number; runId: string }>('POST', '/rest/v1/flows/flow-name/twice/run');
+    expect(ran.body.status).toBe(0);
+    await page.goto(`${server.url}/runs/${ran.body.runId}`);
+    const children = page.getByRole('table', { name: 'Runs it started' }).locator('tr[data-child-run]');
+    await expect.poll(() => children.count()).toBe(2);
+    await children.first().getByRole('link', { name: 'my-flow' }).click();
+    await expect.poll(() => page.getByRole('link', { name: ran.body.runId }).count()).toBe(1);
+    await expectAccessible(page);
+    // A time range that holds no run yet.
+    await page.goto(`${server.url}/runs`);
+    await page.locator('tr[data-run-id]').first().waitFor();
+    await page.getByLabel('Created from').fill('2999-01-01T00:00');
+    await expect.poll(() => page.getByText('No runs match.').count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get('from')).toMatch(/^2999-01-01T/);
+  });
+
   it('keeps the session past the token lifetime by renewing it', async () => {
     const renewed = await page.waitForResponse((r) => r.url().endsWith('/rest/v1/token-auth/renew'), {
       timeout: TTL * 1000,
     });
-    expect(renewed.status()).toBe(200);
+    expect(renewed.status(), await renewed.text()).toBe(200);
     await new Promise((r) => setTimeout(r, TTL * 1000));
     await page.getByRole('link', { name: 'Flows' }).click();
     await page.getByRole('table', { name: 'Flows' }).waitFor();

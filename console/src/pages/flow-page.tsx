@@ -7,6 +7,7 @@ import { ErrorAlert } from '../components/error-alert.js';
 import { when } from '../components/format.js';
 import { PageTitle } from '../components/page-title.js';
 import { FlowDiagram } from '../flows/flow-diagram.js';
+import { FlowUsers } from '../flows/flow-users.js';
 import { FlowVersions } from '../flows/flow-versions.js';
 import { RunForm } from '../flows/run-form.js';
 import { LiveRunPanel } from '../runs/live-run-panel.js';
@@ -93,6 +94,9 @@ export default function FlowPage() {
           </Section>
           <Section title="Parameters">
             <Parameters flow={flow.data} />
+          </Section>
+          <Section title="Schedules and listeners">
+            <FlowUsers flow={name} />
           </Section>
           <Section title="Versions">
             <FlowVersions name={name} current={flow.data.version} onReverted={flow.reload} />

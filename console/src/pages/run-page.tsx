@@ -1,11 +1,13 @@
 import { Anchor, Button, Group, SimpleGrid, Stack, Table, Text } from '@mantine/core';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { withQuery } from '../api/client.js';
 import { FINAL_STATUSES, type Run } from '../api/types.js';
+import { useApi } from '../api/use-api.js';
 import { ErrorAlert } from '../components/error-alert.js';
-import { duration, when } from '../components/format.js';
+import { count, duration, when } from '../components/format.js';
 import { PageTitle } from '../components/page-title.js';
+import { StatusBadge } from '../components/status-badge.js';
 import { LogView, RunSummary, Section, StepsTable } from '../runs/run-view.js';
 import { useLiveRun } from '../runs/use-live-run.js';
 import { useSession } from '../session/session.js';
@@ -45,6 +47,48 @@ function Parameters({ params }: { params: Record<string, string> | undefined }) 
         ))}
       </Table.Tbody>
     </Table>
+  );
+}
+
+/** The runs this run started (a pipeline's steps), read again when the run's status changes. */
+function Children({ run }: { run: Run }) {
+  const children = useApi<Run[]>(`/rest/v1/runs?parent=${encodeURIComponent(run.id)}&limit=1000`);
+  const reload = children.reload;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new status may mean new children
+  useEffect(() => reload(), [run.status, reload]);
+  const rows = children.data ?? [];
+  if (rows.length === 0) return null;
+  return (
+    <Section title="Runs it started">
+      <Table withTableBorder aria-label="Runs it started">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Flow</Table.Th>
+            <Table.Th scope="col">Status</Table.Th>
+            <Table.Th scope="col">Created</Table.Th>
+            <Table.Th scope="col">Duration</Table.Th>
+            <Table.Th scope="col">Rows written</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {[...rows].reverse().map((c) => (
+            <Table.Tr key={c.id} data-child-run={c.id}>
+              <Table.Td>
+                <Anchor component={Link} to={`/runs/${encodeURIComponent(c.id)}`}>
+                  {c.flow}
+                </Anchor>
+              </Table.Td>
+              <Table.Td>
+                <StatusBadge status={c.status} />
+              </Table.Td>
+              <Table.Td>{when(c.createdAt)}</Table.Td>
+              <Table.Td>{duration(c.durationMs)}</Table.Td>
+              <Table.Td>{count(c.rowsWritten)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Section>
   );
 }
 
@@ -145,6 +189,7 @@ export default function RunPage() {
           <Section title="Steps">
             <StepsTable run={run} rates={rates} />
           </Section>
+          <Children run={run} />
           <Section title="Parameters">
             <Parameters params={run.params} />
           </Section>

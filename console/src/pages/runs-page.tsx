@@ -1,4 +1,4 @@
-import { Anchor, Button, Group, Select, Table, Text } from '@mantine/core';
+import { Anchor, Button, Group, Select, Table, Text, TextInput } from '@mantine/core';
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { withQuery } from '../api/client.js';
@@ -10,6 +10,22 @@ import { PageTitle } from '../components/page-title.js';
 import { StatusBadge } from '../components/status-badge.js';
 
 const PAGE = 25;
+
+/** A datetime-local field's value (local time, no zone) as the UTC instant the API takes. */
+function isoOf(local: string): string | undefined {
+  if (local === '') return undefined;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** An instant in the address as a datetime-local field shows it, in the browser's time zone. */
+function localInput(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
 /** The first page in the trail of earlier pages (it has no cursor). */
 const FIRST = '-';
 
@@ -23,6 +39,8 @@ export default function RunsPage() {
   const flow = params.get('flow') ?? undefined;
   const status = params.get('status') ?? undefined;
   const trigger = params.get('trigger') ?? undefined;
+  const from = params.get('from') ?? undefined;
+  const to = params.get('to') ?? undefined;
   const before = params.get('before') ?? undefined;
   // Earlier pages' cursors, so "Newer" goes back one page.
   const trail =
@@ -31,7 +49,9 @@ export default function RunsPage() {
       ?.split(',')
       .filter((c) => c !== '') ?? [];
   const flows = useApi<Flow[]>('/rest/v1/flows');
-  const runs = useApi<Run[]>(withQuery('/rest/v1/runs', { flow, status, trigger, before, limit: PAGE + 1 }));
+  const runs = useApi<Run[]>(
+    withQuery('/rest/v1/runs', { flow, status, trigger, from, to, before, limit: PAGE + 1 }),
+  );
   const shown = useMemo(() => (runs.data ?? []).slice(0, PAGE), [runs.data]);
   const hasOlder = (runs.data?.length ?? 0) > PAGE;
 
@@ -74,6 +94,18 @@ export default function RunsPage() {
           data={[...RUN_TRIGGERS]}
           value={trigger ?? null}
           onChange={filter('trigger')}
+        />
+        <TextInput
+          label="Created from"
+          type="datetime-local"
+          value={localInput(from)}
+          onChange={(e) => set({ from: isoOf(e.currentTarget.value), before: undefined, trail: undefined })}
+        />
+        <TextInput
+          label="Created before"
+          type="datetime-local"
+          value={localInput(to)}
+          onChange={(e) => set({ to: isoOf(e.currentTarget.value), before: undefined, trail: undefined })}
         />
         <Button variant="default" onClick={runs.reload}>
           Refresh
