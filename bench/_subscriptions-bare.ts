@@ -63,10 +63,19 @@ async function main(t: BareTarget): Promise<void> {
   const pool = new pg.Pool({ connectionString: t.pg, max: t.concurrency });
   const buffer = new Buffer_();
   let close: () => Promise<void>;
+  let done = 0;
   const t0 = performance.now();
   if (t.broker === 'rabbitmq') {
     const amqp = (await import('amqplib')).default;
     const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+    const broken = (why: string) => () => {
+      if (done < t.messages) {
+        process.stderr.write(`bare: the RabbitMQ ${why} at ${done} messages\n`);
+        process.exit(1);
+      }
+    };
+    conn.on('error', broken('connection failed'));
+    conn.on('close', broken('connection closed'));
     const ch = await conn.createChannel();
     await ch.prefetch(2 * t.batch * t.concurrency);
     await ch.consume(
@@ -84,7 +93,8 @@ async function main(t: BareTarget): Promise<void> {
   } else {
     const { connect } = await import('@nats-io/transport-node');
     const { jetstream, jetstreamManager, AckPolicy } = await import('@nats-io/jetstream');
-    const nc = await connect({ servers: '127.0.0.1:4222' });
+    // As Integrator's connection: no async stack trace captured per request (each ackAck is one).
+    const nc = await connect({ servers: '127.0.0.1:4222', noAsyncTraces: true });
     const jsm = await jetstreamManager(nc);
     await jsm.consumers.add(t.source, {
       durable_name: 'bare',
@@ -107,7 +117,6 @@ async function main(t: BareTarget): Promise<void> {
       await nc.close();
     };
   }
-  let done = 0;
   const decoder = new TextDecoder();
   const loop = async () => {
     while (done < t.messages) {
@@ -129,6 +138,7 @@ async function main(t: BareTarget): Promise<void> {
   };
   await Promise.all(Array.from({ length: t.concurrency }, loop));
   const seconds = (performance.now() - t0) / 1000;
+  if (done !== t.messages) throw new Error(`bare: ${done} messages consumed, expected ${t.messages}`);
   await close();
   await pool.end();
   const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);

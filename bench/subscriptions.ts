@@ -241,30 +241,38 @@ async function main(): Promise<void> {
         for (let rep = 0; rep < REPS; rep++) {
           const order = rep % 2 === 0 ? (['bare', 'integrator'] as const) : (['integrator', 'bare'] as const);
           for (const side of order) {
-            const name = `BENCH_SUBS_${suffix}_${++seq}`;
-            const table = `t_${seq}`;
-            await db.query(`create table ${table} (id bigint, name text, amount numeric)`);
-            await fill(broker, name);
-            try {
-              const r =
-                side === 'bare'
-                  ? await bare({ broker, pg: target.url, table, messages: N, ...cfg, source: name })
-                  : await integrator(broker, name, target.url, table, cfg, db);
-              const c = (
-                await db.query<{ n: number; d: number }>(
-                  `select count(*)::int n, count(distinct id)::int d from ${table}`,
-                )
-              ).rows[0];
-              const pending = await left(broker, name);
-              if (c?.n !== N || c.d !== N || pending !== 0)
-                throw new Error(`${broker} ${side}: ${JSON.stringify(c)} rows, ${pending} unacked`);
-              (side === 'bare' ? base : ours).push(r as Run & { idleMb: number });
-              console.log(
-                `  ${broker} ${cfg.batch}x${cfg.concurrency} rep ${rep + 1} ${side.padEnd(10)} ${r.seconds.toFixed(2)} s  ${Math.round(N / r.seconds).toLocaleString('en')} msg/s  peak RSS ${r.rssMb} MB`,
-              );
-            } finally {
-              await remove(broker, name);
-              await db.query(`drop table if exists ${table}`);
+            // A run the broker broke off (other work on the machine may restart it) runs again, twice at most.
+            for (let attempt = 1; ; attempt++) {
+              const name = `BENCH_SUBS_${suffix}_${++seq}`;
+              const table = `t_${seq}`;
+              await db.query(`create table ${table} (id bigint, name text, amount numeric)`);
+              try {
+                await fill(broker, name);
+                const r =
+                  side === 'bare'
+                    ? await bare({ broker, pg: target.url, table, messages: N, ...cfg, source: name })
+                    : await integrator(broker, name, target.url, table, cfg, db);
+                const c = (
+                  await db.query<{ n: number; d: number }>(
+                    `select count(*)::int n, count(distinct id)::int d from ${table}`,
+                  )
+                ).rows[0];
+                const pending = await left(broker, name);
+                if (c?.n !== N || c.d !== N || pending !== 0)
+                  throw new Error(`${broker} ${side}: ${JSON.stringify(c)} rows, ${pending} unacked`);
+                (side === 'bare' ? base : ours).push(r as Run & { idleMb: number });
+                console.log(
+                  `  ${broker} ${cfg.batch}x${cfg.concurrency} rep ${rep + 1} ${side.padEnd(10)} ${r.seconds.toFixed(2)} s  ${Math.round(N / r.seconds).toLocaleString('en')} msg/s  peak RSS ${r.rssMb} MB`,
+                );
+                break;
+              } catch (err) {
+                if (attempt >= 3) throw err;
+                console.log(`  ${broker} ${side}: ${String(err).split('\n')[0]}; again in 10 s`);
+                await sleep(10_000);
+              } finally {
+                await remove(broker, name);
+                await db.query(`drop table if exists ${table}`);
+              }
             }
           }
         }
