@@ -12,6 +12,7 @@ import { launchChromium, screenshot, seriousViolations } from './browser.js';
 
 const PASSWORD = 'console-admin-pw';
 const VIEWER_PASSWORD = 'viewer-password-1';
+const API_PASSWORD = 'api-password-1';
 const TTL = 12;
 const scratch = mkdtempSync(join(tmpdir(), 'integrator-console-'));
 
@@ -89,6 +90,9 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   expect(
+    (await api('POST', '/rest/v1/users', { login: 'app', password: API_PASSWORD, role: 'api' })).status,
+  ).toBe(201);
+  expect(
     (
       await api('PUT', '/rest/v1/connections/pg', {
         type: 'postgres',
@@ -129,6 +133,11 @@ describe('web console', { timeout: 60_000 }, () => {
     await expect
       .poll(() => page.getByRole('alert').textContent())
       .toContain('Login or password is incorrect');
+    // An api user may call listeners only: the console says so and keeps nothing.
+    await page.getByLabel('Login').fill('app');
+    await page.getByLabel('Password').fill(API_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('needs the viewer role');
     await signIn(page, 'admin', PASSWORD);
     await expect.poll(() => page.getByTestId('user').textContent()).toBe('admin');
   });

@@ -82,7 +82,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     async (login: string, password: string) => {
       const issued = await issueToken(login, password);
       tokenRef.current = issued.token;
-      const me = await api.get<Me>('/rest/v1/me');
+      let me: Me;
+      try {
+        me = await api.get<Me>('/rest/v1/me');
+      } catch (err) {
+        // An `api` user has a token but no console: nothing of it is kept.
+        tokenRef.current = undefined;
+        throw err;
+      }
       setEndedBecause(undefined);
       update({
         token: issued.token,
