@@ -48,14 +48,18 @@ class Buffer_ {
       if (ms !== undefined) setTimeout(r, ms);
     });
   }
+  /** Empty only once finished: another loop may have taken what this one waited for, then it waits again. */
   async take(max: number): Promise<Item[]> {
-    while (this.items.length === 0) {
-      if (this.finished) return [];
-      await this.wait();
+    for (;;) {
+      while (this.items.length === 0) {
+        if (this.finished) return [];
+        await this.wait();
+      }
+      const until = Date.now() + LINGER_MS;
+      while (this.items.length < max && Date.now() < until) await this.wait(until - Date.now());
+      const got = this.items.splice(0, max);
+      if (got.length > 0) return got;
     }
-    const until = Date.now() + LINGER_MS;
-    while (this.items.length < max && Date.now() < until) await this.wait(until - Date.now());
-    return this.items.splice(0, max);
   }
 }
 
