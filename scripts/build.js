@@ -111,6 +111,9 @@ export function buildConsole() {
   try {
     execFileSync(process.execPath, [viteBin, 'build', '--outDir', tmp, '--emptyOutDir', '--logLevel', 'warn'], {
       cwd: consoleDir,
+      // What the server serves is a production build, whatever NODE_ENV the caller has (vitest sets it
+      // to `test`, which would bundle React's development build).
+      env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {

@@ -99,10 +99,12 @@ describe('build on start', { timeout: 120_000 }, () => {
     const built = statSync(index).mtimeMs;
     await launch();
     expect(statSync(index).mtimeMs).toBe(built);
-    writeSource('console/main.ts', "document.body.append('second');\n");
+    // A production build even when the caller's NODE_ENV says otherwise (vitest sets `test`).
+    writeSource('console/main.ts', "document.body.append('second', process.env.NODE_ENV);\n");
     await launch();
     const script = /src="\/(assets\/[^"]+)"/.exec(readFileSync(index, 'utf8'))?.[1] ?? '';
     expect(readFileSync(join(root, 'dist/console', script), 'utf8')).toContain('second');
+    expect(readFileSync(join(root, 'dist/console', script), 'utf8')).toContain('"production"');
     // The server's own outputs are not taken for orphans of src/.
     expect(existsSync(join(root, 'dist/cli/main.js'))).toBe(true);
     writeSource('console/main.ts', 'import { nothing } from "./missing";\nnothing();\n');
