@@ -1,6 +1,8 @@
 /** Connection settings every message broker shares: a URL, credentials (secret), TLS and timeouts. */
-import { type TProperties, Type } from '@sinclair/typebox';
+import { type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.js';
+import { validate } from '../../core/validate.js';
+import type { Connector, ConnectorContext, ConnectorType } from '../connector.js';
 
 /**
  * The schema of one broker's settings: `schemes` are the URL schemes it takes (the first one's `s`
@@ -85,4 +87,40 @@ export function connectionFailed(broker: string, err: unknown): AppError {
 export function lost(err: unknown): AppError {
   if (err instanceof AppError) return err;
   return new AppError('CONNECTION_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/**
+ * A broker's connector type: its settings checked the same way when a connection is saved and when it
+ * opens (the schema, then the URL), so `open` only ever sees settings that passed both.
+ */
+export function brokerConnectorType<C extends BrokerBase>(def: {
+  type: string;
+  title: string;
+  configSchema: TSchema & { static: C };
+  consumes?: ConnectorType['consumes'];
+  open(config: C, ctx: ConnectorContext): Promise<Connector>;
+}): ConnectorType {
+  const parse = (config: unknown): C => {
+    const parsed: C = validate(def.configSchema, config, `${def.type} connection`);
+    brokerUrl(parsed, def.type);
+    return parsed;
+  };
+  return {
+    type: def.type,
+    title: def.title,
+    configSchema: def.configSchema,
+    secretFields: BROKER_SECRET_FIELDS,
+    ...(def.consumes ? { consumes: def.consumes } : {}),
+    validate(config) {
+      parse(config);
+    },
+    create: (config, ctx) => def.open(parse(config), ctx),
+  };
+}
+
+/** What a SQL flow on a broker connection is told: brokers run no statements. */
+export function noSql(type: string): Promise<never> {
+  return Promise.reject(
+    new AppError('BAD_REQUEST', `A connection of type ${type} runs no SQL; use it in a transfer step`),
+  );
 }

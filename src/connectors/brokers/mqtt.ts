@@ -6,17 +6,9 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.js';
-import { validate } from '../../core/validate.js';
 import type { FormatRegistry } from '../../formats/format-registry.js';
-import type {
-  Connector,
-  ConnectorType,
-  DestinationSpec,
-  SourceResult,
-  TableInfo,
-  Writer,
-} from '../connector.js';
-import { BROKER_SECRET_FIELDS, brokerConfigSchema, brokerUrl } from './broker-config.js';
+import type { Connector, DestinationSpec, SourceResult, TableInfo, Writer } from '../connector.js';
+import { brokerConfigSchema, brokerConnectorType, noSql } from './broker-config.js';
 import { openMessageWriter, refuseOptions } from './message-writer.js';
 import { BROKER, type MqttLib, openMqtt, topicProblem } from './mqtt-client.js';
 import { MQTT_RESERVED, mqttPublisher } from './mqtt-publisher.js';
@@ -100,28 +92,19 @@ class MqttConnector implements Connector {
     return openMessageWriter(this.formats, { ...spec, message }, publisher, signal);
   }
 
-  async execute(): Promise<{ rowsAffected: number }> {
-    throw new AppError(
-      'BAD_REQUEST',
-      'A mqtt connection has no SQL; use it as the destination of a transfer',
-    );
+  execute(): Promise<{ rowsAffected: number }> {
+    return noSql('mqtt');
   }
 
   async close(): Promise<void> {}
 }
 
-export const mqttConnectorType = {
+export const mqttConnectorType = brokerConnectorType({
   type: 'mqtt',
   title: 'MQTT 5',
   configSchema: MqttConfigSchema,
-  secretFields: BROKER_SECRET_FIELDS,
-  validate(config) {
-    brokerUrl(validate(MqttConfigSchema, config, 'mqtt connection'), 'mqtt');
-  },
-  async create(config, ctx) {
-    const parsed = validate(MqttConfigSchema, config, 'mqtt connection');
-    brokerUrl(parsed, 'mqtt');
+  async open(parsed, ctx) {
     const mqtt = await import('mqtt');
     return new MqttConnector(parsed, mqtt, ctx.formats);
   },
-} satisfies ConnectorType;
+});

@@ -5,22 +5,15 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.js';
-import { validate } from '../../core/validate.js';
 import type { FormatRegistry } from '../../formats/format-registry.js';
-import type {
-  Connector,
-  ConnectorType,
-  DestinationSpec,
-  SourceResult,
-  TableInfo,
-  Writer,
-} from '../connector.js';
+import type { Connector, DestinationSpec, SourceResult, TableInfo, Writer } from '../connector.js';
 import {
-  BROKER_SECRET_FIELDS,
   brokerConfigSchema,
+  brokerConnectorType,
   brokerUrl,
   connectionFailed,
   lost,
+  noSql,
   tlsOptions,
 } from './broker-config.js';
 import type { ConsumeSpec, MessageConsumer } from './message-consumer.js';
@@ -170,29 +163,20 @@ class NatsConnector implements Connector {
     );
   }
 
-  async execute(): Promise<{ rowsAffected: number }> {
-    throw new AppError(
-      'BAD_REQUEST',
-      'A nats connection has no SQL; use it as the destination of a transfer',
-    );
+  execute(): Promise<{ rowsAffected: number }> {
+    return noSql('nats');
   }
 
   async close(): Promise<void> {}
 }
 
-export const natsConnectorType = {
+export const natsConnectorType = brokerConnectorType({
   type: 'nats',
   title: 'NATS JetStream',
   configSchema: NatsConfigSchema,
-  secretFields: BROKER_SECRET_FIELDS,
   consumes: { required: ['stream'], optional: ['consumer', 'subject'] },
-  validate(config) {
-    brokerUrl(validate(NatsConfigSchema, config, 'nats connection'), 'nats');
-  },
-  async create(config, ctx) {
-    const parsed = validate(NatsConfigSchema, config, 'nats connection');
-    brokerUrl(parsed, 'nats');
+  async open(parsed, ctx) {
     const [nats, js] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]);
     return new NatsConnector(parsed, nats, js, ctx.formats);
   },
-} satisfies ConnectorType;
+});

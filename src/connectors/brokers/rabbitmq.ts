@@ -5,22 +5,15 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.js';
-import { validate } from '../../core/validate.js';
 import type { FormatRegistry } from '../../formats/format-registry.js';
-import type {
-  Connector,
-  ConnectorType,
-  DestinationSpec,
-  SourceResult,
-  TableInfo,
-  Writer,
-} from '../connector.js';
+import type { Connector, DestinationSpec, SourceResult, TableInfo, Writer } from '../connector.js';
 import {
-  BROKER_SECRET_FIELDS,
   brokerConfigSchema,
+  brokerConnectorType,
   brokerUrl,
   connectionFailed,
   lost,
+  noSql,
   tlsOptions,
 } from './broker-config.js';
 import type { ConsumeSpec, MessageConsumer } from './message-consumer.js';
@@ -242,28 +235,19 @@ class RabbitConnector implements Connector {
     };
   }
 
-  async execute(): Promise<{ rowsAffected: number }> {
-    throw new AppError(
-      'BAD_REQUEST',
-      'A rabbitmq connection has no SQL; use it as the destination of a transfer',
-    );
+  execute(): Promise<{ rowsAffected: number }> {
+    return noSql('rabbitmq');
   }
 
   async close(): Promise<void> {}
 }
 
-export const rabbitmqConnectorType = {
+export const rabbitmqConnectorType = brokerConnectorType({
   type: 'rabbitmq',
   title: 'RabbitMQ (AMQP 0-9-1)',
   configSchema: RabbitConfigSchema,
-  secretFields: BROKER_SECRET_FIELDS,
   consumes: { required: ['queue'], optional: [] },
-  validate(config) {
-    brokerUrl(validate(RabbitConfigSchema, config, 'rabbitmq connection'), 'rabbitmq');
-  },
-  async create(config, ctx) {
-    const parsed = validate(RabbitConfigSchema, config, 'rabbitmq connection');
-    brokerUrl(parsed, 'rabbitmq');
+  async open(parsed, ctx) {
     return new RabbitConnector(parsed, await import('amqplib'), ctx.formats);
   },
-} satisfies ConnectorType;
+});

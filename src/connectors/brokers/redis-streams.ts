@@ -5,22 +5,15 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { Redis as RedisClient } from 'ioredis';
 import { AppError } from '../../core/errors.js';
-import { validate } from '../../core/validate.js';
 import type { FormatRegistry } from '../../formats/format-registry.js';
-import type {
-  Connector,
-  ConnectorType,
-  DestinationSpec,
-  SourceResult,
-  TableInfo,
-  Writer,
-} from '../connector.js';
+import type { Connector, DestinationSpec, SourceResult, TableInfo, Writer } from '../connector.js';
 import {
-  BROKER_SECRET_FIELDS,
   brokerConfigSchema,
+  brokerConnectorType,
   brokerUrl,
   connectionFailed,
   lost,
+  noSql,
   tlsOptions,
 } from './broker-config.js';
 import type { ConsumeSpec, MessageConsumer } from './message-consumer.js';
@@ -182,29 +175,20 @@ class RedisStreamsConnector implements Connector {
     );
   }
 
-  async execute(): Promise<{ rowsAffected: number }> {
-    throw new AppError(
-      'BAD_REQUEST',
-      'A redis-streams connection has no SQL; use it as the destination of a transfer',
-    );
+  execute(): Promise<{ rowsAffected: number }> {
+    return noSql('redis-streams');
   }
 
   async close(): Promise<void> {}
 }
 
-export const redisStreamsConnectorType = {
+export const redisStreamsConnectorType = brokerConnectorType({
   type: 'redis-streams',
   title: 'Redis Streams',
   configSchema: RedisStreamsConfigSchema,
-  secretFields: BROKER_SECRET_FIELDS,
   consumes: { required: ['stream'], optional: ['group'] },
-  validate(config) {
-    brokerUrl(validate(RedisStreamsConfigSchema, config, 'redis-streams connection'), 'redis-streams');
-  },
-  async create(config, ctx) {
-    const parsed = validate(RedisStreamsConfigSchema, config, 'redis-streams connection');
-    brokerUrl(parsed, 'redis-streams');
+  async open(parsed, ctx) {
     const { Redis } = await import('ioredis');
     return new RedisStreamsConnector(parsed, Redis, ctx.formats);
   },
-} satisfies ConnectorType;
+});
