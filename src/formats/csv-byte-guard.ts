@@ -132,6 +132,10 @@ export class CsvByteGuard {
       out = this.scan(rest.subarray(start));
     } else this.checkUtf8(Buffer.alloc(0), true);
     if (this.at === At.Quoted || this.at === At.Escaped) this.fail(this.quoteLine, 'unclosed quote');
+    // A CR that ends the input right after a closing quote is a character there, as the reader sees
+    // it, before the record's field count is known.
+    if (this.pendingCr && this.at === At.Closed)
+      this.fail(this.line, 'unexpected character after a closing quote');
     const lineHasBytes =
       this.lineHasContent || this.pendingCr || this.at !== At.FieldStart || this.fields > 1;
     const empty = !this.lineHasContent && this.at === At.FieldStart && this.fields === 1;

@@ -52,6 +52,8 @@ describe('CsvByteGuard', () => {
       ['id,a\n1,ab"c\n', 'test.csv line 2: quote inside an unquoted field'],
       ['id,a\n1,"ab"c\n', 'test.csv line 2: unexpected character after a closing quote'],
       ['id,a\n1,"ab\n\n', 'test.csv line 2: unclosed quote'],
+      // A CR after the closing quote at the very end, on a line with a field too many.
+      ['id\n,""\r', 'test.csv line 2: unexpected character after a closing quote'],
       [
         'id,a\n1,"x\ny"\n2\n',
         'test.csv line 4: wrong field count: 1 fields, the header has a different number',
@@ -108,7 +110,7 @@ describe('CsvByteGuard', () => {
           if (width) expect(got.records, text).toBe((want.rows?.length ?? 0) + 1);
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: 3000, examples: [['\r\n,""\r', 1, '"', false]] },
     );
   });
 });
