@@ -24,6 +24,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createPgDatabase } from '../test/services.js';
 import { BROKERS, type BrokerName, type SideResult, type Target } from './_brokers-sides.js';
+import { median, range } from './_stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, 'results', 'brokers.md');
@@ -55,14 +56,6 @@ function side(which: 'integrator' | 'bare', target: Target): Promise<SideResult>
     });
   });
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
-const range = (xs: number[], digits = 0) =>
-  `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 async function main(): Promise<void> {
   const load0 = loadavg();

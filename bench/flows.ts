@@ -28,6 +28,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { Row, RowStream } from '../src/core/records.js';
+import { median } from './_stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const RESULTS = join(dirname(SELF), 'results', 'flows.md');
@@ -377,12 +378,6 @@ async function writeFiles(dir: string, rows: number, big: boolean, others: boole
     Readable.from(bindFormat({ type: 'xml' }).write(rowBatches(rows), {})),
     createWriteStream(join(dir, 'data.xml')),
   );
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 interface CaseResult {

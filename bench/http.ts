@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPgDatabase } from '../test/services.js';
+import { median } from './_stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, 'results', 'http.md');
@@ -66,12 +67,6 @@ async function startProfile(): Promise<() => Promise<void>> {
     writeFileSync(process.env.BENCH_PROFILE ?? 'flow.cpuprofile', JSON.stringify(profile));
     session.disconnect();
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { startSshd } from '../test/helpers/sshd.js';
 import { createPgDatabase } from '../test/services.js';
+import { median } from './_stats.js';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'sftp.md');
 const CITIES = ['Zürich', 'New York', 'São Paulo', 'Tokyo, "East"', 'Paris'];
@@ -65,12 +66,6 @@ async function* csv(bytes: number): AsyncGenerator<string> {
     written += Buffer.byteLength(s);
     yield s;
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -26,6 +26,7 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { apiClient, startProcess } from '../test/helpers/processes.js';
 import { createPgDatabase } from '../test/services.js';
+import { median, range } from './_stats.js';
 import type { BareTarget } from './_subscriptions-bare.js';
 
 type Broker = 'rabbitmq' | 'nats';
@@ -214,14 +215,6 @@ async function integrator(
     await server.kill();
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
-const range = (xs: number[], digits = 0) =>
-  `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 async function main(): Promise<void> {
   const load0 = loadavg();
